@@ -1,0 +1,95 @@
+include_guard(GLOBAL)
+# MPI test registration. gtest_discover_tests cannot launch MPI tests, so every MPI test binary is
+# registered once per rank count as <name>.np<N>, launched through mpiexec.
+
+set(SPMD_TEST_RANKS 1 2 3 4 CACHE STRING "Rank counts every MPI test runs at")
+set(SPMD_TEST_TIMEOUT 120 CACHE STRING "Default CTest TIMEOUT (seconds) of an MPI test")
+
+# Environment of every MPI test:
+# - root may run Open MPI (CI containers run as root; harmless otherwise),
+# - more ranks than cores (4 ranks on a 2-core machine), and idle ranks yield so they stay responsive,
+# - ranks get a pseudo-terminal from Open MPI: no colour codes in the logs.
+set(SPMD_MPI_TEST_ENVIRONMENT
+    OMPI_ALLOW_RUN_AS_ROOT=1
+    OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    OMPI_MCA_rmaps_base_oversubscribe=1
+    OMPI_MCA_mpi_yield_when_idle=1
+    GTEST_COLOR=no)
+
+# spmd_mpi_command(<out-var> <ranks> <timeout>): the mpiexec prefix for <ranks> ranks. mpirun's own
+# --timeout fires a little before CTest's so the whole job (not only mpirun) is torn down and the
+# log says it was a timeout.
+function(spmd_mpi_command out ranks timeout)
+  math(EXPR mpirun_timeout "${timeout} - 5")
+  if(mpirun_timeout LESS 5)
+    set(mpirun_timeout 5)
+  endif()
+  set(${out} ${MPIEXEC_EXECUTABLE} --oversubscribe --timeout ${mpirun_timeout}
+      ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
+endfunction()
+
+# spmd_add_mpi_test(NAME name TARGET exe [RANKS 1 2 3 4] [TIMEOUT s] [ARGS ...] [LABELS ...])
+# Registers name.np<N> for every N in RANKS.
+function(spmd_add_mpi_test)
+  cmake_parse_arguments(ARG "" "NAME;TARGET;TIMEOUT" "RANKS;ARGS;LABELS" ${ARGN})
+  if(NOT ARG_RANKS)
+    set(ARG_RANKS ${SPMD_TEST_RANKS})
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT ${SPMD_TEST_TIMEOUT})
+  endif()
+  foreach(n IN LISTS ARG_RANKS)
+    spmd_mpi_command(launcher ${n} ${ARG_TIMEOUT})
+    add_test(NAME ${ARG_NAME}.np${n}
+             COMMAND ${launcher} $<TARGET_FILE:${ARG_TARGET}> ${MPIEXEC_POSTFLAGS} ${ARG_ARGS})
+    set_tests_properties(${ARG_NAME}.np${n} PROPERTIES
+      TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${n}
+      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}"
+      LABELS "mpi;${ARG_LABELS}")
+  endforeach()
+endfunction()
+
+# spmd_add_gtest_mpi(NAME name SOURCES ... [RANKS ...] [TIMEOUT s] [LIBRARIES ...] [LABELS ...])
+# A GoogleTest binary with the MPI-aware main, registered at every rank count.
+function(spmd_add_gtest_mpi)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;RANKS;LIBRARIES;LABELS" ${ARGN})
+  set(target test_${ARG_NAME})
+  add_executable(${target} ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE spmdkit::spmdkit spmdkit_gtest_main ${ARG_LIBRARIES})
+  spmd_set_warnings(${target})
+  set(pass_through)
+  if(ARG_RANKS)
+    list(APPEND pass_through RANKS ${ARG_RANKS})
+  endif()
+  if(ARG_TIMEOUT)
+    list(APPEND pass_through TIMEOUT ${ARG_TIMEOUT})
+  endif()
+  spmd_add_mpi_test(NAME ${ARG_NAME} TARGET ${target} ${pass_through} LABELS unit ${ARG_LABELS})
+endfunction()
+
+# spmd_add_run_test(NAME name TARGET exe [RANKS ...] [TIMEOUT s] [EXPECT checks...] [ARGS ...])
+# Runs exe under mpiexec through tests/support/expect_run.py, which checks the exit status,
+# the messages and the JSON summary (see that script for the checks). "@NP@" in EXPECT and ARGS
+# becomes the rank count.
+function(spmd_add_run_test)
+  cmake_parse_arguments(ARG "" "NAME;TARGET;TIMEOUT" "RANKS;EXPECT;ARGS;LABELS" ${ARGN})
+  if(NOT ARG_RANKS)
+    set(ARG_RANKS ${SPMD_TEST_RANKS})
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 60)
+  endif()
+  foreach(n IN LISTS ARG_RANKS)
+    spmd_mpi_command(launcher ${n} ${ARG_TIMEOUT})
+    string(REPLACE "@NP@" "${n}" expect "${ARG_EXPECT}")
+    string(REPLACE "@NP@" "${n}" args "${ARG_ARGS}")
+    add_test(NAME ${ARG_NAME}.np${n}
+             COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/support/expect_run.py
+                     ${expect} -- ${launcher} $<TARGET_FILE:${ARG_TARGET}> ${MPIEXEC_POSTFLAGS}
+                     ${args})
+    set_tests_properties(${ARG_NAME}.np${n} PROPERTIES
+      TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${n}
+      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}"
+      LABELS "mpi;app;${ARG_LABELS}")
+  endforeach()
+endfunction()
