@@ -1,0 +1,176 @@
+#include "spmdkit/runtime/app.hpp"
+
+#include <mpi.h>
+
+#include <boost/mpi/exception.hpp>
+#include <cstdio>
+#include <exception>
+#include <optional>
+
+#include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/exit_codes.hpp"
+#include "spmdkit/runtime/outcome.hpp"
+
+namespace spmd {
+
+App::App(const Environment& env, AppInfo info, int argc, const char* const* argv)
+    : env_(env),
+      info_(std::move(info)),
+      argc_(argc),
+      argv_(argv),
+      command_line_(info_.name, info_.description, info_.default_output),
+      start_(std::chrono::steady_clock::now()) {}
+
+double App::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+Progress App::progress(std::string label, std::uint64_t total) const {
+  return Progress(program(), std::move(label), total,
+                  is_root() && options().progress && !options().quiet);
+}
+
+void App::parse() {
+  if (command_line_.parsed()) return;
+  command_line_.parse(argc_, argv_, is_root());
+  // Collective, and only after a successful parse: every rank got here alike.
+  provenance_ = Provenance::collect(comm(), info_.name, argc_, argv_, env_.threading());
+  provenance_.config_toml = command_line_.config_toml();
+}
+
+namespace {
+
+// What one rank knows about how its part of the run ended.
+struct RankEnding {
+  int exit_code = exit_code::ok;
+  std::optional<std::string> error;  // set when this rank failed
+};
+
+RankEnding run_body(App& app, const DeclareOptions& declare, const RunBody& body) {
+  try {
+    declare(app.cli());
+    app.parse();
+    return {body(app), std::nullopt};
+  } catch (const ExitRequest& request) {
+    return {request.exit_code, std::nullopt};
+  } catch (const UsageError& e) {
+    return {exit_code::usage, e.what()};
+  } catch (const boost::mpi::exception& e) {
+    return {exit_code::failure, to_mpi_error(e).what()};
+  } catch (const std::exception& e) {
+    return {exit_code::failure, e.what()};
+  } catch (...) {
+    return {exit_code::failure, "unknown exception (not derived from std::exception)"};
+  }
+}
+
+void print_error(const std::string& program, const std::string& what, int rank) {
+  // One write of one line, so lines from different processes never interleave mid-line.
+  const std::string line = fmt::format("{}: error: {} (rank {})\n", program, what, rank);
+  std::fflush(stdout);
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+[[noreturn]] void abort_job(int exit_code) {
+  MPI_Abort(MPI_COMM_WORLD, exit_code != 0 ? exit_code : exit_code::failure);
+  std::_Exit(exit_code::failure);  // not reached: MPI_Abort does not return
+}
+
+int world_rank_or_zero() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  int rank = 0;
+  if (initialized != 0) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+}  // namespace
+
+int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody body) {
+  const std::string program = "spmd-" + info.name;
+  std::optional<Environment> env;
+  try {
+    env.emplace(argc, argv, info.threading);
+  } catch (const std::exception& e) {
+    // No agreement is possible without a working environment: report and end the job.
+    print_error(program, e.what(), world_rank_or_zero());
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized != 0) abort_job(exit_code::failure);
+    return exit_code::failure;
+  }
+
+  App app(*env, std::move(info), argc, argv);
+  RankEnding ending = run_body(app, declare, body);
+  const bool failed = ending.error.has_value();
+  if (failed && ending.exit_code == exit_code::ok) ending.exit_code = exit_code::failure;
+
+  // Every rank, failed or not, agrees on the outcome over the runtime's private communicator.
+  // A failed rank, or one ending with a non-zero code, waits only a short grace period (see
+  // outcome.hpp): if the others are blocked waiting for it, nobody else can end the job.
+  const MPI_Comm control = env->control();
+  const bool impatient = failed || ending.exit_code != exit_code::ok;
+  std::optional<AgreedOutcome> agreed;
+  try {
+    agreed = agree_outcome(control, {ending.exit_code, failed},
+                           impatient ? std::optional(failure_grace()) : std::nullopt);
+  } catch (const std::exception& e) {
+    print_error(program, failed ? *ending.error : std::string(e.what()), env->rank());
+    abort_job(ending.exit_code);
+  }
+  if (!agreed) {
+    // Some rank is still busy or blocked waiting for us: nobody else will report, so we do.
+    print_error(program,
+                failed ? *ending.error
+                       : fmt::format("ended with exit code {} while other ranks were still running",
+                                     ending.exit_code),
+                env->rank());
+    abort_job(ending.exit_code);
+  }
+
+  const int rank = env->rank();
+  std::string error_text;
+  if (agreed->first_failed_rank >= 0) {
+    constexpr int error_tag = 1;
+    if (rank == agreed->first_failed_rank) print_error(program, *ending.error, rank);
+    // The --json summary on rank 0 carries the message too. Every rank knows whether the
+    // command line was parsed (parsing is deterministic), so sender and receiver agree.
+    try {
+      if (rank == agreed->first_failed_rank && rank != 0 && app.parsed()) {
+        env->control().send(0, error_tag, *ending.error);
+      }
+      if (rank == 0 && app.parsed()) {
+        if (agreed->first_failed_rank == 0) {
+          error_text = *ending.error;
+        } else {
+          env->control().recv(agreed->first_failed_rank, error_tag, error_text);
+        }
+      }
+    } catch (const std::exception&) {
+      error_text = "(message not available)";
+    }
+  }
+
+  if (rank == 0 && app.parsed() && app.options().json) {
+    Summary head;
+    head.set("app", app.name());
+    head.set("status", agreed->first_failed_rank >= 0 ? "error" : "ok");
+    head.set("exit_code", agreed->exit_code);
+    head.set("ranks", app.size());
+    head.set("elapsed_s", app.elapsed_seconds());
+    if (agreed->first_failed_rank >= 0) {
+      head.set("error", error_text);
+      head.set("error_rank", agreed->first_failed_rank);
+    }
+    std::string line = head.to_json();
+    const std::string body_json = app.summary().to_json();
+    if (body_json.size() > 2) line = line.substr(0, line.size() - 1) + "," + body_json.substr(1);
+    std::fputs((line + "\n").c_str(), stdout);
+  }
+  std::fflush(stdout);
+  return agreed->exit_code;
+}
+
+}  // namespace spmd

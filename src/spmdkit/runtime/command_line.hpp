@@ -1,0 +1,48 @@
+#pragma once
+// The shared command line of every spmdkit app, on CLI11: --help, --version, --config FILE (TOML),
+// --output PATH, --json, --quiet, --progress. An app adds its own options to cli() before parse().
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace spmd {
+
+/// The options every app has.
+struct CommonOptions {
+  std::string output;       ///< where the app writes its results
+  std::string config_file;  ///< the TOML file options were read from, if any
+  bool json = false;        ///< one-line JSON summary on rank 0's stdout (and no other stdout)
+  bool quiet = false;       ///< no human-readable output
+  bool progress = false;    ///< a progress line on rank 0's stderr
+};
+
+/// Thrown (on every rank alike) when the command line asked for --help or --version: the text has
+/// been printed and the run ends successfully without doing anything.
+struct ExitRequest {
+  int exit_code = 0;
+};
+
+class CommandLine {
+ public:
+  CommandLine(std::string app_name, std::string description, std::string default_output = {});
+
+  /// Add the app's own options here before parse().
+  [[nodiscard]] CLI::App& cli() noexcept { return cli_; }
+
+  /// Parses argv. Every rank parses the same argv and reaches the same verdict, so errors need no
+  /// communication: throws UsageError on bad input, ExitRequest after --help/--version (printed
+  /// only where `print` is true, i.e. on rank 0).
+  void parse(int argc, const char* const* argv, bool print);
+
+  [[nodiscard]] const CommonOptions& common() const noexcept { return common_; }
+  [[nodiscard]] bool parsed() const noexcept { return parsed_; }
+
+  /// Every option's effective value as TOML (for provenance: enough to repeat the run).
+  [[nodiscard]] std::string config_toml() const;
+
+ private:
+  CLI::App cli_;
+  CommonOptions common_;
+  bool parsed_ = false;
+};
+
+}  // namespace spmd
