@@ -1,0 +1,27 @@
+#pragma once
+// Shared helpers of the MPI unit tests.
+#include <boost/mpi/communicator.hpp>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+
+#include "spmdkit/runtime/environment.hpp"
+
+namespace spmd::test {
+
+/// The test process's environment (created by the MPI gtest main).
+inline Environment& environment() {
+  Environment* env = Environment::current();
+  if (env == nullptr) throw std::logic_error("spmd::test::environment() outside the MPI main");
+  return *env;
+}
+
+/// The world communicator of the tests (a duplicate with MPI_ERRORS_RETURN).
+inline const boost::mpi::communicator& world() { return environment().world(); }
+
+/// A scratch path unique to this rank and test process, e.g. for files every rank writes.
+inline std::string scratch_path(const std::string& stem) {
+  return "/tmp/spmdkit-test-" + std::to_string(::getpid()) + "-" + stem;
+}
+
+}  // namespace spmd::test

@@ -1,0 +1,76 @@
+// Agreement on how a run ended: the lowest failed rank reports, the largest exit code wins, and a
+// failed rank does not wait for ranks that never arrive.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "spmdkit/runtime/environment.hpp"
+#include "spmdkit/runtime/outcome.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(AgreeOutcome, AllSucceed) {
+  const auto outcome = spmd::agree_outcome(spmd::test::world(), {0, false});
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->exit_code, 0);
+  EXPECT_EQ(outcome->first_failed_rank, -1);
+}
+
+TEST(AgreeOutcome, OneRankFailsOthersFinish) {
+  const auto& world = spmd::test::world();
+  const int failing = world.size() - 1;
+  const bool i_fail = world.rank() == failing;
+  const auto outcome =
+      spmd::agree_outcome(world, {i_fail ? 2 : 0, i_fail},
+                          i_fail ? std::optional(std::chrono::milliseconds(10s)) : std::nullopt);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->exit_code, 2);
+  EXPECT_EQ(outcome->first_failed_rank, failing);
+}
+
+TEST(AgreeOutcome, LowestFailedRankAndLargestCodeWin) {
+  const auto& world = spmd::test::world();
+  // Every rank fails, with exit code = rank + 1.
+  const auto outcome = spmd::agree_outcome(world, {world.rank() + 1, true}, 10s);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->first_failed_rank, 0);
+  EXPECT_EQ(outcome->exit_code, world.size());
+}
+
+TEST(AgreeOutcome, FailedRankGivesUpWhenOthersDoNotArrive) {
+  const auto& world = spmd::test::world();
+  if (world.size() < 2) GTEST_SKIP() << "needs a second rank that arrives late";
+  // A private communicator: the late collective must not disturb later tests. It is kept for the
+  // life of the process because rank 0 leaves its part of the collective pending (as spmd::run
+  // does just before it aborts), and Open MPI must not see the communicator freed under it.
+  static const auto comm = spmd::duplicate_with_errors_return(world);
+  if (comm.rank() == 0) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto outcome = spmd::agree_outcome(comm, {1, true}, 100ms);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_FALSE(outcome.has_value());
+    EXPECT_GE(waited, 100ms);
+    EXPECT_LT(waited, 5s);
+  } else {
+    std::this_thread::sleep_for(600ms);  // "busy elsewhere" well past rank 0's patience
+    const auto outcome = spmd::agree_outcome(comm, {0, false});
+    ASSERT_TRUE(outcome.has_value());  // rank 0's contribution was posted before it gave up
+    EXPECT_EQ(outcome->first_failed_rank, 0);
+  }
+  world.barrier();
+}
+
+TEST(AgreeOutcome, GraceComesFromTheEnvironment) {
+  ::setenv("SPMD_FAILURE_GRACE_MS", "250", 1);
+  EXPECT_EQ(spmd::failure_grace(), 250ms);
+  ::setenv("SPMD_FAILURE_GRACE_MS", "not a number", 1);
+  EXPECT_EQ(spmd::failure_grace(), 1500ms);
+  ::unsetenv("SPMD_FAILURE_GRACE_MS");
+  EXPECT_EQ(spmd::failure_grace(), 1500ms);
+}
+
+}  // namespace
