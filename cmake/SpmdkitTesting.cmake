@@ -28,20 +28,34 @@ function(spmd_mpi_command out ranks timeout)
       ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
 endfunction()
 
-# spmd_add_mpi_test(NAME name TARGET exe [RANKS 1 2 3 4] [TIMEOUT s] [ARGS ...] [LABELS ...])
-# Registers name.np<N> for every N in RANKS.
+# spmd_add_mpi_test(NAME name TARGET exe [RANKS 1 2 3 4] [TIMEOUT s] [ARGS ...] [LABELS ...]
+#                   [CHECKED EXPECT checks...])
+# Registers name.np<N> for every N in RANKS. With CHECKED, the run goes through
+# tests/support/expect_run.py, which checks the exit status, the messages and the JSON summary
+# (see that script for the checks). "@NP@" in EXPECT and ARGS becomes the rank count.
 function(spmd_add_mpi_test)
-  cmake_parse_arguments(ARG "" "NAME;TARGET;TIMEOUT" "RANKS;ARGS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "CHECKED" "NAME;TARGET;TIMEOUT" "RANKS;ARGS;LABELS;EXPECT" ${ARGN})
   if(NOT ARG_RANKS)
     set(ARG_RANKS ${SPMD_TEST_RANKS})
   endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT ${SPMD_TEST_TIMEOUT})
   endif()
+  set(driver)
+  if(ARG_CHECKED)
+    set(driver ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/support/expect_run.py)
+    list(APPEND ARG_LABELS app)
+  endif()
   foreach(n IN LISTS ARG_RANKS)
     spmd_mpi_command(launcher ${n} ${ARG_TIMEOUT})
+    set(checks)
+    if(ARG_CHECKED)
+      string(REPLACE "@NP@" "${n}" checks "${ARG_EXPECT};--")
+    endif()
+    string(REPLACE "@NP@" "${n}" args "${ARG_ARGS}")
     add_test(NAME ${ARG_NAME}.np${n}
-             COMMAND ${launcher} $<TARGET_FILE:${ARG_TARGET}> ${MPIEXEC_POSTFLAGS} ${ARG_ARGS})
+             COMMAND ${driver} ${checks} ${launcher} $<TARGET_FILE:${ARG_TARGET}>
+                     ${MPIEXEC_POSTFLAGS} ${args})
     set_tests_properties(${ARG_NAME}.np${n} PROPERTIES
       TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${n}
       ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}"
@@ -68,28 +82,11 @@ function(spmd_add_gtest_mpi)
 endfunction()
 
 # spmd_add_run_test(NAME name TARGET exe [RANKS ...] [TIMEOUT s] [EXPECT checks...] [ARGS ...])
-# Runs exe under mpiexec through tests/support/expect_run.py, which checks the exit status,
-# the messages and the JSON summary (see that script for the checks). "@NP@" in EXPECT and ARGS
-# becomes the rank count.
+# An end-to-end run of an app, checked by expect_run.py (timeout default 60 s).
 function(spmd_add_run_test)
-  cmake_parse_arguments(ARG "" "NAME;TARGET;TIMEOUT" "RANKS;EXPECT;ARGS;LABELS" ${ARGN})
-  if(NOT ARG_RANKS)
-    set(ARG_RANKS ${SPMD_TEST_RANKS})
-  endif()
+  cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 60)
   endif()
-  foreach(n IN LISTS ARG_RANKS)
-    spmd_mpi_command(launcher ${n} ${ARG_TIMEOUT})
-    string(REPLACE "@NP@" "${n}" expect "${ARG_EXPECT}")
-    string(REPLACE "@NP@" "${n}" args "${ARG_ARGS}")
-    add_test(NAME ${ARG_NAME}.np${n}
-             COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/support/expect_run.py
-                     ${expect} -- ${launcher} $<TARGET_FILE:${ARG_TARGET}> ${MPIEXEC_POSTFLAGS}
-                     ${args})
-    set_tests_properties(${ARG_NAME}.np${n} PROPERTIES
-      TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${n}
-      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}"
-      LABELS "mpi;app;${ARG_LABELS}")
-  endforeach()
+  spmd_add_mpi_test(CHECKED TIMEOUT ${ARG_TIMEOUT} ${ARG_UNPARSED_ARGUMENTS})
 endfunction()
