@@ -29,12 +29,13 @@ function(spmd_mpi_command out ranks timeout)
 endfunction()
 
 # spmd_add_mpi_test(NAME name TARGET exe [RANKS 1 2 3 4] [TIMEOUT s] [ARGS ...] [LABELS ...]
-#                   [CHECKED EXPECT checks...])
+#                   [ENVIRONMENT VAR=value...] [CHECKED EXPECT checks...])
 # Registers name.np<N> for every N in RANKS. With CHECKED, the run goes through
 # tests/support/expect_run.py, which checks the exit status, the messages and the JSON summary
 # (see that script for the checks). "@NP@" in EXPECT and ARGS becomes the rank count.
 function(spmd_add_mpi_test)
-  cmake_parse_arguments(ARG "CHECKED" "NAME;TARGET;TIMEOUT" "RANKS;ARGS;LABELS;EXPECT" ${ARGN})
+  cmake_parse_arguments(ARG "CHECKED" "NAME;TARGET;TIMEOUT" "RANKS;ARGS;LABELS;EXPECT;ENVIRONMENT"
+                        ${ARGN})
   if(NOT ARG_RANKS)
     set(ARG_RANKS ${SPMD_TEST_RANKS})
   endif()
@@ -58,15 +59,18 @@ function(spmd_add_mpi_test)
                      ${MPIEXEC_POSTFLAGS} ${args})
     set_tests_properties(${ARG_NAME}.np${n} PROPERTIES
       TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${n}
-      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}"
+      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT};${ARG_ENVIRONMENT}"
       LABELS "mpi;${ARG_LABELS}")
   endforeach()
 endfunction()
 
-# spmd_add_gtest_mpi(NAME name SOURCES ... [RANKS ...] [TIMEOUT s] [LIBRARIES ...] [LABELS ...])
-# A GoogleTest binary with the MPI-aware main, registered at every rank count.
+# spmd_add_gtest_mpi(NAME name SOURCES ... [RANKS ...] [TIMEOUT s] [LIBRARIES ...] [LABELS ...]
+#                    [IO_LAYERS])
+# A GoogleTest binary with the MPI-aware main, registered at every rank count. With IO_LAYERS it is
+# registered once per Open MPI I/O layer (name.ompio.npN, name.romio321.npN): collective HDF5 I/O
+# has had bugs in one layer or the other, so I/O tests run under both.
 function(spmd_add_gtest_mpi)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;RANKS;LIBRARIES;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "IO_LAYERS" "NAME;TIMEOUT" "SOURCES;RANKS;LIBRARIES;LABELS" ${ARGN})
   set(target test_${ARG_NAME})
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE spmdkit::spmdkit spmdkit_gtest_main ${ARG_LIBRARIES})
@@ -78,7 +82,14 @@ function(spmd_add_gtest_mpi)
   if(ARG_TIMEOUT)
     list(APPEND pass_through TIMEOUT ${ARG_TIMEOUT})
   endif()
-  spmd_add_mpi_test(NAME ${ARG_NAME} TARGET ${target} ${pass_through} LABELS unit ${ARG_LABELS})
+  if(ARG_IO_LAYERS)
+    foreach(layer ompio romio321)
+      spmd_add_mpi_test(NAME ${ARG_NAME}.${layer} TARGET ${target} ${pass_through}
+                        ENVIRONMENT OMPI_MCA_io=${layer} LABELS unit io ${ARG_LABELS})
+    endforeach()
+  else()
+    spmd_add_mpi_test(NAME ${ARG_NAME} TARGET ${target} ${pass_through} LABELS unit ${ARG_LABELS})
+  endif()
 endfunction()
 
 # spmd_add_run_test(NAME name TARGET exe [RANKS ...] [TIMEOUT s] [EXPECT checks...] [ARGS ...])

@@ -3,6 +3,8 @@
 //
 // The rooms (one umbrella header each):
 //   runtime  MPI environment, errors, the app entry point spmd::run, CLI, provenance
-//   (decomp, patterns and io arrive with their issues)
+//   io       parallel HDF5: files, atomic outputs, attributes, distributed arrays
+//   (decomp and patterns arrive with their issues)
+#include "spmdkit/io.hpp"
 #include "spmdkit/runtime.hpp"
 #include "spmdkit/version.hpp"

@@ -1,5 +1,7 @@
 #pragma once
 // Shared helpers of the MPI unit tests.
+#include <mpi.h>
+
 #include <boost/mpi/communicator.hpp>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,15 @@ inline const boost::mpi::communicator& world() { return environment().world(); }
 /// A scratch path unique to this rank and test process, e.g. for files every rank writes.
 inline std::string scratch_path(const std::string& stem) {
   return "/tmp/spmdkit-test-" + std::to_string(::getpid()) + "-" + stem;
+}
+
+/// A scratch path every rank of `comm` agrees on (rank 0's process id in the name), for files
+/// written collectively. Distinct per test process, so concurrent tests never collide.
+inline std::string shared_scratch_path(const boost::mpi::communicator& comm,
+                                       const std::string& stem) {
+  long id = comm.rank() == 0 ? static_cast<long>(::getpid()) : 0L;
+  MPI_Bcast(&id, 1, MPI_LONG, 0, comm);
+  return "/tmp/spmdkit-test-" + std::to_string(id) + "-" + stem;
 }
 
 }  // namespace spmd::test

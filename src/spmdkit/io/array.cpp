@@ -1,0 +1,203 @@
+#include "spmdkit/io/array.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "spmdkit/io/attributes.hpp"
+#include "spmdkit/runtime/check.hpp"
+
+namespace spmd::io {
+
+hsize_t Box::elements() const noexcept {
+  return std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
+}
+
+void check_box_size(const Box& box, std::size_t values) {
+  if (box.offset.size() != box.count.size()) {
+    throw Error(fmt::format("box offset has {} dimensions but count has {}", box.offset.size(),
+                            box.count.size()));
+  }
+  if (box.elements() != values) {
+    throw Error(fmt::format("box of {} elements given {} values", box.elements(), values));
+  }
+}
+
+Handle collective_transfer() {
+  Handle dxpl = owned(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
+  check_h5(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+  return dxpl;
+}
+
+namespace {
+
+std::string mode_name(H5D_mpio_actual_io_mode_t mode) {
+  switch (mode) {
+    case H5D_MPIO_NO_COLLECTIVE: return "independent";
+    case H5D_MPIO_CHUNK_INDEPENDENT: return "chunk independent";
+    case H5D_MPIO_CHUNK_COLLECTIVE: return "chunk collective";
+    case H5D_MPIO_CHUNK_MIXED: return "chunk mixed";
+    case H5D_MPIO_CONTIGUOUS_COLLECTIVE: return "contiguous collective";
+  }
+  return "unknown";
+}
+
+std::string cause_text(std::uint32_t cause) {
+  std::string text;
+  auto add = [&](std::uint32_t bit, const char* why) {
+    if ((cause & bit) != 0) text += (text.empty() ? "" : ", ") + std::string(why);
+  };
+  add(H5D_MPIO_SET_INDEPENDENT, "independent I/O was requested");
+  add(H5D_MPIO_DATATYPE_CONVERSION, "a datatype conversion was needed");
+  add(H5D_MPIO_DATA_TRANSFORMS, "a data transform was applied");
+  add(H5D_MPIO_NOT_SIMPLE_OR_SCALAR_DATASPACES, "a dataspace is neither simple nor scalar");
+  add(H5D_MPIO_NOT_CONTIGUOUS_OR_CHUNKED_DATASET, "the dataset is neither contiguous nor chunked");
+  add(H5D_MPIO_PARALLEL_FILTERED_WRITES_DISABLED, "parallel filtered writes are disabled");
+  add(H5D_MPIO_ERROR_WHILE_CHECKING_COLLECTIVE_POSSIBLE, "HDF5 failed to check");
+  if (text.empty() && cause != 0) text = fmt::format("cause bits {:#x}", cause);
+  return text;
+}
+
+// The file-space selection of `box` on `space` (an empty selection for an empty box).
+void select_box(hid_t space, const Box& box) {
+  if (box.empty()) {
+    check_h5(H5Sselect_none(space), "H5Sselect_none");
+  } else {
+    check_h5(H5Sselect_hyperslab(space, H5S_SELECT_SET, box.offset.data(), nullptr,
+                                 box.count.data(), nullptr),
+             "H5Sselect_hyperslab");
+  }
+}
+
+Handle memory_space(const Box& box) {
+  const hsize_t elements = box.elements();
+  Handle space = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
+  if (elements == 0) check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
+  return space;
+}
+
+void check_box_in_shape(const Box& box, const Extents& shape, const std::string& path) {
+  if (box.rank() != shape.size()) {
+    throw Error(fmt::format("'{}' has {} dimensions, the box {}", path, shape.size(), box.rank()));
+  }
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (box.count[d] > 0 && box.offset[d] + box.count[d] > shape[d]) {
+      throw Error(fmt::format("box [{}, {}) of dimension {} lies outside '{}' (extent {})",
+                              box.offset[d], box.offset[d] + box.count[d], d, path, shape[d]));
+    }
+  }
+}
+
+TransferReport nothing_to_transfer() { return {true, "nothing to transfer", ""}; }
+
+}  // namespace
+
+TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectivePolicy policy) {
+  H5D_mpio_actual_io_mode_t mode = H5D_MPIO_NO_COLLECTIVE;
+  check_h5(H5Pget_mpio_actual_io_mode(dxpl, &mode), "H5Pget_mpio_actual_io_mode");
+  std::uint32_t local_cause = 0;
+  std::uint32_t global_cause = 0;
+  check_h5(H5Pget_mpio_no_collective_cause(dxpl, &local_cause, &global_cause),
+           "H5Pget_mpio_no_collective_cause");
+  // The global cause is the same on every rank, so every rank reaches the same verdict.
+  TransferReport report{global_cause == H5D_MPIO_COLLECTIVE, mode_name(mode),
+                        cause_text(global_cause)};
+  if (!report.collective) {
+    const std::string message =
+        fmt::format("{} was not collective ({}): {}", what, report.mode, report.cause);
+    if (policy == CollectivePolicy::require) throw Error(message);
+    if (policy == CollectivePolicy::warn) std::fprintf(stderr, "warning: %s\n", message.c_str());
+  }
+  return report;
+}
+
+TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
+                                 const Extents& global_shape, const Box& box, const void* data,
+                                 const ArrayOptions& options) {
+  if (global_shape.empty() || global_shape.size() > 32) {
+    throw Error(fmt::format("'{}': arrays need 1 to 32 dimensions", path));
+  }
+  check_box_in_shape(box, global_shape, path);
+  const Handle file_space = owned(
+      H5Screate_simple(static_cast<int>(global_shape.size()), global_shape.data(), nullptr),
+      "H5Screate_simple");
+  const Handle dcpl = owned(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
+  // Every element is written: skip the fill pass (it would cost a full extra write).
+  check_h5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+  if (!options.chunk.empty()) {
+    if (options.chunk.size() != global_shape.size()) {
+      throw Error(fmt::format("'{}': chunk has {} dimensions, the array {}", path,
+                              options.chunk.size(), global_shape.size()));
+    }
+    check_h5(H5Pset_chunk(dcpl.get(), static_cast<int>(options.chunk.size()), options.chunk.data()),
+             "H5Pset_chunk");
+    if (options.gzip_level > 0) {
+      check_h5(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.gzip_level)),
+               "H5Pset_deflate");
+    }
+  } else if (options.gzip_level > 0) {
+    throw Error(fmt::format("'{}': gzip needs a chunked layout (ArrayOptions::chunk)", path));
+  }
+  const Handle lcpl = intermediate_groups_lcpl();
+  const Handle dataset = owned(H5Dcreate2(file.id(), path.c_str(), type, file_space.get(),
+                                          lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                               "H5Dcreate2");
+  if (!options.units.empty()) set_attribute(dataset.get(), "units", options.units);
+  if (!options.long_name.empty()) set_attribute(dataset.get(), "long_name", options.long_name);
+
+  if (std::accumulate(global_shape.begin(), global_shape.end(), hsize_t{1}, std::multiplies<>()) == 0) {
+    return nothing_to_transfer();  // no storage to write into; every rank knows (same shape)
+  }
+  select_box(file_space.get(), box);
+  const Handle memory = memory_space(box);
+  const Handle dxpl = collective_transfer();
+  check_h5(H5Dwrite(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
+           "H5Dwrite");
+  return inspect_transfer(dxpl.get(), "writing '" + path + "'", options.policy);
+}
+
+TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
+                                const Box& box, void* data, CollectivePolicy policy) {
+  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+  const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
+  const int rank = check_h5(H5Sget_simple_extent_ndims(file_space.get()), "H5Sget_simple_extent_ndims");
+  Extents shape(static_cast<std::size_t>(rank));
+  check_h5(H5Sget_simple_extent_dims(file_space.get(), shape.data(), nullptr),
+           "H5Sget_simple_extent_dims");
+  check_box_in_shape(box, shape, path);
+  if (std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>()) == 0) {
+    return nothing_to_transfer();
+  }
+  select_box(file_space.get(), box);
+  const Handle memory = memory_space(box);
+  const Handle dxpl = collective_transfer();
+  check_h5(H5Dread(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
+           "H5Dread");
+  return inspect_transfer(dxpl.get(), "reading '" + path + "'", policy);
+}
+
+Extents dataset_shape(const File& file, const std::string& path) {
+  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+  const Handle space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
+  const int rank = check_h5(H5Sget_simple_extent_ndims(space.get()), "H5Sget_simple_extent_ndims");
+  Extents shape(static_cast<std::size_t>(rank));
+  check_h5(H5Sget_simple_extent_dims(space.get(), shape.data(), nullptr),
+           "H5Sget_simple_extent_dims");
+  return shape;
+}
+
+Box leading_block(const Extents& global_shape, int rank, int ranks) {
+  Box box{Extents(global_shape.size(), 0), global_shape};
+  if (global_shape.empty()) return box;
+  const hsize_t n = global_shape[0];
+  const auto p = static_cast<hsize_t>(ranks);
+  const auto r = static_cast<hsize_t>(rank);
+  // Balanced: the first n % p ranks get one extra row.
+  box.offset[0] = r * (n / p) + std::min(r, n % p);
+  box.count[0] = n / p + (r < n % p ? 1 : 0);
+  return box;
+}
+
+}  // namespace spmd::io

@@ -1,0 +1,89 @@
+#pragma once
+// Distributed N-D arrays (rank 1-3, any arithmetic element type): a global array in one dataset,
+// each rank owning a box of it. Collective transfer; ranks that own nothing still take part with an
+// empty selection. After every transfer the layer knows whether MPI-IO really did it collectively
+// (HDF5 silently falls back to independent I/O, e.g. on a type conversion) and acts by policy.
+#include <hdf5.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "spmdkit/io/file.hpp"
+#include "spmdkit/io/types.hpp"
+
+namespace spmd::io {
+
+using Extents = std::vector<hsize_t>;
+
+/// The part of a global array one rank owns: offset and count per dimension (C order).
+struct Box {
+  Extents offset;
+  Extents count;
+  [[nodiscard]] std::size_t rank() const noexcept { return count.size(); }
+  [[nodiscard]] hsize_t elements() const noexcept;
+  [[nodiscard]] bool empty() const noexcept { return elements() == 0; }
+};
+
+/// Throws unless `values` == box.elements().
+void check_box_size(const Box& box, std::size_t values);
+
+/// What to do when HDF5 did not transfer collectively.
+enum class CollectivePolicy { require, warn, ignore };
+
+struct ArrayOptions {
+  std::string units;      ///< attribute "units" (UDUNITS style: "K", "m s-1", "1")
+  std::string long_name;  ///< attribute "long_name"
+  Extents chunk;          ///< empty: contiguous; else chunk extents (required for gzip)
+  int gzip_level = 0;     ///< 0: no compression; 1-9 deflate (parallel filters, collective only)
+  CollectivePolicy policy = CollectivePolicy::require;
+};
+
+/// How a transfer was really done (H5Pget_mpio_actual_io_mode / no-collective cause).
+struct TransferReport {
+  bool collective = false;
+  std::string mode;   ///< e.g. "contiguous collective", "chunk collective"
+  std::string cause;  ///< why not collective ("" when it was)
+};
+
+/// Collective: creates dataset `path` (intermediate groups too) of `global_shape` and writes each
+/// rank's `box` from `data` (box.elements() values, C order).
+TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
+                                 const Extents& global_shape, const Box& box, const void* data,
+                                 const ArrayOptions& options = {});
+/// Collective: reads `box` of an existing dataset into `data` (box.elements() values).
+TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
+                                const Box& box, void* data,
+                                CollectivePolicy policy = CollectivePolicy::require);
+
+template <H5Scalar T>
+TransferReport write_array(const File& file, const std::string& path, const Extents& global_shape,
+                           const Box& box, std::span<const T> data,
+                           const ArrayOptions& options = {}) {
+  check_box_size(box, data.size());
+  return write_array_bytes(file, path, h5_type<T>(), global_shape, box, data.data(), options);
+}
+
+template <H5Scalar T>
+[[nodiscard]] std::vector<T> read_array(const File& file, const std::string& path, const Box& box,
+                                        TransferReport* report = nullptr) {
+  std::vector<T> data(box.elements());
+  TransferReport done = read_array_bytes(file, path, h5_type<T>(), box, data.data());
+  if (report != nullptr) *report = std::move(done);
+  return data;
+}
+
+/// The shape of an existing dataset.
+[[nodiscard]] Extents dataset_shape(const File& file, const std::string& path);
+
+/// The balanced block of the leading dimension this rank owns, whole in the other dimensions:
+/// the simplest decomposition, for reading a file at any rank count.
+[[nodiscard]] Box leading_block(const Extents& global_shape, int rank, int ranks);
+
+/// A dataset transfer property list for collective MPI-IO.
+[[nodiscard]] Handle collective_transfer();
+/// Reads how the last transfer through `dxpl` was done, and applies `policy`.
+TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectivePolicy policy);
+
+}  // namespace spmd::io
