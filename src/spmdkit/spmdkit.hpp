@@ -4,7 +4,9 @@
 // The rooms (one umbrella header each):
 //   runtime  MPI environment, errors, the app entry point spmd::run, CLI, provenance
 //   io       parallel HDF5: files, atomic outputs, attributes, distributed arrays
-//   (decomp and patterns arrive with their issues)
+//   patterns master-worker, reductions, pipelines (so far: the exact, reproducible sum)
+//   (decomp arrives with its issue)
 #include "spmdkit/io.hpp"
+#include "spmdkit/patterns.hpp"
 #include "spmdkit/runtime.hpp"
 #include "spmdkit/version.hpp"

@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <boost/mpi/exception.hpp>
 #include <cstdio>
 #include <exception>
@@ -66,8 +67,11 @@ RankEnding run_body(App& app, const DeclareOptions& declare, const RunBody& body
 }
 
 void print_error(const std::string& program, const std::string& what, int rank) {
-  // One write of one line, so lines from different processes never interleave mid-line.
-  const std::string line = fmt::format("{}: error: {} (rank {})\n", program, what, rank);
+  // One write of one line, so lines from different processes never interleave mid-line; a
+  // message with line breaks (HDF5's have some) is folded onto that line.
+  std::string text = what;
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  const std::string line = fmt::format("{}: error: {} (rank {})\n", program, text, rank);
   std::fflush(stdout);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);

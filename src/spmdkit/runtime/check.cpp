@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <boost/mpi/exception.hpp>
 #include <cstring>
 #include <string>
@@ -72,6 +73,7 @@ void throw_h5_error(long long code, std::string_view call) {
     text += messages[i];
   }
   if (text.empty()) text = "no message on the HDF5 error stack";
+  std::replace(text.begin(), text.end(), '\n', ' ');
   throw Hdf5Error(std::string(call), code, std::move(text));
 }
 

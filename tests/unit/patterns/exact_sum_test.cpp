@@ -1,0 +1,83 @@
+// The exact sum: bit-identical for any order and any rank count, and exact where a plain sum
+// loses everything.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "spmdkit/patterns/exact_sum.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+double exact_sum(const std::vector<double>& values) {
+  spmd::ExactSum sum;
+  for (double v : values) sum.add(v);
+  return sum.value();
+}
+
+// Values spanning many magnitudes and both signs: a plain sum depends on the order.
+std::vector<double> wild_values(std::size_t n, unsigned seed) {
+  std::mt19937_64 random(seed);
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-60, 60);
+  std::vector<double> values(n);
+  for (auto& v : values) v = std::ldexp(mantissa(random), exponent(random));
+  return values;
+}
+
+TEST(ExactSum, CancellationThatDefeatsAPlainSum) {
+  EXPECT_EQ(exact_sum({1e100, 1.0, -1e100}), 1.0);
+  EXPECT_EQ(exact_sum({1e308, 1e308, -1e308}), 1e308);  // no intermediate overflow
+  EXPECT_EQ(exact_sum({5e-324, 5e-324, 5e-324}), 1.5e-323);
+  EXPECT_EQ(exact_sum({0.1, 0.2, -0.3}), 2.7755575615628914e-17);  // the exact value of the doubles
+  EXPECT_EQ(exact_sum({}), 0.0);
+  EXPECT_EQ(exact_sum({-2.5, -0.5}), -3.0);
+}
+
+TEST(ExactSum, NonFiniteValues) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(std::isnan(exact_sum({1.0, std::nan("")})));
+  EXPECT_EQ(exact_sum({1.0, inf}), inf);
+  EXPECT_EQ(exact_sum({1.0, -inf}), -inf);
+  EXPECT_TRUE(std::isnan(exact_sum({inf, -inf})));
+}
+
+TEST(ExactSum, OrderDoesNotMatterAndTheResultIsFaithful) {
+  auto values = wild_values(20000, 7);
+  const double reference = exact_sum(values);
+  std::mt19937 random(3);
+  for (int shuffle = 0; shuffle < 5; ++shuffle) {
+    std::shuffle(values.begin(), values.end(), random);
+    EXPECT_EQ(exact_sum(values), reference);
+  }
+  long double wide = 0;  // 64-bit mantissa: close enough to check the bound on this data
+  std::sort(values.begin(), values.end(), [](double a, double b) { return std::fabs(a) < std::fabs(b); });
+  for (double v : values) wide += v;
+  EXPECT_LE(std::fabs(reference - static_cast<double>(wide)),
+            2 * std::numeric_limits<double>::epsilon() * std::fabs(reference));
+}
+
+TEST(ExactSum, SameBitsAtEveryRankCount) {
+  const auto& world = spmd::test::world();
+  const auto values = wild_values(10007, 11);
+  const double serial = exact_sum(values);
+  // Rank r takes every size-th value starting at r (a cyclic split), then the ranks reduce.
+  spmd::ExactSum mine;
+  for (std::size_t i = static_cast<std::size_t>(world.rank()); i < values.size();
+       i += static_cast<std::size_t>(world.size())) {
+    mine.add(values[i]);
+  }
+  mine.all_reduce(world);
+  EXPECT_EQ(mine.value(), serial);
+  spmd::ExactSum merged;
+  spmd::ExactSum half;
+  for (std::size_t i = 0; i < values.size(); ++i) (i % 2 == 0 ? merged : half).add(values[i]);
+  merged.merge(half);
+  EXPECT_EQ(merged.value(), serial);
+}
+
+}  // namespace
