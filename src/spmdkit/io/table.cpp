@@ -13,10 +13,11 @@ namespace spmd::io {
 
 namespace {
 
+// `width` characters plus the terminating null (NULLTERM: h5dump and h5py show the text only).
 Handle string_type(std::size_t width) {
   Handle type = owned(H5Tcopy(H5T_C_S1), "H5Tcopy");
-  check_h5(H5Tset_size(type.get(), width), "H5Tset_size");
-  check_h5(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "H5Tset_strpad");
+  check_h5(H5Tset_size(type.get(), width + 1), "H5Tset_size");
+  check_h5(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "H5Tset_strpad");
   check_h5(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset");
   return type;
 }
@@ -26,14 +27,14 @@ Handle string_type(std::size_t width) {
 TableBatch& TableBatch::column(std::string name, std::span<const std::string> rows,
                                std::size_t width) {
   if (width == 0) throw Error("string column '" + name + "' needs a width of at least 1");
-  Column column{std::move(name), H5T_C_S1, width, rows.size(), {}, {}, width};
-  column.bytes.resize(rows.size() * width, std::byte{0});
+  Column column{std::move(name), H5T_C_S1, width + 1, rows.size(), {}, {}, width};
+  column.bytes.resize(rows.size() * (width + 1), std::byte{0});
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].size() > width) {
       throw Error(fmt::format("string column '{}': a value of {} bytes exceeds the width {}",
                               column.name, rows[i].size(), width));
     }
-    std::memcpy(column.bytes.data() + i * width, rows[i].data(), rows[i].size());
+    std::memcpy(column.bytes.data() + i * (width + 1), rows[i].data(), rows[i].size());
   }
   columns_.push_back(std::move(column));
   return *this;
@@ -105,9 +106,9 @@ hsize_t Table::append(const TableBatch& batch) {
     const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
     if (column.string_width > 0) {
       const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
-      if (H5Tget_size(stored.get()) != column.string_width) {
+      if (H5Tget_size(stored.get()) != column.string_width + 1) {
         throw Error(fmt::format("table '{}': column '{}' is {} bytes wide, the batch {}", path_,
-                                column.name, H5Tget_size(stored.get()), column.string_width));
+                                column.name, H5Tget_size(stored.get()) - 1, column.string_width));
       }
     }
     const hsize_t new_rows = rows_ + total;

@@ -29,7 +29,7 @@ class TableBatch {
   TableBatch& column(std::string name, const std::vector<T>& rows, std::string units = {}) {
     return column(std::move(name), std::span<const T>(rows), std::move(units));
   }
-  /// A string column `width` bytes wide (UTF-8, null-padded); a longer string is an error.
+  /// A string column of up to `width` bytes (UTF-8, null-terminated); longer is an error.
   TableBatch& column(std::string name, std::span<const std::string> rows, std::size_t width = 64);
   TableBatch& column(std::string name, const std::vector<std::string>& rows, std::size_t width = 64) {
     return column(std::move(name), std::span<const std::string>(rows), width);
@@ -38,7 +38,7 @@ class TableBatch {
   struct Column {
     std::string name;
     hid_t type;             ///< predefined numeric type, or H5T_C_S1 for strings
-    std::size_t element_size;
+    std::size_t element_size;  ///< bytes per row in `bytes`
     std::size_t rows;
     std::vector<std::byte> bytes;
     std::string units;
