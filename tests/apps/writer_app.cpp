@@ -1,0 +1,35 @@
+// spmd-test-writer: a test-only app that writes an atomic HDF5 output slowly (frames of a time
+// series with pauses), so that a test can kill it mid-write (tests/apps/kill_writer_check.py).
+#include <chrono>
+#include <thread>
+
+#include <spmdkit/spmdkit.hpp>
+
+int main(int argc, char** argv) {
+  int generation = 1;
+  int frames = 3;
+  int pause_ms = 0;
+  return spmd::run(
+      argc, argv, {.name = "test-writer", .description = "writes an atomic output slowly (tests only)"},
+      [&](CLI::App& cli) {
+        cli.add_option("--generation", generation);
+        cli.add_option("--frames", frames);
+        cli.add_option("--pause-ms", pause_ms);
+      },
+      [&](spmd::App& app) {
+        if (app.options().output.empty()) throw spmd::UsageError("--output is required");
+        auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
+        spmd::io::write_provenance(out.id(), app.provenance(), "test writer");
+        spmd::io::set_attribute(out.id(), "generation", static_cast<std::int32_t>(generation));
+        const spmd::io::Extents frame{64, 64};
+        const auto box = spmd::io::leading_block(frame, app.rank(), app.size());
+        auto series = spmd::io::TimeSeries::create<double>(out.file(), "fields/u", frame);
+        std::vector<double> values(box.elements(), static_cast<double>(generation));
+        for (int step = 0; step < frames; ++step) {
+          series.append<double>(step, box, values);
+          out.file().flush();
+          std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+        }
+        out.commit();
+      });
+}
