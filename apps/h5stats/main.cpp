@@ -7,6 +7,7 @@
 //   mpirun -np 4 spmd-h5stats results/heat.h5 /fields/T --bins 20 --json
 #include <cmath>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <spmdkit/spmdkit.hpp>
@@ -23,9 +24,7 @@ struct Options {
 };
 
 std::string shape_text(const std::vector<unsigned long long>& shape) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + (shape.size() == 1 ? ",)" : ")");
+  return fmt::format("({}{})", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
 }
 
 nlohmann::ordered_json number(double value) {
@@ -101,10 +100,8 @@ void run(spmd::App& app, Options& opt) {
     app.print("{:<28} {:<16} {:>8} {:>10} {:>5} {:>12.5g} {:>12.5g} {:>12.5g} {:>12.5g}\n", s.path,
               shape_text(s.shape), s.type, s.count, s.nan_count, s.min, s.max, s.mean, s.stddev);
     if (!s.histogram.empty()) {
-      std::string counts;
-      for (auto c : s.histogram) counts += (counts.empty() ? "" : " ") + std::to_string(c);
       app.print("{:<28} histogram [{:.5g}, {:.5g}]: {}\n", "", s.bin_edges.front(),
-                s.bin_edges.back(), counts);
+                s.bin_edges.back(), fmt::join(s.histogram, " "));
     }
   }
   nlohmann::ordered_json datasets = nlohmann::ordered_json::array();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "spmdkit/runtime/environment.hpp"
@@ -44,10 +45,11 @@ class RankAgreement : public testing::EmptyTestEventListener {
     const int failed_here = info.result()->Failed() ? 1 : 0;
     std::vector<int> all(static_cast<std::size_t>(size_));
     MPI_Allgather(&failed_here, 1, MPI_INT, all.data(), 1, MPI_INT, comm_);
-    std::string failing;
+    std::vector<int> failed_ranks;
     for (int r = 0; r < size_; ++r) {
-      if (all[static_cast<std::size_t>(r)] != 0) failing += (failing.empty() ? "" : ", ") + std::to_string(r);
+      if (all[static_cast<std::size_t>(r)] != 0) failed_ranks.push_back(r);
     }
+    const std::string failing = fmt::format("{}", fmt::join(failed_ranks, ", "));
     if (!failing.empty() && (failed_here == 0 || failing != std::to_string(rank_))) {
       agreeing_ = true;  // rank 0 reports this one; the others need not repeat it
       ADD_FAILURE() << "this test failed on rank(s) " << failing << " of " << size_;

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "spmdkit/io/attributes.hpp"
 #include "spmdkit/runtime/check.hpp"
@@ -45,9 +46,9 @@ std::string mode_name(H5D_mpio_actual_io_mode_t mode) {
 }
 
 std::string cause_text(std::uint32_t cause) {
-  std::string text;
+  std::vector<std::string> reasons;
   auto add = [&](std::uint32_t bit, const char* why) {
-    if ((cause & bit) != 0) text += (text.empty() ? "" : ", ") + std::string(why);
+    if ((cause & bit) != 0) reasons.emplace_back(why);
   };
   add(H5D_MPIO_SET_INDEPENDENT, "independent I/O was requested");
   add(H5D_MPIO_DATATYPE_CONVERSION, "a datatype conversion was needed");
@@ -56,8 +57,8 @@ std::string cause_text(std::uint32_t cause) {
   add(H5D_MPIO_NOT_CONTIGUOUS_OR_CHUNKED_DATASET, "the dataset is neither contiguous nor chunked");
   add(H5D_MPIO_PARALLEL_FILTERED_WRITES_DISABLED, "parallel filtered writes are disabled");
   add(H5D_MPIO_ERROR_WHILE_CHECKING_COLLECTIVE_POSSIBLE, "HDF5 failed to check");
-  if (text.empty() && cause != 0) text = fmt::format("cause bits {:#x}", cause);
-  return text;
+  if (reasons.empty() && cause != 0) reasons.push_back(fmt::format("cause bits {:#x}", cause));
+  return fmt::format("{}", fmt::join(reasons, ", "));
 }
 
 // The file-space selection of `box` on `space` (an empty selection for an empty box).

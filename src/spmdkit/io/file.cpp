@@ -61,7 +61,8 @@ bool exists(hid_t location, const std::string& path) {
   std::string prefix = path.starts_with('/') ? "/" : "";
   while (std::getline(parts, part, '/')) {
     if (part.empty()) continue;
-    prefix += (prefix.empty() || prefix == "/" ? "" : "/") + part;
+    if (!prefix.empty() && prefix != "/") prefix += '/';
+    prefix += part;
     if (check_h5(H5Lexists(location, prefix.c_str(), H5P_DEFAULT), "H5Lexists") <= 0) return false;
   }
   return true;

@@ -1,6 +1,7 @@
 #include "spmdkit/io/provenance_attributes.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "spmdkit/io/attributes.hpp"
 
@@ -20,9 +21,7 @@ void write_provenance(hid_t object, const Provenance& p, std::string_view title)
   set_attribute(object, "start_time_utc", p.start_time_utc);
   set_attribute(object, "ranks", static_cast<std::int32_t>(p.ranks));
   set_attribute(object, "host_count", static_cast<std::int32_t>(p.hosts.size()));
-  std::string hosts;
-  for (const auto& host : p.hosts) hosts += (hosts.empty() ? "" : ",") + host;
-  set_attribute(object, "hosts", hosts);
+  set_attribute(object, "hosts", fmt::format("{}", fmt::join(p.hosts, ",")));
   set_attribute(object, "mpi_library", p.mpi_library);
   set_attribute(object, "hdf5_version", p.hdf5_version);
   if (p.slurm) {

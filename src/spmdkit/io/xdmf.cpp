@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "spmdkit/runtime/error.hpp"
 
@@ -13,15 +14,11 @@ namespace spmd::io {
 namespace {
 
 std::string join(const std::vector<unsigned long long>& values) {
-  std::string text;
-  for (auto v : values) text += (text.empty() ? "" : " ") + std::to_string(v);
-  return text;
+  return fmt::format("{}", fmt::join(values, " "));
 }
 
 std::string join(const std::vector<double>& values) {
-  std::string text;
-  for (double v : values) text += (text.empty() ? "" : " ") + fmt::format("{:.17g}", v);
-  return text;
+  return fmt::format("{:.17g}", fmt::join(values, " "));
 }
 
 std::string escape(const std::string& text) {

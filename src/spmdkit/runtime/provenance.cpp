@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "spmdkit/runtime/check.hpp"
@@ -238,9 +239,7 @@ std::string Provenance::to_text() const {
     text += fmt::format("  {:<16} {}\n", key, value);
   };
   text += fmt::format("spmd-{} {} (spmdkit, git {})\n", app, version, git_commit);
-  std::string host_list;
-  for (const auto& host : hosts) host_list += (host_list.empty() ? "" : ", ") + host;
-  line("ranks", fmt::format("{} on {} host(s): {}", ranks, hosts.size(), host_list));
+  line("ranks", fmt::format("{} on {} host(s): {}", ranks, hosts.size(), fmt::join(hosts, ", ")));
   line("cores per rank", cores_per_rank_min == cores_per_rank_max
                              ? std::to_string(cores_per_rank_min)
                              : fmt::format("{}..{}", cores_per_rank_min, cores_per_rank_max));
