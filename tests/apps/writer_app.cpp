@@ -1,5 +1,6 @@
 // spmd-test-writer: a test-only app that writes an atomic HDF5 output slowly (frames of a time
-// series with pauses), so that a test can kill it mid-write (tests/apps/kill_writer_check.py).
+// series with pauses), so that a test can kill it mid-write (tests/apps/kill_writer_check.py);
+// with --xdmf it also writes the ParaView sidecar (tests/apps/xdmf_check.py).
 #include <chrono>
 #include <thread>
 
@@ -9,12 +10,14 @@ int main(int argc, char** argv) {
   int generation = 1;
   int frames = 3;
   int pause_ms = 0;
+  bool xdmf = false;
   return spmd::run(
       argc, argv, {.name = "test-writer", .description = "writes an atomic output slowly (tests only)"},
       [&](CLI::App& cli) {
         cli.add_option("--generation", generation);
         cli.add_option("--frames", frames);
         cli.add_option("--pause-ms", pause_ms);
+        cli.add_flag("--xdmf", xdmf, "also write OUTPUT.xmf for ParaView");
       },
       [&](spmd::App& app) {
         if (app.options().output.empty()) throw spmd::UsageError("--output is required");
@@ -31,5 +34,14 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
         }
         out.commit();
+        if (xdmf && app.is_root()) {
+          const std::string& path = app.options().output;
+          const auto name = path.substr(path.rfind('/') + 1);
+          std::vector<double> times(static_cast<std::size_t>(frames));
+          for (int step = 0; step < frames; ++step) times[static_cast<std::size_t>(step)] = step;
+          spmd::io::write_xdmf(path.substr(0, path.rfind('.')) + ".xmf", name,
+                               {{64, 64}, {0.0, 0.0}, {1.0 / 63, 1.0 / 63}}, times,
+                               {{"u", "fields/u"}});
+        }
       });
 }
