@@ -93,7 +93,12 @@ hsize_t Table::append(const TableBatch& batch) {
     if (!exists(file_->id(), path)) {
       const hsize_t zero = 0;
       const hsize_t unlimited = H5S_UNLIMITED;
-      const hsize_t chunk = std::max<hsize_t>(1, (hsize_t{1} << 20) / column.element_size);
+      // Chunks sized after the first batch (a power of two, at least 256 rows, at most 1 MiB):
+      // tiny tables stay tiny, big ones get large sequential chunks.
+      const hsize_t most = std::max<hsize_t>(1, (hsize_t{1} << 20) / column.element_size);
+      hsize_t chunk = 256;
+      while (chunk < total && chunk < most) chunk *= 2;
+      chunk = std::min(chunk, most);
       const Handle space = owned(H5Screate_simple(1, &zero, &unlimited), "H5Screate_simple");
       const Handle dcpl = owned(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
       check_h5(H5Pset_chunk(dcpl.get(), 1, &chunk), "H5Pset_chunk");
