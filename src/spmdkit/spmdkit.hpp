@@ -5,7 +5,8 @@
 //   runtime  MPI environment, errors, the app entry point spmd::run, CLI, provenance
 //   io       parallel HDF5: files, atomic outputs, attributes, distributed arrays
 //   patterns master-worker, reductions, pipelines (so far: the exact, reproducible sum)
-//   (decomp arrives with its issue)
+//   decomp   index maps, Cartesian decompositions with ghosts, split-phase halo exchange
+#include "spmdkit/decomp.hpp"
 #include "spmdkit/io.hpp"
 #include "spmdkit/patterns.hpp"
 #include "spmdkit/runtime.hpp"

@@ -1,0 +1,6 @@
+#pragma once
+// The decomp room: data decomposition (the book's chapter 2) -- 1-D index maps, N-D Cartesian
+// decompositions with ghost layers, split-phase halo exchange.
+#include "spmdkit/decomp/cart.hpp"
+#include "spmdkit/decomp/halo.hpp"
+#include "spmdkit/decomp/index_map.hpp"
