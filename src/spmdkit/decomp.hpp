@@ -4,3 +4,4 @@
 #include "spmdkit/decomp/cart.hpp"
 #include "spmdkit/decomp/halo.hpp"
 #include "spmdkit/decomp/index_map.hpp"
+#include "spmdkit/decomp/io_adapter.hpp"

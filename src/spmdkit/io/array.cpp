@@ -72,10 +72,31 @@ void select_box(hid_t space, const Box& box) {
   }
 }
 
-Handle memory_space(const Box& box) {
-  const hsize_t elements = box.elements();
-  Handle space = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
-  if (elements == 0) check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
+Handle memory_space(const Box& box, const std::optional<MemoryLayout>& layout) {
+  if (!layout) {
+    const hsize_t elements = box.elements();
+    Handle space = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
+    if (elements == 0) check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
+    return space;
+  }
+  if (layout->extents.size() != box.rank() || layout->offset.size() != box.rank()) {
+    throw Error("memory layout and box differ in dimensions");
+  }
+  for (std::size_t d = 0; d < box.rank(); ++d) {
+    if (layout->offset[d] + box.count[d] > layout->extents[d]) {
+      throw Error(fmt::format("the box does not fit the memory layout along dimension {}", d));
+    }
+  }
+  Handle space = owned(H5Screate_simple(static_cast<int>(layout->extents.size()),
+                                        layout->extents.data(), nullptr),
+                       "H5Screate_simple");
+  if (box.empty()) {
+    check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
+  } else {
+    check_h5(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, layout->offset.data(), nullptr,
+                                 box.count.data(), nullptr),
+             "H5Sselect_hyperslab");
+  }
   return space;
 }
 
@@ -152,7 +173,7 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
     return nothing_to_transfer();  // no storage to write into; every rank knows (same shape)
   }
   select_box(file_space.get(), box);
-  const Handle memory = memory_space(box);
+  const Handle memory = memory_space(box, options.memory);
   const Handle dxpl = collective_transfer();
   check_h5(H5Dwrite(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
            "H5Dwrite");
@@ -160,7 +181,8 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
 }
 
 TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
-                                const Box& box, void* data, CollectivePolicy policy) {
+                                const Box& box, void* data, CollectivePolicy policy,
+                                const std::optional<MemoryLayout>& layout) {
   const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
   const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
   const int rank = check_h5(H5Sget_simple_extent_ndims(file_space.get()), "H5Sget_simple_extent_ndims");
@@ -172,7 +194,7 @@ TransferReport read_array_bytes(const File& file, const std::string& path, hid_t
     return nothing_to_transfer();
   }
   select_box(file_space.get(), box);
-  const Handle memory = memory_space(box);
+  const Handle memory = memory_space(box, layout);
   const Handle dxpl = collective_transfer();
   check_h5(H5Dread(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
            "H5Dread");

@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +30,13 @@ struct Box {
 /// Throws unless `values` == box.elements().
 void check_box_size(const Box& box, std::size_t values);
 
+/// Where a box lives in the caller's memory when it is not packed: an array of `extents` (e.g. a
+/// field with ghost layers) holding the box at `offset`. Lets a field be written or read in place.
+struct MemoryLayout {
+  Extents extents;
+  Extents offset;
+};
+
 /// What to do when HDF5 did not transfer collectively.
 enum class CollectivePolicy { require, warn, ignore };
 
@@ -38,6 +46,7 @@ struct ArrayOptions {
   Extents chunk;          ///< empty: contiguous; else chunk extents (required for gzip)
   int gzip_level = 0;     ///< 0: no compression; 1-9 deflate (parallel filters, collective only)
   CollectivePolicy policy = CollectivePolicy::require;
+  std::optional<MemoryLayout> memory;  ///< default: `data` holds exactly the box, packed
 };
 
 /// How a transfer was really done (H5Pget_mpio_actual_io_mode / no-collective cause).
@@ -55,13 +64,14 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
 /// Collective: reads `box` of an existing dataset into `data` (box.elements() values).
 TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
                                 const Box& box, void* data,
-                                CollectivePolicy policy = CollectivePolicy::require);
+                                CollectivePolicy policy = CollectivePolicy::require,
+                                const std::optional<MemoryLayout>& memory = std::nullopt);
 
 template <H5Scalar T>
 TransferReport write_array(const File& file, const std::string& path, const Extents& global_shape,
                            const Box& box, std::span<const T> data,
                            const ArrayOptions& options = {}) {
-  check_box_size(box, data.size());
+  if (!options.memory) check_box_size(box, data.size());
   return write_array_bytes(file, path, h5_type<T>(), global_shape, box, data.data(), options);
 }
 
