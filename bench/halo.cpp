@@ -1,0 +1,115 @@
+// Split-phase halo exchange (subarray datatypes, all neighbours at once) against a hand-written
+// exchange of the same faces with MPI_Sendrecv, same run, 2 ranks, lower is better:
+//   RATIO halo_vs_sendrecv          split along y: contiguous row faces        (target <= 1.10)
+//   RATIO halo_vs_sendrecv_columns  split along x: strided column faces, which the hand-written
+//                                   version packs into buffers itself
+// A 2-D field of doubles, 1 ghost layer, STAR stencil; rounds alternate the two, medians kept.
+//   mpirun -np 2 bench_halo [--n 2048] [--rounds 9] [--iterations 200]
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <spmdkit/spmdkit.hpp>
+
+namespace {
+
+using spmd::decomp::Index;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+template <class Fn>
+double seconds_per(const boost::mpi::communicator& comm, int iterations, Fn&& fn) {
+  comm.barrier();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < iterations; ++i) fn();
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / iterations;
+  MPI_Bcast(&s, 1, MPI_DOUBLE, 0, comm);
+  return s;
+}
+
+// One configuration: the grid split over the ranks along `axis` (0: y, faces are contiguous
+// rows; 1: x, faces are strided columns), periodic along that axis only, so both versions
+// exchange exactly the same two faces per rank.
+double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
+  const auto& comm = app.comm();
+  spmd::decomp::CartSpec<2> spec{.cells = {n, n}, .ghost = {1, 1}};
+  spec.periodic[static_cast<std::size_t>(axis)] = true;
+  spec.procs = axis == 0 ? std::array<int, 2>{comm.size(), 1} : std::array<int, 2>{1, comm.size()};
+  spmd::decomp::CartDecomposition<2> cart(comm, spec);
+  const auto& sub = cart.subdomain();
+  std::vector<double> field(static_cast<std::size_t>(sub.local_cells()), 1.0);
+  spmd::decomp::HaloExchange<double, 2> halo(cart);
+
+  const auto e = sub.local_extents();
+  const Index ny = e[0], nx = e[1];
+  const spmd::decomp::Offset<2> low = axis == 0 ? spmd::decomp::Offset<2>{-1, 0} : spmd::decomp::Offset<2>{0, -1};
+  const spmd::decomp::Offset<2> high = axis == 0 ? spmd::decomp::Offset<2>{1, 0} : spmd::decomp::Offset<2>{0, 1};
+  const int before = sub.neighbour(low)->rank, after = sub.neighbour(high)->rank;
+  const MPI_Comm c = cart.comm();
+  auto at = [&](Index y, Index x) { return field.data() + y * nx + x; };
+  std::vector<double> out(static_cast<std::size_t>(ny)), in(static_cast<std::size_t>(ny));
+  auto by_hand = [&] {
+    if (axis == 0) {  // contiguous rows straight from the field
+      const int row = static_cast<int>(nx - 2);
+      MPI_Sendrecv(at(1, 1), row, MPI_DOUBLE, before, 0, at(ny - 1, 1), row, MPI_DOUBLE, after, 0, c,
+                   MPI_STATUS_IGNORE);
+      MPI_Sendrecv(at(ny - 2, 1), row, MPI_DOUBLE, after, 1, at(0, 1), row, MPI_DOUBLE, before, 1, c,
+                   MPI_STATUS_IGNORE);
+    } else {  // strided columns, packed and unpacked by hand
+      const int column = static_cast<int>(ny - 2);
+      for (Index y = 1; y < ny - 1; ++y) out[static_cast<std::size_t>(y)] = *at(y, 1);
+      MPI_Sendrecv(out.data() + 1, column, MPI_DOUBLE, before, 0, in.data() + 1, column, MPI_DOUBLE,
+                   after, 0, c, MPI_STATUS_IGNORE);
+      for (Index y = 1; y < ny - 1; ++y) *at(y, nx - 1) = in[static_cast<std::size_t>(y)];
+      for (Index y = 1; y < ny - 1; ++y) out[static_cast<std::size_t>(y)] = *at(y, nx - 2);
+      MPI_Sendrecv(out.data() + 1, column, MPI_DOUBLE, after, 1, in.data() + 1, column, MPI_DOUBLE,
+                   before, 1, c, MPI_STATUS_IGNORE);
+      for (Index y = 1; y < ny - 1; ++y) *at(y, 0) = in[static_cast<std::size_t>(y)];
+    }
+  };
+  std::vector<double> ours, theirs;
+  for (int r = 0; r < rounds; ++r) {
+    ours.push_back(seconds_per(comm, iterations, [&] { halo.begin(field).end(); }));
+    theirs.push_back(seconds_per(comm, iterations, by_hand));
+  }
+  const double a = median(ours), b = median(theirs);
+  if (app.is_root()) {
+    fmt::print("{}x{} doubles, {} ranks along {} ({} faces): halo begin+end {:.2f} us, "
+               "MPI_Sendrecv {:.2f} us\n",
+               n, n, comm.size(), axis == 0 ? "y" : "x", axis == 0 ? "contiguous" : "strided",
+               a * 1e6, b * 1e6);
+  }
+  return a / b;
+}
+
+void bench(spmd::App& app, Index n, int rounds, int iterations) {
+  const double rows = ratio(app, n, rounds, iterations, 0);
+  const double columns = ratio(app, n, rounds, iterations, 1);
+  if (app.is_root()) {
+    fmt::print("RATIO halo_vs_sendrecv_columns {:.3f}\n", columns);
+    fmt::print("RATIO halo_vs_sendrecv {:.3f}\n", rows);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Index n = 2048;
+  int rounds = 9;
+  int iterations = 200;
+  return spmd::run(
+      argc, argv, {.name = "bench-halo", .description = "halo exchange vs MPI_Sendrecv"},
+      [&](CLI::App& cli) {
+        cli.add_option("--n", n)->capture_default_str();
+        cli.add_option("--rounds", rounds)->capture_default_str();
+        cli.add_option("--iterations", iterations)->capture_default_str();
+      },
+      [&](spmd::App& app) { bench(app, n, rounds, iterations); });
+}
