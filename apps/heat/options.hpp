@@ -1,0 +1,30 @@
+#pragma once
+// spmd-heat's options: declared on the shared command line (and TOML config), validated once.
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace heat {
+
+struct Options {
+  int dims = 2;
+  long nx = 64, ny = 64, nz = 32;
+  double lx = 1.0, ly = 1.0, lz = 1.0;
+  double alpha = 1.0;
+  double dt = 0.0;       ///< 0: a safe fraction of the stability limit
+  long steps = 200;
+  double t_end = 0.0;    ///< > 0: run to this time instead of --steps
+  std::string boundary = "dirichlet";
+  double boundary_value = 0.0;
+  std::string init = "sine";
+  std::uint64_t seed = 1;
+  long every = 50;       ///< snapshot interval (steps); the final step is always written
+
+  void declare(CLI::App& cli);
+  /// Throws spmd::UsageError for inconsistent values (every rank alike).
+  void validate() const;
+  [[nodiscard]] bool periodic() const noexcept { return boundary == "periodic"; }
+};
+
+}  // namespace heat
