@@ -17,6 +17,7 @@
 
 #include <spmdkit/decomp/cart.hpp>
 #include <spmdkit/decomp/halo.hpp>
+#include <spmdkit/decomp/io_adapter.hpp>
 #include <spmdkit/patterns/exact_sum.hpp>
 #include <spmdkit/runtime/check.hpp>
 #include <spmdkit/runtime/error.hpp>
@@ -156,6 +157,16 @@ class Solver {
                 std::sqrt(squares.value() * volume)};
     if (sine) s.error_max = agreed[2];
     return s;
+  }
+
+  /// Collective: writes the field (owned points, in place) as dataset `path` of the global grid.
+  void save(const spmd::io::File& file, const std::string& path) const {
+    spmd::decomp::write_field<double>(file, path, sub(), std::span<const double>(u_),
+                                      {.units = "K", .long_name = "temperature"});
+  }
+  /// Collective: reads this rank's part of a field written by save() at any rank count.
+  void load(const spmd::io::File& file, const std::string& path) {
+    spmd::decomp::read_field<double>(file, path, sub(), std::span<double>(u_));
   }
 
   /// The owned points packed in C order (for output).

@@ -10,4 +10,5 @@
 #include "spmdkit/runtime/outcome.hpp"
 #include "spmdkit/runtime/progress.hpp"
 #include "spmdkit/runtime/provenance.hpp"
+#include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/summary.hpp"
