@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <boost/mpi/communicator.hpp>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -33,6 +34,12 @@ inline std::string shared_scratch_path(const boost::mpi::communicator& comm,
   long id = comm.rank() == 0 ? static_cast<long>(::getpid()) : 0L;
   MPI_Bcast(&id, 1, MPI_LONG, 0, comm);
   return "/tmp/spmdkit-test-" + std::to_string(id) + "-" + stem;
+}
+
+/// Collective: once every rank is done with the shared scratch file at `path`, rank 0 removes it.
+inline void remove_shared(const boost::mpi::communicator& comm, const std::string& path) {
+  comm.barrier();
+  if (comm.rank() == 0) std::remove(path.c_str());
 }
 
 }  // namespace spmd::test

@@ -112,6 +112,13 @@ void check_box_in_shape(const Box& box, const Extents& shape, const std::string&
   }
 }
 
+Extents extents_of(hid_t space) {
+  const int rank = check_h5(H5Sget_simple_extent_ndims(space), "H5Sget_simple_extent_ndims");
+  Extents shape(static_cast<std::size_t>(rank));
+  check_h5(H5Sget_simple_extent_dims(space, shape.data(), nullptr), "H5Sget_simple_extent_dims");
+  return shape;
+}
+
 TransferReport nothing_to_transfer() { return {true, "nothing to transfer", ""}; }
 
 }  // namespace
@@ -185,10 +192,7 @@ TransferReport read_array_bytes(const File& file, const std::string& path, hid_t
                                 const std::optional<MemoryLayout>& layout) {
   const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
   const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-  const int rank = check_h5(H5Sget_simple_extent_ndims(file_space.get()), "H5Sget_simple_extent_ndims");
-  Extents shape(static_cast<std::size_t>(rank));
-  check_h5(H5Sget_simple_extent_dims(file_space.get(), shape.data(), nullptr),
-           "H5Sget_simple_extent_dims");
+  const Extents shape = extents_of(file_space.get());
   check_box_in_shape(box, shape, path);
   if (std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>()) == 0) {
     return nothing_to_transfer();
@@ -204,11 +208,7 @@ TransferReport read_array_bytes(const File& file, const std::string& path, hid_t
 Extents dataset_shape(const File& file, const std::string& path) {
   const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
   const Handle space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-  const int rank = check_h5(H5Sget_simple_extent_ndims(space.get()), "H5Sget_simple_extent_ndims");
-  Extents shape(static_cast<std::size_t>(rank));
-  check_h5(H5Sget_simple_extent_dims(space.get(), shape.data(), nullptr),
-           "H5Sget_simple_extent_dims");
-  return shape;
+  return extents_of(space.get());
 }
 
 Box leading_block(const Extents& global_shape, int rank, int ranks) {

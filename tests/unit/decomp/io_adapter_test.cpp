@@ -54,8 +54,7 @@ TEST(IoAdapter, FieldWrittenAtPReadAtQ) {
     EXPECT_EQ(field, make_field(cart.subdomain(), -7.0));
     file.close();
   }
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 }  // namespace

@@ -89,8 +89,7 @@ TEST_P(ArrayRoundTrip, UnevenAndEmptyBoxes) {
     EXPECT_EQ(spmd::io::string_attribute(dataset.get(), "long_name"), "temperature");
   }
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ArrayRoundTrip,
@@ -113,8 +112,7 @@ TEST(Array, ChunkedAndCompressedRoundTrip) {
   auto file = spmd::io::File::open(world, path);
   EXPECT_EQ(spmd::io::read_array<double>(file, "z", whole(shape)), fill<double>(shape, whole(shape)));
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Array, WrittenAtPRanksReadAtFewer) {
@@ -136,8 +134,7 @@ TEST(Array, WrittenAtPRanksReadAtFewer) {
     EXPECT_EQ(spmd::io::read_array<double>(file, "a", mine), fill<double>(shape, mine));
     file.close();
   }
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Array, NonCollectiveTransferIsDetected) {
@@ -157,8 +154,7 @@ TEST(Array, NonCollectiveTransferIsDetected) {
                                           spmd::io::CollectivePolicy::require),
                spmd::Error);
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Array, BadBoxesAreClearErrors) {
@@ -173,8 +169,7 @@ TEST(Array, BadBoxesAreClearErrors) {
                                              std::vector<double>(3)),
                spmd::Error);
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(File, MissingFileIsAnHdf5ErrorNamingIt) {
@@ -199,8 +194,7 @@ TEST(File, ExistsWalksThePath) {
   EXPECT_FALSE(spmd::io::exists(file.id(), "a/x/c"));
   EXPECT_FALSE(spmd::io::exists(file.id(), "nothing"));
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 }  // namespace

@@ -40,8 +40,7 @@ TEST(AtomicFile, AppearsUnderItsNameOnlyOnCommit) {
   EXPECT_TRUE(file_exists(path));
   EXPECT_FALSE(file_exists(out.partial_path()));
   EXPECT_EQ(generation_of(world, path), 1);
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(AtomicFile, OlderOutputStaysIntactUntilTheNewOneIsComplete) {

@@ -34,8 +34,7 @@ TEST(Attributes, RoundTripOnTheRootAndReplace) {
   EXPECT_FALSE(spmd::io::has_attribute(file.id(), "beta"));
   EXPECT_THROW(static_cast<void>(spmd::io::string_attribute(file.id(), "alpha")), spmd::Error);
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Attributes, ProvenanceOnTheRoot) {
@@ -61,8 +60,7 @@ TEST(Attributes, ProvenanceOnTheRoot) {
   EXPECT_NE(spmd::io::string_attribute(file.id(), "history").find("spmd-demo --steps 3"),
             std::string::npos);
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 }  // namespace

@@ -65,8 +65,7 @@ TEST(TimeSeries, AppendFramesAndTimes) {
     EXPECT_EQ(spmd::io::string_attribute(time.get(), "units"), "s");
   }
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
@@ -107,8 +106,7 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
   EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Box{{0}, {n}}), expected_keys);
   EXPECT_EQ(spmd::io::read_string_column(file, "results/tasks/word"), expected_words);
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Table, TooLongStringAndMismatchedColumnsAreErrors) {
@@ -122,8 +120,7 @@ TEST(Table, TooLongStringAndMismatchedColumnsAreErrors) {
   uneven.column("a", std::vector<int>{1, 2}).column("b", std::vector<int>{1});
   EXPECT_THROW(table.append(uneven), spmd::Error);  // on every rank: no hang
   file.close();
-  world.barrier();
-  if (world.rank() == 0) std::remove(path.c_str());
+  spmd::test::remove_shared(world, path);
 }
 
 TEST(Xdmf, SidecarPointsIntoTheFile) {
