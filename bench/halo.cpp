@@ -15,24 +15,11 @@
 
 #include <spmdkit/spmdkit.hpp>
 
+#include "bench_support.hpp"
+
 namespace {
 
 using spmd::decomp::Index;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-template <class Fn>
-double seconds_per(const boost::mpi::communicator& comm, int iterations, Fn&& fn) {
-  comm.barrier();
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < iterations; ++i) fn();
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / iterations;
-  MPI_Bcast(&s, 1, MPI_DOUBLE, 0, comm);
-  return s;
-}
 
 // One configuration: the grid split over the ranks along `axis` (0: y, faces are contiguous
 // rows; 1: x, faces are strided columns), periodic along that axis only, so both versions
@@ -76,10 +63,10 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   };
   std::vector<double> ours, theirs;
   for (int r = 0; r < rounds; ++r) {
-    ours.push_back(seconds_per(comm, iterations, [&] { halo.begin(field).end(); }));
-    theirs.push_back(seconds_per(comm, iterations, by_hand));
+    ours.push_back(bench::seconds_per_call(comm, iterations, [&] { halo.begin(field).end(); }));
+    theirs.push_back(bench::seconds_per_call(comm, iterations, by_hand));
   }
-  const double a = median(ours), b = median(theirs);
+  const double a = bench::median(ours), b = bench::median(theirs);
   if (app.is_root()) {
     fmt::print("{}x{} doubles, {} ranks along {} ({} faces): halo begin+end {:.2f} us, "
                "MPI_Sendrecv {:.2f} us\n",
@@ -89,7 +76,7 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   return a / b;
 }
 
-void bench(spmd::App& app, Index n, int rounds, int iterations) {
+void run(spmd::App& app, Index n, int rounds, int iterations) {
   const double rows = ratio(app, n, rounds, iterations, 0);
   const double columns = ratio(app, n, rounds, iterations, 1);
   if (app.is_root()) {
@@ -111,5 +98,5 @@ int main(int argc, char** argv) {
         cli.add_option("--rounds", rounds)->capture_default_str();
         cli.add_option("--iterations", iterations)->capture_default_str();
       },
-      [&](spmd::App& app) { bench(app, n, rounds, iterations); });
+      [&](spmd::App& app) { run(app, n, rounds, iterations); });
 }

@@ -16,6 +16,8 @@
 
 #include <spmdkit/spmdkit.hpp>
 
+#include "bench_support.hpp"
+
 namespace {
 
 struct Options {
@@ -25,28 +27,12 @@ struct Options {
   int rounds = 5;
 };
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-template <class Fn>
-double timed(const boost::mpi::communicator& comm, Fn&& fn) {
-  comm.barrier();
-  const auto start = std::chrono::steady_clock::now();
-  fn();
-  comm.barrier();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  MPI_Bcast(&seconds, 1, MPI_DOUBLE, 0, comm);  // rank 0's clock decides, everyone agrees
-  return seconds;
-}
-
 void remove_file(const boost::mpi::communicator& comm, const std::string& path) {
   if (comm.rank() == 0) std::remove(path.c_str());
   comm.barrier();
 }
 
-void bench(spmd::App& app, const Options& opt) {
+void run(spmd::App& app, const Options& opt) {
   const auto& comm = app.comm();
   const spmd::io::Extents shape{opt.rows, opt.columns};
   const spmd::io::Box box = spmd::io::leading_block(shape, comm.rank(), comm.size());
@@ -63,13 +49,13 @@ void bench(spmd::App& app, const Options& opt) {
   bool collective = true;
   for (int round = 0; round < opt.rounds; ++round) {
     remove_file(comm, h5_path);
-    layer_write.push_back(timed(comm, [&] {
+    layer_write.push_back(bench::timed(comm, [&] {
       auto file = spmd::io::File::create(comm, h5_path);
       collective &= spmd::io::write_array<double>(file, "field", shape, box, data).collective;
       file.close();
     }));
     remove_file(comm, raw_path);
-    raw_write.push_back(timed(comm, [&] {
+    raw_write.push_back(bench::timed(comm, [&] {
       MPI_File file = MPI_FILE_NULL;
       spmd::check_mpi(MPI_File_open(comm, raw_path.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY,
                                     MPI_INFO_NULL, &file), "MPI_File_open");
@@ -77,12 +63,12 @@ void bench(spmd::App& app, const Options& opt) {
                                             MPI_STATUS_IGNORE), "MPI_File_write_at_all");
       spmd::check_mpi(MPI_File_close(&file), "MPI_File_close");
     }));
-    layer_read.push_back(timed(comm, [&] {
+    layer_read.push_back(bench::timed(comm, [&] {
       auto file = spmd::io::File::open(comm, h5_path);
       spmd::io::read_array_bytes(file, "field", H5T_NATIVE_DOUBLE, box, back.data());
       file.close();
     }));
-    raw_read.push_back(timed(comm, [&] {
+    raw_read.push_back(bench::timed(comm, [&] {
       MPI_File file = MPI_FILE_NULL;
       spmd::check_mpi(MPI_File_open(comm, raw_path.c_str(), MPI_MODE_RDONLY, MPI_INFO_NULL, &file),
                       "MPI_File_open");
@@ -96,8 +82,8 @@ void bench(spmd::App& app, const Options& opt) {
   if (back != data) throw spmd::Error("read back data differ from what was written");
 
   const double gb = bytes / 1e9;
-  const double lw = median(layer_write), rw = median(raw_write);
-  const double lr = median(layer_read), rr = median(raw_read);
+  const double lw = bench::median(layer_write), rw = bench::median(raw_write);
+  const double lr = bench::median(layer_read), rr = bench::median(raw_read);
   if (app.is_root()) {
     fmt::print("{:.0f} MiB, {} ranks, {} rounds, layer transfers collective: {}\n",
                bytes / (1 << 20), comm.size(), opt.rounds, collective ? "yes" : "NO");
@@ -120,5 +106,5 @@ int main(int argc, char** argv) {
         cli.add_option("--columns", opt.columns)->capture_default_str();
         cli.add_option("--rounds", opt.rounds)->check(CLI::PositiveNumber)->capture_default_str();
       },
-      [&](spmd::App& app) { bench(app, opt); });
+      [&](spmd::App& app) { run(app, opt); });
 }

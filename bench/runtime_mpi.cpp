@@ -18,30 +18,14 @@
 
 #include <spmdkit/spmdkit.hpp>
 
+#include "bench_support.hpp"
+
 namespace {
 
 constexpr int rounds = 15;
 constexpr int iterations = 20000;
 
-template <class Fn>
-double seconds_per_iteration(const boost::mpi::communicator& comm, Fn&& fn) {
-  comm.barrier();
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < iterations; ++i) fn();
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // Rank 0's clock decides, but every rank must agree on the value.
-  double agreed = elapsed;
-  boost::mpi::broadcast(comm, agreed, 0);
-  return agreed / iterations;
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-void bench(spmd::App& app) {
+void run(spmd::App& app) {
   const auto& comm = app.comm();
   if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
   const int peer = 1 - comm.rank();
@@ -72,13 +56,13 @@ void bench(spmd::App& app) {
 
   std::vector<double> raw_pp, boost_pp, raw_ar, boost_ar;
   for (int round = 0; round < rounds; ++round) {
-    raw_pp.push_back(seconds_per_iteration(comm, raw_pingpong));
-    boost_pp.push_back(seconds_per_iteration(comm, boost_pingpong));
-    raw_ar.push_back(seconds_per_iteration(comm, raw_allreduce));
-    boost_ar.push_back(seconds_per_iteration(comm, boost_allreduce));
+    raw_pp.push_back(bench::seconds_per_call(comm, iterations, raw_pingpong));
+    boost_pp.push_back(bench::seconds_per_call(comm, iterations, boost_pingpong));
+    raw_ar.push_back(bench::seconds_per_call(comm, iterations, raw_allreduce));
+    boost_ar.push_back(bench::seconds_per_call(comm, iterations, boost_allreduce));
   }
-  const double pp_raw = median(raw_pp), pp_boost = median(boost_pp);
-  const double ar_raw = median(raw_ar), ar_boost = median(boost_ar);
+  const double pp_raw = bench::median(raw_pp), pp_boost = bench::median(boost_pp);
+  const double ar_raw = bench::median(raw_ar), ar_boost = bench::median(boost_ar);
   if (app.is_root()) {
     fmt::print("ping-pong 8 B round trip: raw MPI {:.3f} us, Boost.MPI {:.3f} us\n", pp_raw * 1e6,
                pp_boost * 1e6);
@@ -95,5 +79,5 @@ int main(int argc, char** argv) {
   return spmd::run(argc, argv,
                    {.name = "bench-runtime-mpi",
                     .description = "Boost.MPI against raw MPI: ping-pong and allreduce"},
-                   bench);
+                   run);
 }

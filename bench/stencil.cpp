@@ -16,25 +16,10 @@
 
 #include <spmdkit/spmdkit.hpp>
 
+#include "bench_support.hpp"
 #include "solver.hpp"
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-template <class Fn>
-double timed(MPI_Comm comm, Fn&& fn) {
-  MPI_Barrier(comm);
-  const auto start = std::chrono::steady_clock::now();
-  fn();
-  MPI_Barrier(comm);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  MPI_Bcast(&s, 1, MPI_DOUBLE, 0, comm);
-  return s;
-}
 
 heat::Options grid(long n) {
   heat::Options opt;
@@ -44,7 +29,7 @@ heat::Options grid(long n) {
   return opt;
 }
 
-void bench(spmd::App& app, long n, int steps, int rounds) {
+void run(spmd::App& app, long n, int steps, int rounds) {
   const auto& world = app.comm();
   const double points = static_cast<double>(n) * static_cast<double>(n);
   // STREAM triad, every rank on its own arrays of the same total size as its share of the grid.
@@ -63,11 +48,11 @@ void bench(spmd::App& app, long n, int steps, int rounds) {
   solver.initialise();
   std::vector<double> triad_s, stencil_s;
   for (int r = 0; r < rounds; ++r) {
-    triad_s.push_back(timed(world, [&] { for (int s = 0; s < steps; ++s) triad(); }));
-    stencil_s.push_back(timed(world, [&] { for (int s = 0; s < steps; ++s) solver.step(); }));
+    triad_s.push_back(bench::timed(world, [&] { for (int s = 0; s < steps; ++s) triad(); }));
+    stencil_s.push_back(bench::timed(world, [&] { for (int s = 0; s < steps; ++s) solver.step(); }));
   }
-  const double triad_bw = 24.0 * static_cast<double>(elements) * world.size() * steps / median(triad_s);
-  const double stencil_bw = 16.0 * points * steps / median(stencil_s);
+  const double triad_bw = 24.0 * static_cast<double>(elements) * world.size() * steps / bench::median(triad_s);
+  const double stencil_bw = 16.0 * points * steps / bench::median(stencil_s);
 
   // Strong scaling: the same grid on rank 0 alone, then on every rank.
   double efficiency = 1.0;
@@ -77,16 +62,16 @@ void bench(spmd::App& app, long n, int steps, int rounds) {
     if (world.rank() == 0) {
       heat::Solver<2> single(alone, grid(n));
       single.initialise();
-      for (int r = 0; r < rounds; ++r) one.push_back(timed(alone, [&] { for (int s = 0; s < steps; ++s) single.step(); }));
+      for (int r = 0; r < rounds; ++r) one.push_back(bench::timed(alone, [&] { for (int s = 0; s < steps; ++s) single.step(); }));
     }
     world.barrier();
-    double t1 = world.rank() == 0 ? median(one) : 0.0;
+    double t1 = world.rank() == 0 ? bench::median(one) : 0.0;
     MPI_Bcast(&t1, 1, MPI_DOUBLE, 0, world);
-    efficiency = t1 / (2.0 * median(stencil_s));
+    efficiency = t1 / (2.0 * bench::median(stencil_s));
   }
   if (app.is_root()) {
     fmt::print("{}^2 grid, {} ranks: triad {:.1f} GB/s, heat step {:.1f} GB/s ({:.2f} ms/step)\n", n,
-               world.size(), triad_bw / 1e9, stencil_bw / 1e9, 1e3 * median(stencil_s) / steps);
+               world.size(), triad_bw / 1e9, stencil_bw / 1e9, 1e3 * bench::median(stencil_s) / steps);
     fmt::print("RATIO strong_scaling_1to2 {:.3f}\n", efficiency);
     fmt::print("RATIO stencil_vs_stream {:.3f}\n", stencil_bw / triad_bw);
   }
@@ -105,5 +90,5 @@ int main(int argc, char** argv) {
         cli.add_option("--steps", steps)->capture_default_str();
         cli.add_option("--rounds", rounds)->capture_default_str();
       },
-      [&](spmd::App& app) { bench(app, n, steps, rounds); });
+      [&](spmd::App& app) { run(app, n, steps, rounds); });
 }
