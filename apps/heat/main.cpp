@@ -10,6 +10,7 @@
 // --restart FILE continues at any rank count, with results identical to an uninterrupted run.
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <thread>
 #include <optional>
 
@@ -71,8 +72,7 @@ std::vector<StepStats> read_stats(const spmd::io::File& file) {
 std::string default_checkpoint(const spmd::App& app) {
   const std::string& output = app.options().output;
   if (output.empty()) return "heat.checkpoint.h5";
-  const auto dot = output.rfind('.');
-  return (dot == std::string::npos ? output : output.substr(0, dot)) + ".checkpoint.h5";
+  return std::filesystem::path(output).replace_extension(".checkpoint.h5").string();
 }
 
 // A run of the solver with its outputs: snapshots, statistics, checkpoints.
@@ -207,11 +207,9 @@ class Run {
       write_stats(out_->file(), stats_, app_.is_root(), sine);
       out_->commit();
       if (app_.is_root()) {
-        const std::string& path = app_.options().output;
-        const auto slash = path.rfind('/');
-        const auto dot = path.rfind('.');
-        spmd::io::write_xdmf((dot == std::string::npos ? path : path.substr(0, dot)) + ".xmf",
-                             path.substr(slash == std::string::npos ? 0 : slash + 1),
+        const std::filesystem::path path(app_.options().output);
+        spmd::io::write_xdmf(std::filesystem::path(path).replace_extension(".xmf").string(),
+                             path.filename().string(),
                              {std::vector<unsigned long long>(frame_.begin(), frame_.end()),
                               std::vector<double>(solver_.origin().begin(), solver_.origin().end()),
                               std::vector<double>(solver_.spacing().begin(), solver_.spacing().end())},

@@ -2,6 +2,7 @@
 // series with pauses), so that a test can kill it mid-write (tests/apps/kill_writer_check.py);
 // with --xdmf it also writes the ParaView sidecar (tests/apps/xdmf_check.py).
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <spmdkit/spmdkit.hpp>
@@ -35,11 +36,11 @@ int main(int argc, char** argv) {
         }
         out.commit();
         if (xdmf && app.is_root()) {
-          const std::string& path = app.options().output;
-          const auto name = path.substr(path.rfind('/') + 1);
+          const std::filesystem::path path(app.options().output);
           std::vector<double> times(static_cast<std::size_t>(frames));
           for (int step = 0; step < frames; ++step) times[static_cast<std::size_t>(step)] = step;
-          spmd::io::write_xdmf(path.substr(0, path.rfind('.')) + ".xmf", name,
+          spmd::io::write_xdmf(std::filesystem::path(path).replace_extension(".xmf").string(),
+                               path.filename().string(),
                                {{64, 64}, {0.0, 0.0}, {1.0 / 63, 1.0 / 63}}, times,
                                {{"u", "fields/u"}});
         }
