@@ -12,3 +12,4 @@
 #include "spmdkit/runtime/provenance.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/summary.hpp"
+#include "spmdkit/runtime/wire.hpp"

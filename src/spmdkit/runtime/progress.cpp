@@ -18,6 +18,7 @@ Progress::~Progress() { finish(); }
 
 void Progress::update(std::uint64_t done) {
   if (!enabled_ || finished_) return;
+  done_ = done;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ < std::chrono::milliseconds(250) && done < total_) return;
   last_draw_ = now;
@@ -26,7 +27,7 @@ void Progress::update(std::uint64_t done) {
 
 void Progress::finish() {
   if (!enabled_ || finished_) return;
-  draw(total_);
+  draw(done_ > 0 ? done_ : total_);
   std::fputc('\n', stderr);
   finished_ = true;
 }
@@ -37,8 +38,9 @@ void Progress::draw(std::uint64_t done) {
   const double fraction = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
   std::string eta = "?";
   if (fraction > 0.0) eta = fmt::format("{:.1f} s", elapsed * (1.0 - fraction) / fraction);
-  const std::string line = fmt::format("\r{}: {} {:3.0f}% ({}/{}), {:.1f} s, eta {}   ", prefix_,
-                                       label_, 100.0 * fraction, done, total_, elapsed, eta);
+  const std::string line =
+      fmt::format("\r{}: {} {:3.0f}% ({}/{}){}{}, {:.1f} s, eta {}   ", prefix_, label_,
+                  100.0 * fraction, done, total_, note_.empty() ? "" : ", ", note_, elapsed, eta);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
 }

@@ -16,6 +16,10 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void update(std::uint64_t done);
+  /// For work whose size grows while it runs (tasks that spawn tasks).
+  void set_total(std::uint64_t total) noexcept { total_ = total; }
+  /// Extra text after the counts ("2 failed, 1.3e+05/s").
+  void set_note(std::string note) { note_ = std::move(note); }
   void finish();
 
  private:
@@ -23,6 +27,8 @@ class Progress {
   std::string prefix_;
   std::string label_;
   std::uint64_t total_;
+  std::uint64_t done_ = 0;
+  std::string note_;
   bool enabled_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;

@@ -1,0 +1,291 @@
+#pragma once
+// Values on the wire: how typed tasks, results and reduction objects travel in MPI messages and
+// journals.
+//
+// Trivially copyable types travel as their bytes (one memcpy; no serialization). Everything else
+// needs a visible choice: the codecs below cover std::string, std::vector, std::pair, std::tuple,
+// std::optional and std::map/std::unordered_map; a user type gets one by specialising
+// spmd::wire::Codec:
+//
+//   template <> struct spmd::wire::Codec<Page> {
+//     static void encode(Writer& out, const Page& p) { out.put(p.url); out.put(p.links); }
+//     static Page decode(Reader& in) { Page p; in.get(p.url); in.get(p.links); return p; }
+//   };
+//
+// A type with neither is a compile error naming this file. Pointers and views (std::string_view,
+// std::span) are trivially copyable but would travel as dangling addresses, so they are refused.
+// Bytes are native-endian: every rank of a job runs on the same architecture.
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "spmdkit/runtime/error.hpp"
+
+namespace spmd::wire {
+
+class Writer;
+class Reader;
+
+/// Specialise for a type that is not trivially copyable (see the file comment).
+template <class T>
+struct Codec;
+
+template <class T>
+inline constexpr bool is_view_v = false;
+template <class C, class Tr>
+inline constexpr bool is_view_v<std::basic_string_view<C, Tr>> = true;
+template <class T, std::size_t N>
+inline constexpr bool is_view_v<std::span<T, N>> = true;
+
+template <class T>
+concept HasCodec = requires(Writer& out, Reader& in, const T& value) {
+  Codec<T>::encode(out, value);
+  { Codec<T>::decode(in) } -> std::same_as<T>;
+};
+
+/// Could travel as raw bytes: trivially copyable and not an address.
+template <class T>
+concept Raw = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
+              !std::is_member_pointer_v<T> && !is_view_v<T>;
+
+/// Travels as raw bytes (a Codec, where one exists, wins).
+template <class T>
+concept Bitwise = Raw<T> && !HasCodec<T>;
+
+/// Can be put on the wire.
+template <class T>
+concept Encodable = Bitwise<T> || HasCodec<T>;
+
+/// Appends values to a byte string.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void bytes(const void* data, std::size_t size) {
+    const std::size_t at = out_.size();
+    out_.resize(at + size);
+    if (size != 0) std::memcpy(out_.data() + at, data, size);
+  }
+  void size(std::size_t n) {
+    const auto value = static_cast<std::uint64_t>(n);
+    bytes(&value, sizeof value);
+  }
+  template <class T>
+  void put(const T& value) {
+    static_assert(Encodable<T>,
+                  "spmd::wire: this type is neither trivially copyable nor has a "
+                  "spmd::wire::Codec specialisation (see spmdkit/runtime/wire.hpp)");
+    if constexpr (HasCodec<T>) {
+      Codec<T>::encode(*this, value);
+    } else {
+      bytes(&value, sizeof(T));
+    }
+  }
+  [[nodiscard]] std::string& buffer() noexcept { return out_; }
+
+ private:
+  std::string& out_;
+};
+
+/// Reads values back; running past the end is an Error (a corrupt or mismatched message).
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+
+  void bytes(void* data, std::size_t size) {
+    if (size > in_.size() - at_) {
+      throw Error("spmd::wire: message truncated (" + std::to_string(in_.size()) +
+                  " bytes, wanted " + std::to_string(at_ + size) +
+                  "): sender and receiver disagree on a type");
+    }
+    if (size != 0) std::memcpy(data, in_.data() + at_, size);
+    at_ += size;
+  }
+  /// The next `size` bytes without copying (valid while the input is).
+  [[nodiscard]] std::string_view view(std::size_t size) {
+    if (size > in_.size() - at_) bytes(nullptr, size);  // throws
+    const std::string_view part = in_.substr(at_, size);
+    at_ += size;
+    return part;
+  }
+  [[nodiscard]] std::size_t size() {
+    std::uint64_t value = 0;
+    bytes(&value, sizeof value);
+    if (value > in_.size() - at_ && value > (std::uint64_t{1} << 40)) {
+      throw Error("spmd::wire: corrupt length " + std::to_string(value));
+    }
+    return static_cast<std::size_t>(value);
+  }
+  template <class T>
+  void get(T& value) {
+    static_assert(Encodable<T>,
+                  "spmd::wire: this type is neither trivially copyable nor has a "
+                  "spmd::wire::Codec specialisation (see spmdkit/runtime/wire.hpp)");
+    if constexpr (HasCodec<T>) {
+      value = Codec<T>::decode(*this);
+    } else {
+      bytes(&value, sizeof(T));
+    }
+  }
+  template <class T>
+  [[nodiscard]] T get() {
+    if constexpr (HasCodec<T>) {
+      return Codec<T>::decode(*this);
+    } else {
+      static_assert(Bitwise<T> && std::is_default_constructible_v<T>,
+                    "spmd::wire: cannot decode this type (see spmdkit/runtime/wire.hpp)");
+      T value;
+      bytes(&value, sizeof(T));
+      return value;
+    }
+  }
+  [[nodiscard]] bool at_end() const noexcept { return at_ == in_.size(); }
+  [[nodiscard]] std::size_t remaining() const noexcept { return in_.size() - at_; }
+
+ private:
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
+/// The bytes of one value.
+template <Encodable T>
+[[nodiscard]] std::string encode(const T& value) {
+  std::string out;
+  if constexpr (Bitwise<T>) out.reserve(sizeof(T));
+  Writer(out).put(value);
+  return out;
+}
+
+/// The value in `bytes`, which must hold exactly one.
+template <Encodable T>
+[[nodiscard]] T decode(std::string_view bytes) {
+  Reader in(bytes);
+  T value = in.template get<T>();
+  if (!in.at_end()) {
+    throw Error("spmd::wire: " + std::to_string(in.remaining()) +
+                " bytes left after decoding a value: sender and receiver disagree on a type");
+  }
+  return value;
+}
+
+// ---- codecs of the standard types ----
+
+template <class C, class Tr, class A>
+struct Codec<std::basic_string<C, Tr, A>> {
+  using S = std::basic_string<C, Tr, A>;
+  static void encode(Writer& out, const S& s) {
+    out.size(s.size());
+    out.bytes(s.data(), s.size() * sizeof(C));
+  }
+  static S decode(Reader& in) {
+    S s(in.size(), C{});
+    in.bytes(s.data(), s.size() * sizeof(C));
+    return s;
+  }
+};
+
+template <class T, class A>
+  requires Encodable<T>
+struct Codec<std::vector<T, A>> {
+  static void encode(Writer& out, const std::vector<T, A>& v) {
+    out.size(v.size());
+    if constexpr (Bitwise<T>) {
+      out.bytes(v.data(), v.size() * sizeof(T));
+    } else {
+      for (const T& x : v) out.put(x);
+    }
+  }
+  static std::vector<T, A> decode(Reader& in) {
+    const std::size_t n = in.size();
+    std::vector<T, A> v;
+    if constexpr (Bitwise<T>) {
+      if (n > in.remaining() / (sizeof(T) == 0 ? 1 : sizeof(T))) in.bytes(nullptr, n * sizeof(T));
+      v.resize(n);
+      in.bytes(v.data(), n * sizeof(T));
+    } else {
+      v.reserve(std::min<std::size_t>(n, in.remaining()));
+      for (std::size_t i = 0; i < n; ++i) v.push_back(in.template get<T>());
+    }
+    return v;
+  }
+};
+
+template <class A, class B>
+  requires(Encodable<A> && Encodable<B> && !Raw<std::pair<A, B>>)
+struct Codec<std::pair<A, B>> {
+  static void encode(Writer& out, const std::pair<A, B>& p) {
+    out.put(p.first);
+    out.put(p.second);
+  }
+  static std::pair<A, B> decode(Reader& in) {
+    A a = in.template get<A>();
+    B b = in.template get<B>();
+    return {std::move(a), std::move(b)};
+  }
+};
+
+template <class... Ts>
+  requires((Encodable<Ts> && ...) && !Raw<std::tuple<Ts...>>)
+struct Codec<std::tuple<Ts...>> {
+  static void encode(Writer& out, const std::tuple<Ts...>& t) {
+    std::apply([&](const Ts&... xs) { (out.put(xs), ...); }, t);
+  }
+  static std::tuple<Ts...> decode(Reader& in) {
+    // Braced initialisation evaluates left to right.
+    return std::tuple<Ts...>{in.template get<Ts>()...};
+  }
+};
+
+template <class T>
+  requires(Encodable<T> && !Raw<std::optional<T>>)
+struct Codec<std::optional<T>> {
+  static void encode(Writer& out, const std::optional<T>& o) {
+    out.put(static_cast<std::uint8_t>(o.has_value()));
+    if (o) out.put(*o);
+  }
+  static std::optional<T> decode(Reader& in) {
+    if (in.template get<std::uint8_t>() == 0) return std::nullopt;
+    return in.template get<T>();
+  }
+};
+
+template <class Map>
+struct MapCodec {
+  static void encode(Writer& out, const Map& m) {
+    out.size(m.size());
+    for (const auto& [k, v] : m) {
+      out.put(k);
+      out.put(v);
+    }
+  }
+  static Map decode(Reader& in) {
+    const std::size_t n = in.size();
+    Map m;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto k = in.template get<typename Map::key_type>();
+      auto v = in.template get<typename Map::mapped_type>();
+      m.emplace(std::move(k), std::move(v));
+    }
+    return m;
+  }
+};
+template <class K, class V, class C, class A>
+  requires(Encodable<K> && Encodable<V>)
+struct Codec<std::map<K, V, C, A>> : MapCodec<std::map<K, V, C, A>> {};
+template <class K, class V, class H, class E, class A>
+  requires(Encodable<K> && Encodable<V>)
+struct Codec<std::unordered_map<K, V, H, E, A>> : MapCodec<std::unordered_map<K, V, H, E, A>> {};
+
+}  // namespace spmd::wire

@@ -1,0 +1,98 @@
+// Values through the wire codecs come back equal; corrupt input is an error, never garbage.
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/wire.hpp"
+
+namespace {
+
+struct Point {
+  double x, y;
+  int tag;
+  bool operator==(const Point&) const = default;
+};
+
+struct Page {  // not trivially copyable: needs a codec
+  std::string url;
+  std::vector<std::string> links;
+  bool operator==(const Page&) const = default;
+};
+
+}  // namespace
+
+template <>
+struct spmd::wire::Codec<Page> {
+  static void encode(Writer& out, const Page& p) {
+    out.put(p.url);
+    out.put(p.links);
+  }
+  static Page decode(Reader& in) {
+    Page p;
+    in.get(p.url);
+    in.get(p.links);
+    return p;
+  }
+};
+
+namespace {
+
+template <class T>
+T round_trip(const T& value) {
+  return spmd::wire::decode<T>(spmd::wire::encode(value));
+}
+
+TEST(Wire, TriviallyCopyableTravelsAsItsBytes) {
+  const Point p{1.5, -2.25, 7};
+  const std::string bytes = spmd::wire::encode(p);
+  EXPECT_EQ(bytes.size(), sizeof(Point));
+  EXPECT_EQ(round_trip(p), p);
+  static_assert(spmd::wire::Bitwise<Point>);
+  static_assert(!spmd::wire::Encodable<const char*>);
+  static_assert(!spmd::wire::Encodable<std::string_view>);
+  static_assert(!spmd::wire::Bitwise<Page> && spmd::wire::Encodable<Page>);
+}
+
+TEST(Wire, StandardContainersAndUserCodecs) {
+  EXPECT_EQ(round_trip(std::string("h\0llo", 5)), std::string("h\0llo", 5));
+  EXPECT_EQ(round_trip(std::string()), std::string());
+  const std::vector<std::string> words{"a", "", "ünïcode", std::string(1000, 'x')};
+  EXPECT_EQ(round_trip(words), words);
+  const std::vector<Point> points{{1, 2, 3}, {4, 5, 6}};
+  EXPECT_EQ(round_trip(points), points);
+  const std::map<std::string, long> counts{{"x", 1}, {"y", -2}};
+  EXPECT_EQ(round_trip(counts), counts);
+  const std::unordered_map<int, std::string> names{{1, "one"}, {2, "two"}};
+  EXPECT_EQ(round_trip(names), names);
+  const std::optional<std::string> some("s"), none;
+  EXPECT_EQ(round_trip(some), some);
+  EXPECT_EQ(round_trip(none), none);
+  const std::tuple<int, std::string, double> t{1, "two", 3.0};
+  EXPECT_EQ(round_trip(t), t);
+  const std::pair<std::string, std::string> kv{"k", "v"};
+  EXPECT_EQ(round_trip(kv), kv);
+  const Page page{"http://h/", {"http://h/a", "http://h/b"}};
+  EXPECT_EQ(round_trip(page), page);
+  const std::vector<Page> pages{page, Page{"u", {}}};
+  EXPECT_EQ(round_trip(pages), pages);
+}
+
+TEST(Wire, TruncatedOrOverlongInputIsAnError) {
+  const std::string bytes = spmd::wire::encode(std::vector<std::string>{"abc", "def"});
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes.substr(0, cut)),
+                 spmd::Error)
+        << cut;
+  }
+  EXPECT_THROW((void)spmd::wire::decode<int>(bytes), spmd::Error);  // bytes left over
+  std::string huge_length(8, '\xff');
+  EXPECT_THROW((void)spmd::wire::decode<std::string>(huge_length), spmd::Error);
+}
+
+}  // namespace
