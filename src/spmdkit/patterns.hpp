@@ -1,7 +1,8 @@
 #pragma once
-// The patterns room: master-worker, reductions, pipelines (arriving with their issues). Now:
-// the exact (reproducible) floating-point sum, typed reductions with user operations, keyed
-// reductions (map-reduce).
+// The patterns room: master-worker (task farm with journal), reductions (typed, user operations,
+// keyed map-reduce, the exact reproducible sum); pipelines arrive with their issue.
 #include "spmdkit/patterns/exact_sum.hpp"
 #include "spmdkit/patterns/keyed_reduce.hpp"
 #include "spmdkit/patterns/reduce.hpp"
+#include "spmdkit/patterns/task_farm.hpp"
+#include "spmdkit/patterns/task_journal.hpp"

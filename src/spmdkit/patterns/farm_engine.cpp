@@ -1,0 +1,737 @@
+#include "spmdkit/patterns/farm_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <exception>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/environment.hpp"
+#include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/stop_request.hpp"
+#include "spmdkit/runtime/wire.hpp"
+
+// The protocol, one message per batch (variable sizes: matched probe, MPI_Mprobe/MPI_Mrecv):
+//   master -> worker  tag_tasks    u32 n, then n x (u64 id, u32 attempt, bytes task)
+//   worker -> master  tag_results  u32 n, then n x (u64 id, u8 ok, f64 seconds, bytes result or
+//                                  error, children: u64 m, m x (bytes key, bytes task))
+//   master -> worker  tag_stop     the final report; the worker returns.
+// The master is rank 0 of the farm's communicator; ranks 1..P-1 are workers. Termination is
+// exact: emitted tasks travel only with results, so when nothing is queued and no batch is out,
+// nothing can appear any more.
+
+namespace spmd::detail {
+
+namespace {
+
+constexpr int tag_tasks = 1;
+constexpr int tag_results = 2;
+constexpr int tag_stop = 3;
+constexpr int master_rank = 0;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// Waiting for a message: spin briefly (a reply is often microseconds away), then sleep with a
+// growing pause, so an idle rank gives its core to busy ones (ranks may outnumber cores).
+class Backoff {
+ public:
+  void idle() {
+    if (spins_ < 64) {
+      ++spins_;
+      return;
+    }
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min(pause_ * 2, std::chrono::microseconds(1000));
+  }
+  void reset() noexcept {
+    spins_ = 0;
+    pause_ = std::chrono::microseconds(10);
+  }
+
+ private:
+  int spins_ = 0;
+  std::chrono::microseconds pause_{10};
+};
+
+// Non-blocking sends whose buffers live until MPI is done with them.
+class SendQueue {
+ public:
+  explicit SendQueue(MPI_Comm comm) : comm_(comm) {}
+  SendQueue(const SendQueue&) = delete;
+  SendQueue& operator=(const SendQueue&) = delete;
+  ~SendQueue() {
+    // Only reached with sends pending when a run was cut short (stop grace expired, or an
+    // exception): the receiver may never match them, so the buffers are deliberately left to MPI
+    // rather than freed under it; the job is ending.
+    if (!pending_.empty()) {
+      for (auto& send : pending_) MPI_Request_free(&send.request);
+      static std::deque<Pending> abandoned;
+      for (auto& send : pending_) abandoned.push_back(std::move(send));
+    }
+  }
+
+  void send(int dest, int tag, std::string buffer) {
+    pending_.push_back({MPI_REQUEST_NULL, std::move(buffer)});
+    Pending& p = pending_.back();
+    check_mpi(MPI_Isend(p.buffer.data(), static_cast<int>(p.buffer.size()), MPI_BYTE, dest, tag,
+                        comm_, &p.request),
+              "MPI_Isend");
+  }
+  void progress() {
+    while (!pending_.empty()) {
+      int done = 0;
+      check_mpi(MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done == 0) return;
+      pending_.pop_front();
+    }
+  }
+  /// Waits for every send until `deadline`; returns whether all completed.
+  bool wait_all(Clock::time_point deadline) {
+    Backoff backoff;
+    while (!pending_.empty()) {
+      const std::size_t before = pending_.size();
+      progress();
+      if (pending_.size() < before) {
+        backoff.reset();
+        continue;
+      }
+      if (Clock::now() > deadline) return false;
+      backoff.idle();
+    }
+    return true;
+  }
+
+ private:
+  struct Pending {
+    MPI_Request request;
+    std::string buffer;
+  };
+  MPI_Comm comm_;
+  std::deque<Pending> pending_;
+};
+
+// A message that arrived, received into a string.
+std::optional<std::pair<MPI_Status, std::string>> receive_if_arrived(MPI_Comm comm, int source,
+                                                                      int tag) {
+  int arrived = 0;
+  MPI_Message message = MPI_MESSAGE_NULL;
+  MPI_Status status;
+  check_mpi(MPI_Improbe(source, tag, comm, &arrived, &message, &status), "MPI_Improbe");
+  if (arrived == 0) return std::nullopt;
+  int count = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  std::string buffer(static_cast<std::size_t>(count), '\0');
+  check_mpi(MPI_Mrecv(buffer.data(), count, MPI_BYTE, &message, &status), "MPI_Mrecv");
+  return std::make_pair(status, std::move(buffer));
+}
+
+std::string encode_report(const FarmReport& r) {
+  std::string out;
+  wire::Writer w(out);
+  w.put(r.tasks);
+  w.put(r.done);
+  w.put(r.failed);
+  w.put(r.resumed);
+  w.put(r.duplicates);
+  w.put(r.retries);
+  w.put(r.unfinished);
+  w.put(r.messages);
+  w.put(static_cast<std::uint8_t>(r.stopped));
+  w.put(r.workers);
+  w.put(r.seconds);
+  w.put(r.busy_seconds);
+  w.put(r.tasks_per_rank);
+  return out;
+}
+
+FarmReport decode_report(std::string_view bytes) {
+  FarmReport r;
+  wire::Reader in(bytes);
+  in.get(r.tasks);
+  in.get(r.done);
+  in.get(r.failed);
+  in.get(r.resumed);
+  in.get(r.duplicates);
+  in.get(r.retries);
+  in.get(r.unfinished);
+  in.get(r.messages);
+  r.stopped = in.get<std::uint8_t>() != 0;
+  in.get(r.workers);
+  in.get(r.seconds);
+  in.get(r.busy_seconds);
+  in.get(r.tasks_per_rank);
+  return r;
+}
+
+// Collective: `bytes` of `root` on every rank.
+void broadcast_bytes(MPI_Comm comm, std::string& bytes, int root) {
+  auto size = static_cast<std::uint64_t>(bytes.size());
+  check_mpi(MPI_Bcast(&size, 1, MPI_UINT64_T, root, comm), "MPI_Bcast");
+  bytes.resize(size);
+  if (size > 0) {
+    check_mpi(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, root, comm), "MPI_Bcast");
+  }
+}
+
+void validate(const FarmOptions& o) {
+  if (o.prefetch < 1) throw UsageError("task farm: prefetch must be at least 1");
+  if (o.max_attempts < 1) throw UsageError("task farm: max_attempts must be at least 1");
+  if (o.max_batch < 1) throw UsageError("task farm: max_batch must be at least 1");
+  if (!(o.batch_seconds > 0)) throw UsageError("task farm: batch_seconds must be positive");
+  if (!(o.journal_interval >= 0)) throw UsageError("task farm: journal_interval must be >= 0");
+  if (!(o.stop_grace >= 0)) throw UsageError("task farm: stop_grace must be >= 0");
+}
+
+}  // namespace
+
+std::string run_batch(std::string_view batch, int worker, const RawWork& work,
+                      double& busy_seconds, std::uint64_t& tasks) {
+  wire::Reader in(batch);
+  const auto count = in.get<std::uint32_t>();
+  std::string out;
+  wire::Writer w(out);
+  w.put(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto id = in.get<std::uint64_t>();
+    const auto attempt = in.get<std::uint32_t>();
+    const std::string_view task = in.view(in.size());
+    RawTaskContext context(worker, attempt);
+    std::string payload;
+    std::uint8_t ok = 1;
+    const auto start = Clock::now();
+    try {
+      payload = work(task, context);
+    } catch (const std::exception& e) {
+      ok = 0;
+      payload = e.what();
+    } catch (...) {
+      ok = 0;
+      payload = "unknown exception (not derived from std::exception)";
+    }
+    const double seconds = seconds_between(start, Clock::now());
+    busy_seconds += seconds;
+    ++tasks;
+    w.put(id);
+    w.put(ok);
+    w.put(seconds);
+    w.size(payload.size());
+    w.bytes(payload.data(), payload.size());
+    if (ok == 0) context.children().clear();  // a failed task's emissions do not count
+    w.put(context.children());
+  }
+  return out;
+}
+
+struct FarmEngine::Slot {
+  std::string key;
+  std::string task;
+  std::string result;
+  std::string error;
+  std::string children;  // wire-encoded (key, task) pairs, kept for the journal
+  TaskState state = TaskState::pending;
+  std::uint32_t attempts = 0;
+  int worker = -1;
+  double seconds = 0;
+  bool resumed = false;
+  bool queued = false;
+};
+
+FarmEngine::FarmEngine(MPI_Comm comm, FarmOptions options)
+    : comm_(duplicate_with_errors_return(comm)), options_(std::move(options)) {
+  validate(options_);
+  if (!options_.journal.empty() && is_master()) {
+    journal_.emplace(options_.journal, options_.fingerprint);
+  }
+}
+
+FarmEngine::~FarmEngine() = default;
+
+std::uint64_t FarmEngine::submit(std::string key, std::string task) {
+  if (!is_master()) return 0;
+  if (const auto it = index_.find(key); it != index_.end()) {
+    ++duplicates_;
+    return it->second;
+  }
+  const std::uint64_t id = slots_.size();
+  index_.emplace(key, id);
+  Slot& slot = slots_.emplace_back();
+  slot.key = std::move(key);
+  slot.task = std::move(task);
+  return id;
+}
+
+// The master's side of one run.
+class FarmEngine::Master {
+ public:
+  Master(FarmEngine& farm, const RawWork& work, const RawDeliver& deliver,
+         std::vector<JournalRecord> loaded)
+      : loaded_(std::move(loaded)),
+        farm_(farm),
+        options_(farm.options_),
+        work_(work),
+        deliver_(deliver),
+        workers_(farm.comm_.size() - 1),
+        inflight_batches_(static_cast<std::size_t>(farm.comm_.size()), 0),
+        sends_(farm.comm_) {
+    report_.workers = std::max(workers_, 1);
+    report_.tasks_per_rank.assign(static_cast<std::size_t>(farm.comm_.size()), 0);
+  }
+
+  FarmReport run() {
+    start_ = Clock::now();
+    last_flush_ = last_progress_ = start_;
+    open_journal();
+    for (std::uint64_t id = 0; id < slots().size(); ++id) enqueue(id);
+    deliver_resumed();
+    if (options_.schedule == Schedule::static_blocks && workers_ > 0) split_statically();
+
+    Backoff backoff;
+    bool stopping = false;
+    Clock::time_point stop_deadline{};
+    while (true) {
+      if (!stopping && options_.stop != nullptr && options_.stop->requested_here()) {
+        stopping = true;
+        stop_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(options_.stop_grace));
+      }
+      if (!stopping) dispatch();
+      bool progressed = false;
+      if (workers_ == 0) {
+        if (!stopping && has_queued()) {
+          run_inline();
+          progressed = true;
+        }
+      } else if (auto message = receive_if_arrived(comm(), MPI_ANY_SOURCE, tag_results)) {
+        handle_results(message->second, message->first.MPI_SOURCE);
+        progressed = true;
+      }
+      const auto now = Clock::now();
+      maybe_flush(now);
+      maybe_report_progress(now, false);
+      sends_.progress();
+      if (inflight_tasks_ == 0 && (stopping || !has_queued())) break;
+      if (stopping && now > stop_deadline) break;  // in-flight tasks ran out of grace
+      if (progressed) {
+        backoff.reset();
+      } else {
+        backoff.idle();
+      }
+    }
+
+    if (farm_.journal_) farm_.journal_->flush();
+    report_.stopped = stopping;
+    report_.seconds = seconds_between(start_, Clock::now());
+    report_.tasks = slots().size();
+    report_.duplicates = farm_.duplicates_;
+    report_.done = done_;
+    report_.failed = failed_;
+    for (const Slot& slot : slots()) {
+      if (slot.state == TaskState::pending) ++report_.unfinished;
+    }
+    maybe_report_progress(Clock::now(), true);
+    const std::string final_report = encode_report(report_);
+    for (int worker = 1; worker <= workers_; ++worker) sends_.send(worker, tag_stop, final_report);
+    // Workers receive everything before the stop message; only a worker still inside a task
+    // after the stop grace would not, and then the job is ending anyway.
+    sends_.wait_all(Clock::now() + std::chrono::seconds(stopping ? 1 : 60));
+    return report_;
+  }
+
+ private:
+  [[nodiscard]] MPI_Comm comm() const { return farm_.comm_; }
+  [[nodiscard]] std::vector<Slot>& slots() { return farm_.slots_; }
+
+  void enqueue(std::uint64_t id) {
+    Slot& slot = slots()[id];
+    if (slot.state != TaskState::pending || slot.queued) return;
+    slot.queued = true;
+    ready_.push_back(id);
+  }
+
+  [[nodiscard]] bool has_queued() {
+    while (!ready_.empty() && slots()[ready_.front()].state != TaskState::pending) {
+      ready_.pop_front();
+    }
+    return !ready_.empty() || !retry_.empty();
+  }
+
+  void open_journal() {
+    for (JournalRecord& record : loaded_) apply_journal_record(std::move(record));
+    loaded_.clear();
+  }
+
+  void apply_journal_record(JournalRecord&& record) {
+    const std::uint64_t before = slots().size();
+    const std::uint64_t id = farm_.submit(record.key, record.task);
+    if (slots().size() == before) --farm_.duplicates_;  // known already: not a duplicate
+    Slot& slot = slots()[id];
+    if (slot.state == TaskState::done) return;  // an older record of a task done later
+    if (record.state == TaskState::done) {
+      slot.state = TaskState::done;
+      slot.result = std::move(record.result);
+      slot.children = record.children;
+      slot.attempts = record.attempts;
+      slot.worker = record.worker;
+      slot.seconds = record.seconds;
+      slot.resumed = true;
+      ++done_;
+      ++report_.resumed;
+      wire::Reader in(record.children);
+      const std::size_t n = in.size();
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string key(in.view(in.size()));
+        std::string task(in.view(in.size()));
+        const std::uint64_t known = slots().size();
+        farm_.submit(std::move(key), std::move(task));
+        if (slots().size() == known) --farm_.duplicates_;
+      }
+    }
+    // A task that failed for good in the earlier run is tried afresh.
+  }
+
+  void deliver_resumed() {
+    if (options_.delivery == Delivery::task_order) {
+      deliver_in_order();
+      return;
+    }
+    for (std::uint64_t id = 0; id < slots().size(); ++id) {
+      if (slots()[id].resumed) deliver(id);
+    }
+  }
+
+  void split_statically() {
+    // The book's fixed split: the tasks known now, in contiguous blocks, one message per worker.
+    std::vector<std::uint64_t> known(ready_.begin(), ready_.end());
+    ready_.clear();
+    const auto n = known.size();
+    const auto w = static_cast<std::size_t>(workers_);
+    std::size_t begin = 0;
+    for (std::size_t k = 0; k < w; ++k) {
+      const std::size_t end = begin + n / w + (k < n % w ? 1 : 0);
+      std::vector<std::uint64_t> block(known.begin() + static_cast<std::ptrdiff_t>(begin),
+                                       known.begin() + static_cast<std::ptrdiff_t>(end));
+      if (!block.empty()) send_batch(static_cast<int>(k) + 1, block);
+      begin = end;
+    }
+  }
+
+  [[nodiscard]] std::size_t batch_size() const {
+    if (options_.batch > 0) return options_.batch;
+    if (!timed_) return 1;  // nothing measured yet: a long task must not take others along
+    const double per_task = std::max(mean_task_seconds_, 1e-9);
+    auto size = static_cast<std::size_t>(options_.batch_seconds / per_task);
+    size = std::clamp<std::size_t>(size, 1, options_.max_batch);
+    // Never more than a fair share of what is queued, so the last batches are small.
+    const std::size_t queued = ready_.size() + retry_.size();
+    const std::size_t holders =
+        static_cast<std::size_t>(std::max(workers_, 1)) * (options_.prefetch + 1);
+    return std::min(size, std::max<std::size_t>(1, queued / holders));
+  }
+
+  // Takes the next task for `worker`: retries first (from another worker where possible).
+  std::optional<std::uint64_t> take(int worker) {
+    for (auto it = retry_.begin(); it != retry_.end(); ++it) {
+      if (slots()[*it].worker != worker || workers_ <= 1) {
+        const std::uint64_t id = *it;
+        retry_.erase(it);
+        return id;
+      }
+    }
+    if (has_queued() && !ready_.empty()) {
+      const std::uint64_t id = ready_.front();
+      ready_.pop_front();
+      slots()[id].queued = false;
+      return id;
+    }
+    if (!retry_.empty() && !others_hungry(worker)) {
+      const std::uint64_t id = retry_.front();
+      retry_.pop_front();
+      return id;
+    }
+    return std::nullopt;
+  }
+
+  [[nodiscard]] bool others_hungry(int worker) const {
+    for (int w = 1; w <= workers_; ++w) {
+      if (w != worker && inflight_batches_[static_cast<std::size_t>(w)] < options_.prefetch) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::string build_batch(int worker, std::size_t size, std::vector<std::uint64_t>* fixed) {
+    std::string message;
+    wire::Writer out(message);
+    out.put(std::uint32_t{0});
+    std::uint32_t count = 0;
+    auto add = [&](std::uint64_t id) {
+      Slot& slot = slots()[id];
+      slot.queued = false;
+      ++slot.attempts;
+      slot.worker = worker;
+      out.put(id);
+      out.put(slot.attempts);
+      out.size(slot.task.size());
+      out.bytes(slot.task.data(), slot.task.size());
+      ++count;
+    };
+    if (fixed != nullptr) {
+      for (std::uint64_t id : *fixed) add(id);
+    } else {
+      while (count < size) {
+        const auto id = take(worker);
+        if (!id) break;
+        add(*id);
+      }
+    }
+    std::memcpy(message.data(), &count, sizeof count);
+    inflight_tasks_ += count;
+    return count == 0 ? std::string() : message;
+  }
+
+  void send_batch(int worker, std::vector<std::uint64_t>& ids) {
+    std::string message = build_batch(worker, ids.size(), &ids);
+    if (message.empty()) return;
+    ++inflight_batches_[static_cast<std::size_t>(worker)];
+    ++report_.messages;
+    sends_.send(worker, tag_tasks, std::move(message));
+  }
+
+  void dispatch() {
+    if (workers_ == 0 || !has_queued()) return;
+    if (options_.schedule == Schedule::static_blocks) {
+      // After the initial split: emitted and retried tasks go round-robin, one at a time.
+      while (has_queued()) {
+        next_worker_ = next_worker_ % workers_ + 1;
+        const std::size_t before = inflight_tasks_;
+        std::string message = build_batch(next_worker_, 1, nullptr);
+        if (inflight_tasks_ == before) return;
+        ++inflight_batches_[static_cast<std::size_t>(next_worker_)];
+        ++report_.messages;
+        sends_.send(next_worker_, tag_tasks, std::move(message));
+      }
+      return;
+    }
+    for (int i = 0; i < workers_ && has_queued(); ++i) {
+      next_worker_ = next_worker_ % workers_ + 1;
+      const auto w = static_cast<std::size_t>(next_worker_);
+      while (inflight_batches_[w] < options_.prefetch && has_queued()) {
+        std::string message = build_batch(next_worker_, batch_size(), nullptr);
+        if (message.empty()) break;
+        ++inflight_batches_[w];
+        ++report_.messages;
+        sends_.send(next_worker_, tag_tasks, std::move(message));
+      }
+    }
+  }
+
+  void run_inline() {
+    std::string batch = build_batch(0, batch_size(), nullptr);
+    if (batch.empty()) return;
+    double busy = 0;
+    std::uint64_t tasks = 0;
+    const std::string results = run_batch(batch, 0, work_, busy, tasks);
+    handle_results(results, 0);
+  }
+
+  void handle_results(std::string_view message, int worker) {
+    if (worker > 0) --inflight_batches_[static_cast<std::size_t>(worker)];
+    wire::Reader in(message);
+    const auto count = in.get<std::uint32_t>();
+    double batch_seconds = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const auto id = in.get<std::uint64_t>();
+      const bool ok = in.get<std::uint8_t>() != 0;
+      const auto seconds = in.get<double>();
+      const std::string_view payload = in.view(in.size());
+      const std::size_t children_from = message.size() - in.remaining();
+      const std::size_t children = in.size();
+      for (std::size_t c = 0; c < children; ++c) {
+        (void)in.view(in.size());
+        (void)in.view(in.size());
+      }
+      const std::string_view children_bytes =
+          message.substr(children_from, message.size() - in.remaining() - children_from);
+      if (id >= slots().size()) throw Error(fmt::format("task farm: unknown task id {}", id));
+      --inflight_tasks_;
+      batch_seconds += seconds;
+      report_.busy_seconds += seconds;
+      ++report_.tasks_per_rank[static_cast<std::size_t>(worker)];
+      finish_attempt(id, ok, seconds, payload, children_bytes, worker);
+    }
+    if (count > 0) {
+      const double mean = batch_seconds / count;
+      mean_task_seconds_ = timed_ ? 0.7 * mean_task_seconds_ + 0.3 * mean : mean;
+      timed_ = true;
+    }
+  }
+
+  void finish_attempt(std::uint64_t id, bool ok, double seconds, std::string_view payload,
+                      std::string_view children, int worker) {
+    {
+      Slot& slot = slots()[id];
+      slot.worker = worker;
+      slot.seconds = seconds;
+      if (ok) {
+        slot.state = TaskState::done;
+        slot.result.assign(payload);
+        slot.children.assign(children);
+        ++done_;
+      } else {
+        slot.error = fmt::format("{} (rank {}, attempt {})", payload, worker, slot.attempts);
+        if (slot.attempts < options_.max_attempts) {
+          ++report_.retries;
+          retry_.push_back(id);
+          return;
+        }
+        slot.state = TaskState::failed;
+        ++failed_;
+      }
+    }
+    if (ok) {
+      // Emitted tasks join the queue unless their key is known (the slot vector may grow, so
+      // the slot is looked up again afterwards).
+      wire::Reader in(children);
+      const std::size_t n = in.size();
+      for (std::size_t c = 0; c < n; ++c) {
+        std::string key(in.view(in.size()));
+        std::string task(in.view(in.size()));
+        const std::uint64_t before = slots().size();
+        const std::uint64_t child = farm_.submit(std::move(key), std::move(task));
+        if (slots().size() > before) enqueue(child);
+      }
+    }
+    if (farm_.journal_) {
+      const Slot& slot = slots()[id];
+      farm_.journal_->add({slot.key, slot.task, slot.result, slot.error, slot.children, slot.state,
+                           slot.attempts, slot.worker, slot.seconds});
+    }
+    if (options_.delivery == Delivery::completion) {
+      deliver(id);
+    } else {
+      deliver_in_order();
+    }
+  }
+
+  void deliver(std::uint64_t id) {
+    Slot& slot = slots()[id];
+    RawOutcome outcome{id,           slot.key,      slot.task,   slot.result, slot.error,
+                       slot.state,   slot.attempts, slot.worker, slot.seconds, slot.resumed};
+    deliver_(outcome);
+    // Delivered: the result and the task's children list are not needed any more.
+    std::string().swap(slot.result);
+    std::string().swap(slot.children);
+  }
+
+  void deliver_in_order() {
+    while (next_delivery_ < slots().size() &&
+           slots()[next_delivery_].state != TaskState::pending) {
+      deliver(next_delivery_++);
+    }
+  }
+
+  void maybe_flush(Clock::time_point now) {
+    if (!farm_.journal_ || farm_.journal_->pending() == 0) return;
+    if (seconds_between(last_flush_, now) < options_.journal_interval) return;
+    farm_.journal_->flush();
+    last_flush_ = now;
+  }
+
+  void maybe_report_progress(Clock::time_point now, bool last) {
+    if (!options_.on_progress) return;
+    if (!last && seconds_between(last_progress_, now) < 0.25) return;
+    last_progress_ = now;
+    options_.on_progress({slots().size(), done_, failed_, seconds_between(start_, now)});
+  }
+
+  std::vector<JournalRecord> loaded_;
+  FarmEngine& farm_;
+  const FarmOptions& options_;
+  const RawWork& work_;
+  const RawDeliver& deliver_;
+  int workers_;
+  std::vector<std::uint32_t> inflight_batches_;
+  std::uint64_t inflight_tasks_ = 0;
+  std::deque<std::uint64_t> ready_;
+  std::deque<std::uint64_t> retry_;
+  double mean_task_seconds_ = 0;
+  bool timed_ = false;
+  int next_worker_ = 0;
+  std::uint64_t next_delivery_ = 0;
+  std::uint64_t done_ = 0;
+  std::uint64_t failed_ = 0;
+  FarmReport report_;
+  SendQueue sends_;
+  Clock::time_point start_, last_flush_, last_progress_;
+};
+
+FarmReport FarmEngine::run(const RawWork& work, const RawDeliver& deliver) {
+  // The master prepares the journal; its verdict goes to every rank, so a refused journal is the
+  // same error everywhere instead of workers waiting for a master that gave up.
+  std::vector<JournalRecord> loaded;
+  std::string verdict;  // "" = ok, else kind letter + message
+  if (is_master() && journal_) {
+    try {
+      if (options_.resume) {
+        // Resuming adds segments after the loaded ones; nothing on disk is rewritten.
+        loaded = journal_->load();
+      } else {
+        journal_->start(false);
+      }
+    } catch (const UsageError& e) {
+      verdict = std::string("u") + e.what();
+    } catch (const std::exception& e) {
+      verdict = std::string("e") + e.what();
+    }
+  }
+  broadcast_bytes(comm_, verdict, master_rank);
+  if (!verdict.empty()) {
+    if (verdict[0] == 'u') throw UsageError(verdict.substr(1));
+    throw Error(verdict.substr(1));
+  }
+  if (is_master()) return Master(*this, work, deliver, std::move(loaded)).run();
+  return run_worker(work);
+}
+
+FarmReport FarmEngine::run_worker(const RawWork& work) {
+  std::deque<std::string> queue;
+  SendQueue sends(comm_);
+  Backoff backoff;
+  double busy = 0;
+  std::uint64_t tasks = 0;
+  std::optional<std::string> final_report;
+  while (!final_report) {
+    // Take in everything that has arrived: prefetched batches, or the end.
+    while (auto message = receive_if_arrived(comm_, master_rank, MPI_ANY_TAG)) {
+      if (message->first.MPI_TAG == tag_stop) {
+        final_report = std::move(message->second);
+        break;
+      }
+      queue.push_back(std::move(message->second));
+    }
+    if (final_report) break;
+    if (queue.empty()) {
+      sends.progress();
+      backoff.idle();
+      continue;
+    }
+    backoff.reset();
+    std::string results = run_batch(queue.front(), comm_.rank(), work, busy, tasks);
+    queue.pop_front();
+    sends.send(master_rank, tag_results, std::move(results));
+    sends.progress();
+  }
+  sends.wait_all(Clock::now() + std::chrono::seconds(10));
+  return decode_report(*final_report);
+}
+
+}  // namespace spmd::detail

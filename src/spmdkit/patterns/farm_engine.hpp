@@ -1,0 +1,98 @@
+#pragma once
+// The untyped core of the task farm: tasks, keys and results are wire bytes here, so that the
+// scheduler, the message protocol and the journal are compiled once (task_farm.hpp adds types).
+#include <mpi.h>
+
+#include <boost/mpi/communicator.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "spmdkit/patterns/farm_options.hpp"
+#include "spmdkit/patterns/task_journal.hpp"
+
+namespace spmd::detail {
+
+/// What a worker's task function sees besides the task.
+class RawTaskContext {
+ public:
+  RawTaskContext(int worker, std::uint32_t attempt) : worker_(worker), attempt_(attempt) {}
+  void emit(std::string key, std::string task) {
+    children_.emplace_back(std::move(key), std::move(task));
+  }
+  [[nodiscard]] int worker() const noexcept { return worker_; }
+  [[nodiscard]] std::uint32_t attempt() const noexcept { return attempt_; }
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>>& children() noexcept {
+    return children_;
+  }
+
+ private:
+  int worker_;
+  std::uint32_t attempt_;
+  std::vector<std::pair<std::string, std::string>> children_;
+};
+
+/// A finished task as the master's callback sees it (views valid during the call).
+struct RawOutcome {
+  std::uint64_t id = 0;
+  std::string_view key;
+  std::string_view task;
+  std::string_view result;  ///< empty unless done
+  std::string_view error;   ///< the last failed attempt's message (empty if none failed)
+  TaskState state = TaskState::done;
+  std::uint32_t attempts = 0;
+  int worker = -1;
+  double seconds = 0;
+  bool resumed = false;
+};
+
+/// Runs one task: returns its encoded result, or throws.
+using RawWork = std::function<std::string(std::string_view task, RawTaskContext& context)>;
+using RawDeliver = std::function<void(const RawOutcome&)>;
+
+class FarmEngine {
+ public:
+  /// Collective over `comm` (duplicated: the farm's messages never meet the application's).
+  FarmEngine(MPI_Comm comm, FarmOptions options);
+  ~FarmEngine();
+  FarmEngine(const FarmEngine&) = delete;
+  FarmEngine& operator=(const FarmEngine&) = delete;
+
+  [[nodiscard]] bool is_master() const noexcept { return comm_.rank() == 0; }
+  [[nodiscard]] const FarmOptions& options() const noexcept { return options_; }
+  [[nodiscard]] const boost::mpi::communicator& comm() const noexcept { return comm_; }
+
+  /// Master: adds a task unless its key is known; returns its id (the known one for a duplicate).
+  std::uint64_t submit(std::string key, std::string task);
+
+  /// Collective: the master schedules, the workers run `work`, until every task is finished or a
+  /// stop request ends the run. `deliver` is called on the master for each finished task.
+  FarmReport run(const RawWork& work, const RawDeliver& deliver);
+
+  /// The journal, when options().journal is set (master only).
+  [[nodiscard]] TaskJournal* journal() noexcept { return journal_ ? &*journal_ : nullptr; }
+
+ private:
+  struct Slot;
+  class Master;
+  FarmReport run_worker(const RawWork& work);
+
+  boost::mpi::communicator comm_;
+  FarmOptions options_;
+  std::vector<Slot> slots_;
+  std::unordered_map<std::string, std::uint64_t> index_;
+  std::uint64_t duplicates_ = 0;
+  std::optional<TaskJournal> journal_;
+};
+
+/// Runs a batch message through `work`; returns the results message (shared by workers and a
+/// single-rank master).
+std::string run_batch(std::string_view batch, int worker, const RawWork& work,
+                      double& busy_seconds, std::uint64_t& tasks);
+
+}  // namespace spmd::detail

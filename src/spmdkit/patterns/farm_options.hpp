@@ -1,0 +1,89 @@
+#pragma once
+// What a task farm (master-worker) can be told, and what it reports. See task_farm.hpp.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace spmd {
+
+class StopRequest;
+
+/// How tasks reach the workers.
+enum class Schedule {
+  dynamic,        ///< workers pull batches as they finish (load balance; the default)
+  static_blocks,  ///< the book's fixed split: the known tasks in one contiguous block per worker
+};
+
+/// When the master's callback sees a finished task.
+enum class Delivery {
+  completion,  ///< as tasks finish
+  task_order,  ///< in task order (submission, then emission order), as soon as a prefix is done
+};
+
+/// Progress of a run, for a progress line (called on the master a few times a second).
+struct FarmStatus {
+  std::uint64_t known = 0;   ///< distinct tasks so far (grows when tasks emit tasks)
+  std::uint64_t done = 0;    ///< finished successfully (including resumed)
+  std::uint64_t failed = 0;  ///< failed for good
+  double seconds = 0;        ///< since the run started
+};
+
+struct FarmOptions {
+  Schedule schedule = Schedule::dynamic;
+  /// Task batches in flight per worker: one running, the others already waiting there, so a
+  /// worker never idles for a round trip to the master.
+  std::uint32_t prefetch = 2;
+  /// Tasks per batch; 0 = adaptive: sized from measured task times to about `batch_seconds` of
+  /// work (tiny tasks go in large batches, long ones alone), and never more than a fair share of
+  /// what is left, so the end of a run stays balanced.
+  std::uint32_t batch = 0;
+  std::uint32_t max_batch = 4096;
+  double batch_seconds = 2e-3;
+  /// A task that throws is tried again (on another worker where possible) up to this many times
+  /// in all, then recorded as failed.
+  std::uint32_t max_attempts = 3;
+  Delivery delivery = Delivery::completion;
+
+  /// Journal directory (see task_journal.hpp); empty: none.
+  std::string journal;
+  /// Resume from the journal if there is one (else start one). Without it, an existing journal is
+  /// an error: it holds an unfinished run's work.
+  bool resume = false;
+  /// Names the run's parameters; a journal written with another fingerprint is refused.
+  std::string fingerprint;
+  /// Seconds between journal flushes: a hard kill loses at most this much finished work.
+  double journal_interval = 1.0;
+
+  /// When set and a stop signal arrives (SIGUSR1/SIGTERM), the master stops dispatching, gives
+  /// the tasks in flight `stop_grace` seconds to finish, flushes the journal and returns with
+  /// FarmReport::stopped (the app then exits with exit_code::requeue).
+  const StopRequest* stop = nullptr;
+  double stop_grace = 30.0;
+
+  /// Called on the master about four times a second, and once at the end.
+  std::function<void(const FarmStatus&)> on_progress;
+};
+
+struct FarmReport {
+  std::uint64_t tasks = 0;       ///< distinct tasks (submitted and emitted, duplicates dropped)
+  std::uint64_t done = 0;        ///< finished successfully, including resumed ones
+  std::uint64_t failed = 0;      ///< failed after max_attempts
+  std::uint64_t resumed = 0;     ///< done by an earlier run (read from the journal)
+  std::uint64_t duplicates = 0;  ///< submissions and emissions dropped: their key was known
+  std::uint64_t retries = 0;     ///< attempts after a failure
+  std::uint64_t unfinished = 0;  ///< not done when a stop request ended the run
+  std::uint64_t messages = 0;    ///< task batches sent to workers
+  bool stopped = false;          ///< ended early on a stop request
+  int workers = 0;               ///< ranks running tasks (size - 1, or 1 on a single rank)
+  double seconds = 0;            ///< makespan of this run
+  double busy_seconds = 0;       ///< time spent inside tasks in this run, all workers
+  std::vector<std::uint64_t> tasks_per_rank;  ///< tasks run in this run, by rank
+
+  /// Busy time over available worker time: 1 is perfect load balance with no overhead.
+  [[nodiscard]] double efficiency() const noexcept {
+    return seconds > 0 && workers > 0 ? busy_seconds / (seconds * workers) : 0.0;
+  }
+};
+
+}  // namespace spmd

@@ -1,0 +1,185 @@
+#pragma once
+// Master-worker: a task farm with dynamic load balance, tasks that spawn tasks, retries and a
+// resumable journal -- the book's process pools and Celery workers, on a communicator.
+//
+//   spmd::TaskFarm<std::uint64_t, FibResult> farm(app.comm(), options);
+//   farm.submit_all(inputs);                       // on the master (ignored elsewhere)
+//   auto run = farm.run([](std::uint64_t n) { return fibonacci(n); });   // collective
+//   for (const auto& outcome : run.outcomes) ...   // on the master, in task order
+//
+// Rank 0 is the master; ranks 1..P-1 run tasks. On a single rank the master runs them itself.
+// A task function takes the task (and optionally a TaskContext, to emit new tasks) and returns a
+// result; an exception fails that attempt. Tasks are deduplicated by key (default: the task's
+// bytes; key_by() to choose). Tasks and results travel as raw bytes when trivially copyable, else
+// through their wire codec (runtime/wire.hpp): the serialization choice is always visible.
+//
+// Everything the master learns is delivered once per task: in completion or task order
+// (FarmOptions::delivery) to a callback, or collected into FarmRun::outcomes.
+#include <mpi.h>
+
+#include <concepts>
+#include <functional>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "spmdkit/patterns/farm_engine.hpp"
+#include "spmdkit/patterns/farm_options.hpp"
+#include "spmdkit/patterns/task_journal.hpp"
+#include "spmdkit/runtime/wire.hpp"
+
+namespace spmd {
+
+/// What a task function may use besides its task.
+template <class Task>
+class TaskContext {
+ public:
+  TaskContext(detail::RawTaskContext& raw, const std::function<std::string(const Task&)>& key)
+      : raw_(raw), key_(key) {}
+  /// Adds a task to the farm (dropped by the master if its key is known).
+  void emit(const Task& task) { raw_.emit(key_(task), wire::encode(task)); }
+  /// The rank running this task.
+  [[nodiscard]] int worker() const noexcept { return raw_.worker(); }
+  /// 1 on the first try, 2 on the first retry, ...
+  [[nodiscard]] std::uint32_t attempt() const noexcept { return raw_.attempt(); }
+
+ private:
+  detail::RawTaskContext& raw_;
+  const std::function<std::string(const Task&)>& key_;
+};
+
+template <class Task, class Result>
+struct TaskOutcome {
+  std::uint64_t id = 0;          ///< submission order, then emission order
+  Task task{};
+  std::optional<Result> result;  ///< set when done
+  TaskState state = TaskState::done;
+  std::uint32_t attempts = 0;
+  int worker = -1;               ///< rank that ran the last attempt
+  double seconds = 0;            ///< time inside the task function (last attempt)
+  std::string error;  ///< last failed attempt's message, with rank and attempt ("" if none)
+  bool resumed = false;          ///< read from the journal of an earlier run
+  [[nodiscard]] bool ok() const noexcept { return state == TaskState::done; }
+};
+
+template <class Task, class Result>
+struct FarmRun {
+  FarmReport report;
+  std::vector<TaskOutcome<Task, Result>> outcomes;  ///< master only; in task order
+};
+
+template <wire::Encodable Task, wire::Encodable Result>
+class TaskFarm {
+ public:
+  using Outcome = TaskOutcome<Task, Result>;
+
+  /// Collective over `comm`.
+  explicit TaskFarm(MPI_Comm comm, FarmOptions options = {})
+      : engine_(comm, std::move(options)),
+        key_([](const Task& task) { return wire::encode(task); }) {}
+
+  /// Deduplicates by `key(task)` (any encodable value) instead of the whole task.
+  template <class KeyFn>
+    requires std::invocable<const KeyFn&, const Task&> &&
+             wire::Encodable<std::decay_t<std::invoke_result_t<const KeyFn&, const Task&>>>
+  TaskFarm& key_by(KeyFn key) {
+    key_ = [key = std::move(key)](const Task& task) { return wire::encode(key(task)); };
+    return *this;
+  }
+
+  [[nodiscard]] bool is_master() const noexcept { return engine_.is_master(); }
+  /// Ranks running tasks: size - 1, or 1 on a single rank.
+  [[nodiscard]] int workers() const noexcept { return std::max(engine_.comm().size() - 1, 1); }
+
+  /// On the master: adds a task (unless its key is known); returns its id. Elsewhere: ignored,
+  /// so SPMD code may submit on every rank.
+  std::uint64_t submit(const Task& task) {
+    if (!is_master()) return 0;
+    return engine_.submit(key_(task), wire::encode(task));
+  }
+  template <std::ranges::input_range R>
+    requires std::convertible_to<std::ranges::range_reference_t<R>, const Task&>
+  void submit_all(R&& tasks) {
+    if (!is_master()) return;
+    for (const Task& task : tasks) submit(task);
+  }
+
+  /// Collective: runs every task; `on_outcome(const Outcome&)` is called on the master for each
+  /// finished (or finally failed) task.
+  template <class Work, class OnOutcome>
+  FarmReport run(Work&& work, OnOutcome&& on_outcome) {
+    const detail::RawWork raw_work = [&](std::string_view bytes, detail::RawTaskContext& raw) {
+      const Task task = wire::decode<Task>(bytes);
+      TaskContext<Task> context(raw, key_);
+      return wire::encode(invoke_work(work, task, context));
+    };
+    const detail::RawDeliver raw_deliver = [&](const detail::RawOutcome& raw) {
+      Outcome outcome;
+      outcome.id = raw.id;
+      outcome.task = wire::decode<Task>(raw.task);
+      if (raw.state == TaskState::done) outcome.result = wire::decode<Result>(raw.result);
+      outcome.state = raw.state;
+      outcome.attempts = raw.attempts;
+      outcome.worker = raw.worker;
+      outcome.seconds = raw.seconds;
+      outcome.error = std::string(raw.error);
+      outcome.resumed = raw.resumed;
+      on_outcome(std::as_const(outcome));
+    };
+    return engine_.run(raw_work, raw_deliver);
+  }
+
+  /// Collective: runs every task; the master gets all outcomes in task order.
+  template <class Work>
+  FarmRun<Task, Result> run(Work&& work) {
+    FarmRun<Task, Result> result;
+    std::vector<std::optional<Outcome>> by_id;
+    result.report = run(std::forward<Work>(work), [&](const Outcome& outcome) {
+      if (by_id.size() <= outcome.id) by_id.resize(outcome.id + 1);
+      by_id[outcome.id] = outcome;
+    });
+    result.outcomes.reserve(by_id.size());
+    for (auto& outcome : by_id) {
+      if (outcome) result.outcomes.push_back(std::move(*outcome));
+    }
+    return result;
+  }
+
+  /// On the master, once the run's output is safely written: the journal is no longer needed.
+  void remove_journal() {
+    if (TaskJournal* journal = engine_.journal()) journal->remove();
+  }
+
+  [[nodiscard]] const FarmOptions& options() const noexcept { return engine_.options(); }
+
+ private:
+  template <class Work>
+  static Result invoke_work(Work& work, const Task& task, TaskContext<Task>& context) {
+    if constexpr (std::invocable<Work&, const Task&, TaskContext<Task>&>) {
+      return static_cast<Result>(std::invoke(work, task, context));
+    } else {
+      static_assert(std::invocable<Work&, const Task&>,
+                    "a task function takes (const Task&) or (const Task&, TaskContext<Task>&)");
+      return static_cast<Result>(std::invoke(work, task));
+    }
+  }
+
+  detail::FarmEngine engine_;
+  std::function<std::string(const Task&)> key_;
+};
+
+/// Collective: the book's pool.map -- runs `work` over `inputs` on a task farm; the master gets
+/// the outcomes in input order (duplicates in `inputs` are run once).
+template <std::ranges::input_range R, class Work,
+          class Task = std::remove_cvref_t<std::ranges::range_value_t<R>>,
+          class Result = std::remove_cvref_t<std::invoke_result_t<Work&, const Task&>>>
+FarmRun<Task, Result> task_map(MPI_Comm comm, R&& inputs, Work&& work, FarmOptions options = {}) {
+  TaskFarm<Task, Result> farm(comm, std::move(options));
+  farm.submit_all(std::forward<R>(inputs));
+  return farm.run(std::forward<Work>(work));
+}
+
+}  // namespace spmd

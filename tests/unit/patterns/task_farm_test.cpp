@@ -1,0 +1,256 @@
+// The task farm against serial references, at every rank count: results in task order, tasks
+// that emit tasks (with duplicates), retries on another worker, permanent failures, the static
+// schedule, and a stop request.
+#include <algorithm>
+#include <csignal>
+#include <cstdint>
+#include <numeric>
+#include <regex>
+#include <set>
+#include <stdexcept>
+#include <chrono>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "spmdkit/patterns/task_farm.hpp"
+#include "spmdkit/runtime/stop_request.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using spmd::FarmOptions;
+using spmd::TaskFarm;
+using spmd::TaskState;
+
+std::uint64_t square(std::uint64_t n) { return n * n; }
+
+TEST(TaskFarm, MapReturnsEveryResultInTaskOrder) {
+  const auto& world = spmd::test::world();
+  std::vector<std::uint64_t> inputs(1000);
+  std::iota(inputs.begin(), inputs.end(), 0);
+  const auto run = spmd::task_map(world, inputs, square);
+  EXPECT_EQ(run.report.workers, std::max(world.size() - 1, 1));
+  EXPECT_FALSE(run.report.stopped);
+  if (world.rank() != 0) {
+    EXPECT_TRUE(run.outcomes.empty());
+    return;
+  }
+  ASSERT_EQ(run.outcomes.size(), inputs.size());
+  std::uint64_t run_by_workers = 0;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& outcome = run.outcomes[i];
+    EXPECT_EQ(outcome.id, i);
+    EXPECT_EQ(outcome.task, inputs[i]);
+    ASSERT_TRUE(outcome.ok());
+    EXPECT_EQ(*outcome.result, inputs[i] * inputs[i]);
+    EXPECT_EQ(outcome.attempts, 1u);
+    if (world.size() > 1) {
+      EXPECT_GE(outcome.worker, 1);  // the master only schedules
+    }
+    run_by_workers += outcome.worker >= 1 ? 1 : 0;
+  }
+  EXPECT_EQ(run.report.done, inputs.size());
+  EXPECT_EQ(run.report.tasks, inputs.size());
+  const auto per_rank = run.report.tasks_per_rank;
+  EXPECT_EQ(std::accumulate(per_rank.begin(), per_rank.end(), std::uint64_t{0}), inputs.size());
+  if (world.size() > 1) {
+    EXPECT_EQ(run_by_workers, inputs.size());
+  }
+}
+
+TEST(TaskFarm, CompletionAndTaskOrderDelivery) {
+  const auto& world = spmd::test::world();
+  for (const auto delivery : {spmd::Delivery::completion, spmd::Delivery::task_order}) {
+    FarmOptions options;
+    options.delivery = delivery;
+    options.batch = 3;
+    TaskFarm<int, int> farm(world, options);
+    for (int i = 0; i < 200; ++i) farm.submit(i);
+    std::vector<std::uint64_t> seen;
+    const auto report = farm.run([](int n) { return -n; },
+                                 [&](const TaskFarm<int, int>::Outcome& outcome) {
+                                   EXPECT_EQ(*outcome.result, -outcome.task);
+                                   seen.push_back(outcome.id);
+                                 });
+    if (world.rank() == 0) {
+      ASSERT_EQ(seen.size(), 200u);
+      if (delivery == spmd::Delivery::task_order) {
+        EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+      }
+      std::sort(seen.begin(), seen.end());
+      EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+      EXPECT_EQ(report.done, 200u);
+    } else {
+      EXPECT_TRUE(seen.empty());
+      EXPECT_EQ(report.done, 200u);  // every rank learns the final report
+    }
+  }
+}
+
+TEST(TaskFarm, DuplicateSubmissionsRunOnce) {
+  const auto& world = spmd::test::world();
+  const std::vector<int> inputs{5, 3, 5, 5, 8, 3};
+  const auto run = spmd::task_map(world, inputs, [](int n) { return n + 1; });
+  if (world.rank() == 0) {
+    ASSERT_EQ(run.outcomes.size(), 3u);
+    EXPECT_EQ(run.outcomes[0].task, 5);
+    EXPECT_EQ(run.outcomes[1].task, 3);
+    EXPECT_EQ(run.outcomes[2].task, 8);
+    EXPECT_EQ(run.report.duplicates, 3u);
+  }
+}
+
+// A task n emits 2n+1 and 2n+2 below a limit, and also n/2 (always a duplicate): every number
+// below the limit is reached exactly once.
+TEST(TaskFarm, TasksThatEmitTasksWithDuplicates) {
+  const auto& world = spmd::test::world();
+  constexpr std::uint32_t limit = 3000;
+  TaskFarm<std::uint32_t, std::uint32_t> farm(world);
+  farm.submit(0);
+  const auto run = farm.run([](std::uint32_t n, spmd::TaskContext<std::uint32_t>& ctx) {
+    for (std::uint32_t child : {2 * n + 1, 2 * n + 2, n / 2}) {
+      if (child < limit) ctx.emit(child);
+    }
+    return n * 3;
+  });
+  if (world.rank() == 0) {
+    ASSERT_EQ(run.outcomes.size(), limit);
+    std::set<std::uint32_t> reached;
+    for (const auto& outcome : run.outcomes) {
+      EXPECT_TRUE(reached.insert(outcome.task).second) << "ran twice: " << outcome.task;
+      EXPECT_EQ(*outcome.result, outcome.task * 3);
+    }
+    EXPECT_EQ(reached.size(), limit);
+    EXPECT_EQ(*reached.rbegin(), limit - 1);
+    EXPECT_EQ(run.report.duplicates, limit);  // every n/2, and n = 0 emitting itself
+  }
+}
+
+TEST(TaskFarm, KeyByChoosesWhatCountsAsTheSameTask) {
+  const auto& world = spmd::test::world();
+  TaskFarm<std::string, std::size_t> farm(world);
+  farm.key_by([](const std::string& s) {
+    std::string lower = s;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    return lower;
+  });
+  for (const char* s : {"Alpha", "ALPHA", "beta", "alpha", "Beta", "gamma"}) farm.submit(s);
+  const auto run = farm.run([](const std::string& s) { return s.size(); });
+  if (world.rank() == 0) {
+    ASSERT_EQ(run.outcomes.size(), 3u);
+    EXPECT_EQ(run.outcomes[0].task, "Alpha");
+    EXPECT_EQ(run.outcomes[2].task, "gamma");
+  }
+}
+
+TEST(TaskFarm, FailedAttemptIsRetriedOnAnotherWorker) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  options.max_attempts = 3;
+  TaskFarm<int, int> farm(world, options);
+  for (int i = 0; i < 40; ++i) farm.submit(i);
+  const auto run = farm.run([](int n, spmd::TaskContext<int>& ctx) {
+    if (n % 10 == 0 && ctx.attempt() == 1) throw std::runtime_error("flaky " + std::to_string(n));
+    return n;
+  });
+  if (world.rank() != 0) return;
+  ASSERT_EQ(run.outcomes.size(), 40u);
+  EXPECT_EQ(run.report.retries, 4u);
+  EXPECT_EQ(run.report.failed, 0u);
+  for (const auto& outcome : run.outcomes) {
+    ASSERT_TRUE(outcome.ok()) << outcome.error;
+    if (outcome.task % 10 != 0) {
+      EXPECT_EQ(outcome.attempts, 1u);
+      continue;
+    }
+    EXPECT_EQ(outcome.attempts, 2u);
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(outcome.error, match,
+                                  std::regex("^flaky [0-9]+ \\(rank ([0-9]+), attempt 1\\)$")))
+        << outcome.error;
+    const int failed_on = std::stoi(match[1]);
+    if (world.size() > 2) {
+      EXPECT_NE(failed_on, outcome.worker) << "retried on the same worker";
+    }
+  }
+}
+
+TEST(TaskFarm, PermanentFailureIsRecordedAndTheRunCompletes) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  options.max_attempts = 2;
+  TaskFarm<int, int> farm(world, options);
+  for (int i = 0; i < 30; ++i) farm.submit(i);
+  const auto run = farm.run([](int n) {
+    if (n == 7) throw std::invalid_argument("seven is bad");
+    return n;
+  });
+  EXPECT_EQ(run.report.failed, 1u);
+  EXPECT_EQ(run.report.done, 29u);
+  EXPECT_EQ(run.report.retries, 1u);
+  if (world.rank() == 0) {
+    const auto& seven = run.outcomes[7];
+    EXPECT_EQ(seven.state, TaskState::failed);
+    EXPECT_FALSE(seven.result.has_value());
+    EXPECT_EQ(seven.attempts, 2u);
+    EXPECT_NE(seven.error.find("seven is bad"), std::string::npos) << seven.error;
+    EXPECT_NE(seven.error.find("attempt 2"), std::string::npos) << seven.error;
+  }
+}
+
+TEST(TaskFarm, StaticScheduleGivesTheSameResults) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  options.schedule = spmd::Schedule::static_blocks;
+  TaskFarm<std::uint32_t, std::uint32_t> farm(world, options);
+  for (std::uint32_t i = 0; i < 100; ++i) farm.submit(i);
+  const auto run = farm.run([](std::uint32_t n, spmd::TaskContext<std::uint32_t>& ctx) {
+    if (n < 100) ctx.emit(n + 1000);  // emitted tasks go round-robin
+    return n + 1;
+  });
+  if (world.rank() == 0) {
+    ASSERT_EQ(run.outcomes.size(), 200u);
+    for (const auto& outcome : run.outcomes) EXPECT_EQ(*outcome.result, outcome.task + 1);
+    if (world.size() > 1) {
+      // Block split: the first known tasks all went to the first worker.
+      EXPECT_EQ(run.outcomes[0].worker, 1);
+      EXPECT_EQ(run.outcomes[99].worker, world.size() - 1);
+    }
+  }
+}
+
+TEST(TaskFarm, StopRequestEndsTheRunEarlyOnEveryRank) {
+  const auto& world = spmd::test::world();
+  spmd::StopRequest stop;
+  FarmOptions options;
+  options.stop = &stop;
+  options.stop_grace = 5;
+  options.batch = 1;
+  TaskFarm<int, int> farm(world, options);
+  for (int i = 0; i < 400; ++i) farm.submit(i);
+  std::size_t delivered = 0;
+  const auto report = farm.run(
+      [](int n) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        return n;
+      },
+      [&](const TaskFarm<int, int>::Outcome&) {
+        if (++delivered == 20) std::raise(SIGUSR1);  // on the master only
+      });
+  EXPECT_TRUE(report.stopped);
+  EXPECT_GE(report.done, 20u);
+  EXPECT_LT(report.done, 400u);
+  EXPECT_EQ(report.done + report.unfinished, 400u);
+}
+
+TEST(TaskFarm, BadOptionsAreUsageErrors) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  options.max_attempts = 0;
+  EXPECT_THROW((TaskFarm<int, int>(world, options)), spmd::UsageError);
+}
+
+}  // namespace
