@@ -2,6 +2,7 @@
 // The patterns room: master-worker (task farm with journal), reductions (typed, user operations,
 // keyed map-reduce, the exact reproducible sum); pipelines arrive with their issue.
 #include "spmdkit/patterns/exact_sum.hpp"
+#include "spmdkit/patterns/farm_cli.hpp"
 #include "spmdkit/patterns/keyed_reduce.hpp"
 #include "spmdkit/patterns/reduce.hpp"
 #include "spmdkit/patterns/task_farm.hpp"

@@ -27,12 +27,14 @@ void Progress::update(std::uint64_t done) {
 
 void Progress::finish() {
   if (!enabled_ || finished_) return;
-  draw(done_ > 0 ? done_ : total_);
+  const std::uint64_t done = done_ > 0 ? done_ : total_;
+  if (done != drawn_) draw(done);
   std::fputc('\n', stderr);
   finished_ = true;
 }
 
 void Progress::draw(std::uint64_t done) {
+  drawn_ = done;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double fraction = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;

@@ -28,6 +28,7 @@ class Progress {
   std::string label_;
   std::uint64_t total_;
   std::uint64_t done_ = 0;
+  std::uint64_t drawn_ = ~std::uint64_t{0};  // the count on screen
   std::string note_;
   bool enabled_;
   bool finished_ = false;

@@ -1,0 +1,35 @@
+#pragma once
+// The command-line face of a task farm, shared by every master-worker app:
+//   --schedule dynamic|static  --prefetch N  --batch N  --batch-ms MS  --attempts N
+//   --journal DIR  --no-journal  --resume  --journal-interval S  --stop-grace S
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "spmdkit/patterns/farm_options.hpp"
+#include "spmdkit/runtime/progress.hpp"
+
+namespace spmd {
+
+struct FarmFlags {
+  std::string schedule = "dynamic";
+  std::uint32_t prefetch = 2;
+  std::uint32_t batch = 0;
+  double batch_ms = 2.0;
+  std::uint32_t attempts = 3;
+  std::string journal;  ///< default: OUTPUT.journal
+  bool no_journal = false;
+  bool resume = false;
+  double journal_interval = 1.0;
+  double stop_grace = 30.0;
+
+  /// Adds the options to `cli` (in an option group "Task farm").
+  void declare(CLI::App& cli);
+  /// The options for a run writing `output`; the journal defaults to OUTPUT.journal.
+  [[nodiscard]] FarmOptions options(const std::string& output) const;
+  [[nodiscard]] std::string journal_path(const std::string& output) const;
+};
+
+/// Shows a farm's progress on `progress`: done / known, failed, rate, ETA.
+void attach_progress(FarmOptions& options, Progress& progress);
+
+}  // namespace spmd
