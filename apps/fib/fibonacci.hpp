@@ -17,7 +17,7 @@ struct FibResult {
   [[nodiscard]] std::string leading_digits() const { return leading.data(); }
 };
 
-/// F(n) by fast doubling: F(2k) = F(k) (2 F(k+1) - F(k)), F(2k+1) = F(k)^2 + F(k+1)^2.
+/// F(n) by fast doubling: O(log n) steps of two big-integer squarings each.
 [[nodiscard]] mpz_class fibonacci(std::uint64_t n);
 
 /// Digit count, residue and leading digits of a non-negative integer.

@@ -46,6 +46,14 @@ spmd_add_run_test(NAME fib.failing_task TARGET spmd-fib RANKS 1 3 TIMEOUT 60
          --stderr-once "^spmd-fib: task n = 13 failed: test failure of n = 13 \\(rank [0-9], attempt 3\\)$"
   ARGS --inputs 1,2,3,5,8,13,21 --test-fail-n 13 --json
        --output ${CMAKE_CURRENT_BINARY_DIR}/fib-failing-@NP@.h5)
+# The failed run keeps its journal on purpose (--resume retries the failures): clear it first, so
+# the test can run again in the same build tree.
+add_test(NAME fib.failing_task.clean
+         COMMAND ${CMAKE_COMMAND} -E rm -rf ${CMAKE_CURRENT_BINARY_DIR}/fib-failing-1.h5.journal
+                 ${CMAKE_CURRENT_BINARY_DIR}/fib-failing-3.h5.journal)
+set_tests_properties(fib.failing_task.clean PROPERTIES FIXTURES_SETUP fib_failing_clean LABELS app)
+set_tests_properties(fib.failing_task.np1 fib.failing_task.np3 PROPERTIES
+                     FIXTURES_REQUIRED fib_failing_clean)
 spmd_add_run_test(NAME fib.flaky_task TARGET spmd-fib RANKS 2 4 TIMEOUT 60
   EXPECT --exit 0 --json failed=0 --json retries=1 --json done=7
   ARGS --inputs 1,2,3,5,8,13,21 --test-flaky-n 8 --json

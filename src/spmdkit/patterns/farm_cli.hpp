@@ -12,7 +12,7 @@ namespace spmd {
 
 struct FarmFlags {
   std::string schedule = "dynamic";
-  std::uint32_t prefetch = 2;
+  std::uint32_t prefetch = 4;
   std::uint32_t batch = 0;
   double batch_ms = 2.0;
   std::uint32_t attempts = 3;

@@ -39,26 +39,33 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// Waiting for a message: spin briefly (a reply is often microseconds away), then sleep with a
-// growing pause, so an idle rank gives its core to busy ones (ranks may outnumber cores).
+// Waiting for a message: poll for a while (a reply is usually microseconds away, and sleeping
+// costs ~60 us of wake-up latency on Linux), yielding the core to any other runnable process
+// (ranks may outnumber cores); only after a quiet spell, sleep with a growing pause.
 class Backoff {
  public:
   void idle() {
-    if (spins_ < 64) {
-      ++spins_;
+    const auto now = Clock::now();
+    if (spins_ == 0) quiet_since_ = now;
+    ++spins_;
+    if (now - quiet_since_ < spin_window) {
+      if (spins_ > 8) std::this_thread::yield();
       return;
     }
     std::this_thread::sleep_for(pause_);
-    pause_ = std::min(pause_ * 2, std::chrono::microseconds(1000));
+    pause_ = std::min(pause_ * 2, max_pause);
   }
   void reset() noexcept {
     spins_ = 0;
-    pause_ = std::chrono::microseconds(10);
+    pause_ = std::chrono::microseconds(20);
   }
 
  private:
-  int spins_ = 0;
-  std::chrono::microseconds pause_{10};
+  static constexpr std::chrono::microseconds spin_window{300};
+  static constexpr std::chrono::microseconds max_pause{500};
+  std::uint64_t spins_ = 0;
+  Clock::time_point quiet_since_{};
+  std::chrono::microseconds pause_{20};
 };
 
 // Non-blocking sends whose buffers live until MPI is done with them.
@@ -436,7 +443,17 @@ class FarmEngine::Master {
     return std::min(size, std::max<std::size_t>(1, queued / holders));
   }
 
-  // Takes the next task for `worker`: retries first (from another worker where possible).
+  // Batches in flight per worker: deep while batches are short (latency-bound: keep the pipe
+  // full), at most 2 once a batch is long work (one running, one waiting), so that near the end
+  // no worker sits on a queue of long tasks while others idle.
+  [[nodiscard]] std::uint32_t prefetch_depth(std::size_t batch) const {
+    const double batch_work = mean_task_seconds_ * static_cast<double>(batch);
+    if (timed_ && batch_work < 200e-6) return options_.prefetch;
+    return std::min<std::uint32_t>(options_.prefetch, 2);
+  }
+
+  // Takes the next task for `worker`: retries first, each on a worker other than the one where it
+  // failed (unless there is only one).
   std::optional<std::uint64_t> take(int worker) {
     for (auto it = retry_.begin(); it != retry_.end(); ++it) {
       if (slots()[*it].worker != worker || workers_ <= 1) {
@@ -451,21 +468,8 @@ class FarmEngine::Master {
       slots()[id].queued = false;
       return id;
     }
-    if (!retry_.empty() && !others_hungry(worker)) {
-      const std::uint64_t id = retry_.front();
-      retry_.pop_front();
-      return id;
-    }
+    // A retry that failed here waits for another worker: they all come back for work.
     return std::nullopt;
-  }
-
-  [[nodiscard]] bool others_hungry(int worker) const {
-    for (int w = 1; w <= workers_; ++w) {
-      if (w != worker && inflight_batches_[static_cast<std::size_t>(w)] < options_.prefetch) {
-        return true;
-      }
-    }
-    return false;
   }
 
   std::string build_batch(int worker, std::size_t size, std::vector<std::uint64_t>* fixed) {
@@ -524,8 +528,10 @@ class FarmEngine::Master {
     for (int i = 0; i < workers_ && has_queued(); ++i) {
       next_worker_ = next_worker_ % workers_ + 1;
       const auto w = static_cast<std::size_t>(next_worker_);
-      while (inflight_batches_[w] < options_.prefetch && has_queued()) {
-        std::string message = build_batch(next_worker_, batch_size(), nullptr);
+      const std::size_t size = batch_size();
+      const std::uint32_t depth = prefetch_depth(size);
+      while (inflight_batches_[w] < depth && has_queued()) {
+        std::string message = build_batch(next_worker_, size, nullptr);
         if (message.empty()) break;
         ++inflight_batches_[w];
         ++report_.messages;

@@ -31,9 +31,10 @@ struct FarmStatus {
 
 struct FarmOptions {
   Schedule schedule = Schedule::dynamic;
-  /// Task batches in flight per worker: one running, the others already waiting there, so a
-  /// worker never idles for a round trip to the master.
-  std::uint32_t prefetch = 2;
+  /// Most task batches in flight per worker: one running, the others already waiting there, so
+  /// a worker never idles for a round trip to the master. Used in full while batches are short
+  /// (latency-bound); batches of long work get at most 2, so the end of a run stays balanced.
+  std::uint32_t prefetch = 4;
   /// Tasks per batch; 0 = adaptive: sized from measured task times to about `batch_seconds` of
   /// work (tiny tasks go in large batches, long ones alone), and never more than a fair share of
   /// what is left, so the end of a run stays balanced.

@@ -1,0 +1,82 @@
+// How fast does the task farm hand out work? Null tasks (a task returns its input) at 2 ranks
+// (master + one worker), against the raw MPI ping-pong round trip measured in the same run:
+//   RATIO tasks_vs_pingpong          one task per message: tasks/s x round trip  (target >= 0.8)
+//   RATIO tasks_batched_vs_pingpong  adaptive batching:    tasks/s x round trip  (target >= 3)
+// Higher is better. A ratio of 1 means a task costs one round trip; prefetch (several batches in
+// flight) hides the latency, batching amortises it. Medians of several rounds.
+#include <mpi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <spmdkit/spmdkit.hpp>
+
+#include "bench_support.hpp"
+
+namespace {
+
+constexpr int rounds = 5;
+
+double pingpong_round_trip(const boost::mpi::communicator& comm) {
+  constexpr int iterations = 20000;
+  std::int64_t token = 0;
+  const int peer = 1 - comm.rank();
+  return bench::seconds_per_call(comm, iterations, [&] {
+    if (comm.rank() == 0) {
+      MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
+      MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
+    } else {
+      MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
+      MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
+    }
+  });
+}
+
+// Tasks per second of `count` null tasks (the master's makespan, broadcast).
+double null_tasks_per_second(const boost::mpi::communicator& comm, std::uint64_t count,
+                             const spmd::FarmOptions& options) {
+  spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(comm, options);
+  for (std::uint64_t i = 0; i < count; ++i) farm.submit(i);
+  std::uint64_t received = 0;
+  const auto report = farm.run([](std::uint64_t n) { return n; },
+                               [&](const auto&) { ++received; });
+  if (comm.rank() == 0 && received != count) throw spmd::Error("lost tasks");
+  return static_cast<double>(count) / report.seconds;
+}
+
+void run(spmd::App& app) {
+  const auto& comm = app.comm();
+  if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
+  spmd::FarmOptions single;
+  single.batch = 1;
+  spmd::FarmOptions batched;  // adaptive
+
+  std::vector<double> rtt, one, many;
+  for (int round = 0; round < rounds; ++round) {
+    rtt.push_back(pingpong_round_trip(comm));
+    one.push_back(null_tasks_per_second(comm, 100'000, single));
+    many.push_back(null_tasks_per_second(comm, 1'000'000, batched));
+  }
+  const double round_trip = bench::median(rtt);
+  const double single_rate = bench::median(one);
+  const double batched_rate = bench::median(many);
+  if (app.is_root()) {
+    fmt::print("ping-pong 8 B round trip (raw MPI): {:.3f} us -> {:.0f} round trips/s\n",
+               round_trip * 1e6, 1 / round_trip);
+    fmt::print("null tasks, one per message:   {:.0f} tasks/s\n", single_rate);
+    fmt::print("null tasks, adaptive batches:  {:.0f} tasks/s\n", batched_rate);
+    fmt::print("RATIO tasks_vs_pingpong {:.3f}\n", single_rate * round_trip);
+    fmt::print("RATIO tasks_batched_vs_pingpong {:.3f}\n", batched_rate * round_trip);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return spmd::run(argc, argv,
+                   {.name = "bench-farm",
+                    .description = "Task farm null-task rate against the MPI ping-pong"},
+                   run);
+}
