@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <exception>
 #include <thread>
 
@@ -296,7 +297,12 @@ class FarmEngine::Master {
     start_ = Clock::now();
     last_flush_ = last_progress_ = start_;
     open_journal();
-    for (std::uint64_t id = 0; id < slots().size(); ++id) enqueue(id);
+    if (farm_.level_) {
+      for (std::uint64_t id = 0; id < slots().size(); ++id) park(id);
+      start_next_wave();
+    } else {
+      for (std::uint64_t id = 0; id < slots().size(); ++id) enqueue(id);
+    }
     deliver_resumed();
     if (options_.schedule == Schedule::static_blocks && workers_ > 0) split_statically();
 
@@ -324,6 +330,7 @@ class FarmEngine::Master {
       maybe_flush(now);
       maybe_report_progress(now, false);
       sends_.progress();
+      if (inflight_tasks_ == 0 && !stopping && !has_queued() && start_next_wave()) continue;
       if (inflight_tasks_ == 0 && (stopping || !has_queued())) break;
       if (stopping && now > stop_deadline) break;  // in-flight tasks ran out of grace
       if (progressed) {
@@ -359,8 +366,43 @@ class FarmEngine::Master {
   void enqueue(std::uint64_t id) {
     Slot& slot = slots()[id];
     if (slot.state != TaskState::pending || slot.queued) return;
+    if (farm_.admit_ && !farm_.level_) admit(slot);
     slot.queued = true;
     ready_.push_back(id);
+  }
+
+  void admit(Slot& slot) {
+    std::string admitted = farm_.admit_(slot.task);
+    if (!admitted.empty() && slot.state == TaskState::pending) slot.task = std::move(admitted);
+  }
+
+  // With levels: a task waits for its wave (or joins the current one if it is not deeper).
+  void park(std::uint64_t id) {
+    const std::uint32_t level = farm_.level_(slots()[id].task);
+    if (waves_started_ && level <= wave_) {
+      if (farm_.admit_) admit(slots()[id]);
+      enqueue(id);
+    } else {
+      parked_[level].push_back(id);
+    }
+  }
+
+  // Starts the lowest parked wave: every task of it in key order through admission, the pending
+  // ones queued. Returns false when no wave is left.
+  bool start_next_wave() {
+    if (!farm_.level_ || parked_.empty()) return false;
+    auto wave = parked_.begin();
+    wave_ = wave->first;
+    waves_started_ = true;
+    std::vector<std::uint64_t> ids = std::move(wave->second);
+    parked_.erase(wave);
+    std::sort(ids.begin(), ids.end(),
+              [&](std::uint64_t a, std::uint64_t b) { return slots()[a].key < slots()[b].key; });
+    for (const std::uint64_t id : ids) {
+      if (farm_.admit_) admit(slots()[id]);
+      enqueue(id);
+    }
+    return true;
   }
 
   [[nodiscard]] bool has_queued() {
@@ -613,7 +655,13 @@ class FarmEngine::Master {
         std::string task(in.view(in.size()));
         const std::uint64_t before = slots().size();
         const std::uint64_t child = farm_.submit(std::move(key), std::move(task));
-        if (slots().size() > before) enqueue(child);
+        if (slots().size() > before) {
+          if (farm_.level_) {
+            park(child);
+          } else {
+            enqueue(child);
+          }
+        }
       }
     }
     if (farm_.journal_) {
@@ -669,6 +717,9 @@ class FarmEngine::Master {
   std::uint64_t inflight_tasks_ = 0;
   std::deque<std::uint64_t> ready_;
   std::deque<std::uint64_t> retry_;
+  std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
+  std::uint32_t wave_ = 0;
+  bool waves_started_ = false;
   double mean_task_seconds_ = 0;
   bool timed_ = false;
   int next_worker_ = 0;

@@ -54,6 +54,10 @@ struct RawOutcome {
 /// Runs one task: returns its encoded result, or throws.
 using RawWork = std::function<std::string(std::string_view task, RawTaskContext& context)>;
 using RawDeliver = std::function<void(const RawOutcome&)>;
+/// The wave a task belongs to (see FarmEngine::set_levels).
+using RawLevel = std::function<std::uint32_t(std::string_view task)>;
+/// Master-side admission: returns the task as it should run ("" = unchanged).
+using RawAdmit = std::function<std::string(std::string_view task)>;
 
 class FarmEngine {
  public:
@@ -69,6 +73,15 @@ class FarmEngine {
 
   /// Master: adds a task unless its key is known; returns its id (the known one for a duplicate).
   std::uint64_t submit(std::string key, std::string task);
+
+  /// Runs tasks in waves: no task of level L+1 starts before every task of level L finished,
+  /// and each wave is dispatched in key order. Tasks that emit tasks one level down then give a
+  /// breadth-first traversal whose depths and order do not depend on timing or rank count.
+  void set_levels(RawLevel level) { level_ = std::move(level); }
+  /// Called on the master for every task of a wave, in key order, as the wave starts (also for
+  /// tasks already done in a resumed run, so that counting hooks see the same sequence); its
+  /// answer replaces a pending task. Without levels: called as each task is first queued.
+  void set_admit(RawAdmit admit) { admit_ = std::move(admit); }
 
   /// Collective: the master schedules, the workers run `work`, until every task is finished or a
   /// stop request ends the run. `deliver` is called on the master for each finished task.
@@ -88,6 +101,8 @@ class FarmEngine {
   std::unordered_map<std::string, std::uint64_t> index_;
   std::uint64_t duplicates_ = 0;
   std::optional<TaskJournal> journal_;
+  RawLevel level_;
+  RawAdmit admit_;
 };
 
 /// Runs a batch message through `work`; returns the results message (shared by workers and a

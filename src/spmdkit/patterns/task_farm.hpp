@@ -90,6 +90,32 @@ class TaskFarm {
     return *this;
   }
 
+  /// Runs tasks in waves by `level(task)` (an unsigned integer): every task of level L finishes
+  /// before any of level L+1 starts, and each wave starts in key order. A crawler emitting links
+  /// at depth + 1 thus explores breadth-first, identically at any rank count.
+  template <class LevelFn>
+    requires std::invocable<const LevelFn&, const Task&>
+  TaskFarm& level_by(LevelFn level) {
+    engine_.set_levels([level = std::move(level)](std::string_view bytes) {
+      return static_cast<std::uint32_t>(level(wire::decode<Task>(bytes)));
+    });
+    return *this;
+  }
+
+  /// On the master, as each wave starts, every task of it in key order may be changed before it
+  /// runs (e.g. to enforce a budget deterministically). Called for resumed tasks too (changes to
+  /// those are ignored), so a counting hook sees the same sequence in a resumed run.
+  template <class AdmitFn>
+    requires std::invocable<const AdmitFn&, Task&>
+  TaskFarm& admit(AdmitFn admit) {
+    engine_.set_admit([admit = std::move(admit)](std::string_view bytes) {
+      Task task = wire::decode<Task>(bytes);
+      admit(task);
+      return wire::encode(task);
+    });
+    return *this;
+  }
+
   [[nodiscard]] bool is_master() const noexcept { return engine_.is_master(); }
   /// Ranks running tasks: size - 1, or 1 on a single rank.
   [[nodiscard]] int workers() const noexcept { return std::max(engine_.comm().size() - 1, 1); }

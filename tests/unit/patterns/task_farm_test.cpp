@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <numeric>
 #include <regex>
+#include <deque>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <chrono>
@@ -251,6 +253,82 @@ TEST(TaskFarm, BadOptionsAreUsageErrors) {
   FarmOptions options;
   options.max_attempts = 0;
   EXPECT_THROW((TaskFarm<int, int>(world, options)), spmd::UsageError);
+}
+
+}  // namespace
+
+namespace {
+
+// A graph crawl in waves: node n links to (3n + k) % 97 for k = 1..3. With levels, every node's
+// recorded depth is its breadth-first distance from 0, whatever the timing; with an admission
+// budget, exactly the first `budget` nodes in (depth, key) order are expanded.
+struct Visit {
+  std::uint32_t node = 0;
+  std::uint32_t depth = 0;
+  std::uint8_t expand = 1;
+};
+
+std::map<std::uint32_t, std::uint32_t> bfs_depths() {
+  std::map<std::uint32_t, std::uint32_t> depth{{0, 0}};
+  std::deque<std::uint32_t> queue{0};
+  while (!queue.empty()) {
+    const auto n = queue.front();
+    queue.pop_front();
+    for (std::uint32_t k = 1; k <= 3; ++k) {
+      const auto m = (3 * n + k) % 97;
+      if (depth.emplace(m, depth[n] + 1).second) queue.push_back(m);
+    }
+  }
+  return depth;
+}
+
+TEST(TaskFarm, LevelsGiveBreadthFirstDepthsAndDeterministicAdmission) {
+  const auto& world = spmd::test::world();
+  for (const std::uint32_t budget : {1000u, 20u}) {
+    spmd::TaskFarm<Visit, std::uint32_t> farm(world);
+    farm.key_by([](const Visit& v) { return v.node; });
+    farm.level_by([](const Visit& v) { return v.depth; });
+    std::vector<std::uint32_t> admitted_order;
+    std::uint32_t admitted = 0;
+    farm.admit([&](Visit& v) {
+      if (admitted < budget) {
+        ++admitted;
+        admitted_order.push_back(v.node);
+      } else {
+        v.expand = 0;
+      }
+    });
+    farm.submit(Visit{0, 0, 1});
+    const auto run = farm.run([](const Visit& v, spmd::TaskContext<Visit>& ctx) {
+      std::this_thread::sleep_for(std::chrono::microseconds((v.node * 37) % 200));  // jitter
+      if (v.expand != 0) {
+        for (std::uint32_t k = 1; k <= 3; ++k) ctx.emit(Visit{(3 * v.node + k) % 97, v.depth + 1, 1});
+      }
+      return v.depth;
+    });
+    if (world.rank() != 0) continue;
+    const auto depths = bfs_depths();
+    if (budget >= depths.size()) {
+      ASSERT_EQ(run.outcomes.size(), depths.size());
+      for (const auto& outcome : run.outcomes) {
+        EXPECT_EQ(outcome.task.depth, depths.at(outcome.task.node)) << outcome.task.node;
+      }
+    }
+    // Admission follows (depth, key) order: the key of a node is its number.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> by_depth;
+    for (const auto& [node, depth] : depths) by_depth.emplace_back(depth, node);
+    std::sort(by_depth.begin(), by_depth.end());
+    std::vector<std::uint32_t> expected;
+    for (const auto& [depth, node] : by_depth) {
+      if (expected.size() < budget) expected.push_back(node);
+    }
+    if (budget < depths.size()) {
+      EXPECT_EQ(admitted_order, expected);
+      std::size_t expanded = 0;
+      for (const auto& outcome : run.outcomes) expanded += outcome.task.expand;
+      EXPECT_EQ(expanded, budget);
+    }
+  }
 }
 
 }  // namespace
