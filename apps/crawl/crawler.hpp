@@ -1,0 +1,104 @@
+#pragma once
+// The crawl as tasks: a task is a URL at a depth; running it fetches the page (if it is in
+// scope), records what was found and emits every link as a task one level deeper. The farm runs
+// tasks in waves by depth (breadth-first) and drops URLs it has seen, so the page set and the
+// depths are the same at any rank count.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <spmdkit/spmdkit.hpp>
+
+#include "fetcher.hpp"
+#include "url.hpp"
+
+namespace crawl {
+
+/// Status codes of pages that were not fetched or whose fetch failed (HTTP codes are positive).
+namespace status {
+inline constexpr std::int32_t fetch_error = -1;    ///< connection, DNS, protocol, file errors
+inline constexpr std::int32_t timeout = -2;        ///< no complete answer within --timeout
+inline constexpr std::int32_t out_of_scope = -10;  ///< host not allowed, or not http/https/file
+inline constexpr std::int32_t too_deep = -11;      ///< beyond --max-depth
+inline constexpr std::int32_t over_budget = -12;   ///< beyond --max-pages
+inline constexpr std::int32_t robots = -13;        ///< disallowed by robots.txt
+}  // namespace status
+
+struct CrawlTask {
+  std::string url;          ///< normalised
+  std::uint32_t depth = 0;  ///< links from a seed
+  std::int32_t skip = 0;    ///< non-zero: record with this status, do not fetch
+};
+
+struct Page {
+  std::int32_t status = 0;
+  std::string error;
+  std::string content_type;
+  std::string title;
+  std::uint64_t bytes = 0;
+  std::uint8_t truncated = 0;
+  std::vector<std::string> links;  ///< normalised, each once, in document order
+};
+
+struct CrawlOptions {
+  std::vector<std::string> seeds;        ///< normalised
+  std::vector<std::string> allow_hosts;  ///< "host" (any port) or "host:port"
+  std::vector<std::string> file_roots;   ///< file URLs under these prefixes are in scope
+  std::uint32_t max_depth = 3;
+  std::uint64_t max_pages = 1000;
+  bool ignore_robots = false;
+  std::uint32_t attempts = 3;  ///< tries of a transient failure (timeout, 5xx)
+  FetchOptions fetch;
+};
+
+/// Whether a URL may be fetched at this depth (0) or the status that says why not. Pure: the
+/// master (budget) and the workers (fetch) agree.
+[[nodiscard]] std::int32_t classify(const CrawlTask& task, const CrawlOptions& options,
+                                    std::string* why = nullptr);
+/// Runs one task on a worker (throws on a transient failure while attempts remain).
+[[nodiscard]] Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
+                              const CrawlOptions& options, Fetcher& fetcher);
+/// What a status code means, for the summary and the error column.
+[[nodiscard]] std::string describe_status(std::int32_t status);
+
+}  // namespace crawl
+
+template <>
+struct spmd::wire::Codec<crawl::CrawlTask> {
+  static void encode(Writer& out, const crawl::CrawlTask& t) {
+    out.put(t.url);
+    out.put(t.depth);
+    out.put(t.skip);
+  }
+  static crawl::CrawlTask decode(Reader& in) {
+    crawl::CrawlTask t;
+    in.get(t.url);
+    in.get(t.depth);
+    in.get(t.skip);
+    return t;
+  }
+};
+
+template <>
+struct spmd::wire::Codec<crawl::Page> {
+  static void encode(Writer& out, const crawl::Page& p) {
+    out.put(p.status);
+    out.put(p.error);
+    out.put(p.content_type);
+    out.put(p.title);
+    out.put(p.bytes);
+    out.put(p.truncated);
+    out.put(p.links);
+  }
+  static crawl::Page decode(Reader& in) {
+    crawl::Page p;
+    in.get(p.status);
+    in.get(p.error);
+    in.get(p.content_type);
+    in.get(p.title);
+    in.get(p.bytes);
+    in.get(p.truncated);
+    in.get(p.links);
+    return p;
+  }
+};

@@ -1,0 +1,311 @@
+// spmd-crawl: the book's web crawler (chapters 3-7), distributed: rank 0 keeps the frontier and
+// drops URLs it has seen, the other ranks fetch pages (libcurl) and parse them (gumbo); every link
+// found becomes a task. Breadth-first by depth, so the result is the same at any rank count.
+//
+//   mpirun -np 4 spmd-crawl https://example.org/ --max-depth 2 --output results/crawl.h5
+//   mpirun -np 2 spmd-crawl ./site/index.html --ignore-robots        (a local directory)
+//
+// Only the seed URLs' hosts are requested unless --allow-host says otherwise; robots.txt is
+// honoured unless --ignore-robots. Output: /pages (one row per URL found, sorted by URL) and
+// /links (src, dst row indices into /pages). Interrupted runs continue with --resume.
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <spmdkit/spmdkit.hpp>
+
+#include "crawler.hpp"
+#include "fetcher.hpp"
+#include "url.hpp"
+
+namespace {
+
+using Farm = spmd::TaskFarm<crawl::CrawlTask, crawl::Page>;
+
+struct Options {
+  std::vector<std::string> seeds;
+  std::vector<std::string> allow_hosts;
+  std::uint32_t max_depth = 3;
+  std::uint64_t max_pages = 1000;
+  double timeout = 10;
+  std::uint64_t max_bytes = 1 << 20;
+  std::uint32_t retries = 2;
+  double delay = 0;
+  bool ignore_robots = false;
+  std::string user_agent;
+  spmd::FarmFlags farm;
+
+  void declare(CLI::App& cli) {
+    cli.add_option("urls", seeds, "seed URLs (http, https, file; a local path means file://)")
+        ->required();
+    cli.add_option("--allow-host", allow_hosts,
+                   "hosts that may be requested: host (any port) or host:port (default: the "
+                   "seeds' hosts); nothing else is ever fetched");
+    cli.add_option("--max-depth", max_depth, "links to follow from a seed")->capture_default_str();
+    cli.add_option("--max-pages", max_pages,
+                   "pages to fetch at most (the first in breadth-first, URL order)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cli.add_option("--timeout", timeout, "seconds per request")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cli.add_option("--max-bytes", max_bytes, "longer bodies are cut (and marked truncated)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cli.add_option("--retries", retries, "retries of a timeout, connection error or HTTP 5xx")
+        ->check(CLI::Range(0u, 100u))
+        ->capture_default_str();
+    cli.add_option("--delay", delay, "seconds between requests to one host, over all workers")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cli.add_flag("--ignore-robots", ignore_robots, "do not read robots.txt");
+    cli.add_option("--user-agent", user_agent, "User-Agent header (default: spmd-crawl/VERSION)");
+    farm.declare(cli);
+  }
+};
+
+// A seed as a normalised URL: local paths become file:// URLs.
+std::string seed_url(const std::string& text) {
+  std::string url = text;
+  if (text.find("://") == std::string::npos) {
+    std::error_code error;
+    const auto absolute = std::filesystem::absolute(text, error);
+    if (error || !std::filesystem::exists(absolute)) {
+      throw spmd::UsageError(fmt::format("seed '{}' is neither a URL nor an existing file", text));
+    }
+    url = "file://" + absolute.lexically_normal().string();
+  }
+  auto normal = crawl::normalize(url);
+  if (!normal) throw spmd::UsageError(fmt::format("seed '{}' is not a valid URL", text));
+  const auto p = crawl::parts(*normal);
+  if (!p || (p->scheme != "http" && p->scheme != "https" && p->scheme != "file")) {
+    throw spmd::UsageError(fmt::format("seed '{}': only http, https and file URLs are crawled", text));
+  }
+  return *normal;
+}
+
+crawl::CrawlOptions crawl_options(const Options& o, int workers) {
+  crawl::CrawlOptions c;
+  for (const std::string& seed : o.seeds) c.seeds.push_back(seed_url(seed));
+  for (const std::string& url : c.seeds) {
+    const auto p = crawl::parts(url);
+    if (p->scheme == "file") {
+      c.file_roots.push_back(url.substr(0, url.rfind('/') + 1));  // the seed's directory
+    } else if (o.allow_hosts.empty()) {
+      c.allow_hosts.push_back(crawl::host_key(*p));
+    }
+  }
+  for (const std::string& host : o.allow_hosts) {
+    std::string h = host;
+    std::transform(h.begin(), h.end(), h.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    c.allow_hosts.push_back(h);
+  }
+  c.max_depth = o.max_depth;
+  c.max_pages = o.max_pages;
+  c.ignore_robots = o.ignore_robots;
+  c.attempts = o.retries + 1;
+  c.fetch.timeout_ms = static_cast<long>(o.timeout * 1000);
+  c.fetch.max_bytes = o.max_bytes;
+  c.fetch.user_agent =
+      o.user_agent.empty() ? fmt::format("spmd-crawl/{}", spmd::version_string) : o.user_agent;
+  c.fetch.delay = o.delay;
+  c.fetch.workers = workers;
+  return c;
+}
+
+std::string fingerprint(const crawl::CrawlOptions& c) {
+  return fmt::format("spmd-crawl 1 seeds={} allow={} files={} depth={} pages={} bytes={} robots={}",
+                     fmt::join(c.seeds, " "), fmt::join(c.allow_hosts, " "),
+                     fmt::join(c.file_roots, " "), c.max_depth, c.max_pages, c.fetch.max_bytes,
+                     c.ignore_robots ? "ignored" : "honoured");
+}
+
+// Collective: `value` of rank 0 on every rank.
+std::uint64_t broadcast(const spmd::App& app, std::uint64_t value) {
+  spmd::check_mpi(MPI_Bcast(&value, 1, MPI_UINT64_T, 0, app.comm()), "MPI_Bcast");
+  return value;
+}
+
+std::size_t width_of(const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size() + 1);
+  return width;
+}
+
+void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcomes) {
+  // Rows sorted by URL; links as row indices.
+  std::vector<const Farm::Outcome*> rows;
+  for (const auto& outcome : outcomes) rows.push_back(&outcome);
+  std::sort(rows.begin(), rows.end(),
+            [](const auto* a, const auto* b) { return a->task.url < b->task.url; });
+  std::unordered_map<std::string, std::int64_t> row_of;
+  for (std::size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows[i]->task.url, i);
+
+  std::vector<std::string> url, error, content_type, title;
+  std::vector<std::int32_t> status, worker;
+  std::vector<std::uint32_t> depth, attempts;
+  std::vector<std::uint64_t> bytes;
+  std::vector<std::uint8_t> truncated;
+  std::vector<double> ms;
+  std::vector<std::int64_t> src, dst;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Farm::Outcome& o = *rows[i];
+    const crawl::Page page = o.result.value_or(crawl::Page{});
+    url.push_back(o.task.url);
+    status.push_back(o.ok() ? page.status : crawl::status::fetch_error);
+    error.push_back(o.ok() ? page.error : o.error);
+    content_type.push_back(page.content_type);
+    title.push_back(page.title);
+    depth.push_back(o.task.depth);
+    bytes.push_back(page.bytes);
+    truncated.push_back(page.truncated);
+    worker.push_back(o.worker);
+    attempts.push_back(o.attempts);
+    ms.push_back(o.seconds * 1e3);
+    std::vector<std::int64_t> targets;
+    for (const std::string& link : page.links) {
+      if (const auto it = row_of.find(link); it != row_of.end()) targets.push_back(it->second);
+    }
+    std::sort(targets.begin(), targets.end());
+    for (const auto t : targets) {
+      src.push_back(static_cast<std::int64_t>(i));
+      dst.push_back(t);
+    }
+  }
+  // String columns have one fixed width on every rank (the dataset type is created collectively).
+  const auto url_width = broadcast(app, width_of(url));
+  const auto error_width = broadcast(app, width_of(error));
+  const auto type_width = broadcast(app, width_of(content_type));
+  const auto title_width = broadcast(app, width_of(title));
+
+  auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
+  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-crawl: pages and links");
+  auto pages = spmd::io::Table::create(out.file(), "pages");
+  spmd::io::TableBatch batch;
+  batch.column("url", url, url_width)
+      .column("status", status)
+      .column("error", error, error_width)
+      .column("content_type", content_type, type_width)
+      .column("title", title, title_width)
+      .column("depth", depth)
+      .column("bytes", bytes, "byte")
+      .column("truncated", truncated)
+      .column("worker", worker)
+      .column("attempts", attempts)
+      .column("ms", ms, "ms");
+  pages.append(batch);
+  auto links = spmd::io::Table::create(out.file(), "links");
+  spmd::io::TableBatch link_batch;
+  link_batch.column("src", src).column("dst", dst);
+  links.append(link_batch);
+  spmd::io::set_attribute(out.id(), "status_codes",
+                          "HTTP status > 0; -1 fetch error, -2 timeout, -10 outside scope, "
+                          "-11 beyond max-depth, -12 beyond max-pages, -13 robots.txt");
+  out.commit();
+}
+
+int run_crawl(spmd::App& app, const Options& options) {
+  const int workers = std::max(app.size() - 1, 1);
+  const crawl::CrawlOptions crawl = crawl_options(options, workers);
+  crawl::CurlGlobal curl;
+  crawl::Fetcher fetcher(crawl.fetch);
+  spmd::StopRequest stop;
+  auto progress = app.progress("pages", crawl.seeds.size());
+
+  spmd::FarmOptions farm_options = options.farm.options(app.options().output);
+  farm_options.fingerprint = fingerprint(crawl);
+  farm_options.stop = &stop;
+  farm_options.max_attempts = crawl.attempts;
+  spmd::attach_progress(farm_options, progress);
+
+  Farm farm(app.comm(), farm_options);
+  farm.key_by([](const crawl::CrawlTask& t) { return t.url; });
+  farm.level_by([](const crawl::CrawlTask& t) { return t.depth; });
+  // The page budget, in breadth-first and URL order: the same pages at any rank count.
+  std::uint64_t admitted = 0;
+  farm.admit([&](crawl::CrawlTask& task) {
+    if (task.skip != 0) return;
+    task.skip = crawl::classify(task, crawl);
+    if (task.skip != 0) return;
+    if (admitted < crawl.max_pages) {
+      ++admitted;
+    } else {
+      task.skip = crawl::status::over_budget;
+    }
+  });
+  for (const std::string& seed : crawl.seeds) farm.submit(crawl::CrawlTask{seed, 0, 0});
+
+  const auto run = farm.run([&](const crawl::CrawlTask& task, spmd::TaskContext<crawl::CrawlTask>& ctx) {
+    return crawl::crawl_page(task, ctx, crawl, fetcher);
+  });
+  progress.finish();
+  const auto& report = run.report;
+  auto& summary = app.summary();
+  summary.set("pages", static_cast<std::int64_t>(report.tasks));
+  summary.set("resumed", static_cast<std::int64_t>(report.resumed));
+  summary.set("workers", report.workers);
+  summary.set("makespan_s", report.seconds);
+  if (report.stopped) {
+    summary.set("stopped", true);
+    app.print("spmd-crawl: stopped on request: {} of {} known pages done, journal {}\n",
+              report.done, report.tasks, farm_options.journal);
+    return spmd::exit_code::requeue;
+  }
+
+  std::map<std::int32_t, std::uint64_t> by_status;
+  std::uint64_t link_count = 0, truncated = 0;
+  for (const auto& outcome : run.outcomes) {
+    const crawl::Page page = outcome.result.value_or(crawl::Page{});
+    ++by_status[outcome.ok() ? page.status : crawl::status::fetch_error];
+    link_count += page.links.size();
+    truncated += page.truncated;
+  }
+  std::uint64_t fetched = 0, ok = 0;
+  for (const auto& [code, count] : by_status) {
+    if (code > 0) fetched += count;
+    if (code >= 200 && code < 300) ok += count;
+  }
+  write_output(app, run.outcomes);
+  summary.set("fetched", static_cast<std::int64_t>(fetched));
+  summary.set("ok", static_cast<std::int64_t>(ok));
+  summary.set("links", static_cast<std::int64_t>(link_count));
+  summary.set("failed", static_cast<std::int64_t>(report.failed));
+  summary.set("output", app.options().output);
+  std::string counts;
+  for (const auto& [code, count] : by_status) {
+    counts += fmt::format("\n    {:>5}  {:6}  {}", code, count, crawl::describe_status(code));
+  }
+  if (app.is_root()) summary.set_json("status_counts", [&] {
+    std::string json = "{";
+    for (const auto& [code, count] : by_status) {
+      json += fmt::format("{}\"{}\":{}", json.size() > 1 ? "," : "", code, count);
+    }
+    return json + "}";
+  }());
+  app.print("spmd-crawl: {} URLs found from {} seed(s) on {} worker(s) in {:.2f} s: {} fetched "
+            "({} ok), {} links, {} bodies cut{}\n",
+            report.tasks, crawl.seeds.size(), report.workers, report.seconds, fetched, ok,
+            link_count, truncated, counts);
+  app.print("  wrote {} (/pages, /links)\n", app.options().output);
+  if (report.failed > 0) return spmd::exit_code::tasks_failed;
+  if (app.is_root()) farm.remove_journal();
+  return spmd::exit_code::ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  return spmd::run(
+      argc, argv,
+      {.name = "crawl",
+       .description = "A breadth-first web crawler (http, https, file) as a master-worker farm",
+       .default_output = "crawl.h5"},
+      [&](CLI::App& cli) { options.declare(cli); },
+      [&](spmd::App& app) { return run_crawl(app, options); });
+}

@@ -1,0 +1,27 @@
+# spmd-crawl (included from tests/apps/CMakeLists.txt): a generated site served on 127.0.0.1
+# against an independent breadth-first walk, identical at 1-4 ranks; --max-pages; file:// URLs;
+# bad seeds.
+add_test(NAME crawl.site
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/crawl_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-crawl>
+                 ${CMAKE_CURRENT_BINARY_DIR}/crawl-scratch)
+set_tests_properties(crawl.site PROPERTIES TIMEOUT 300 PROCESSORS 4
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+add_test(NAME crawl.files
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/crawl_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-crawl>
+                 ${CMAKE_CURRENT_BINARY_DIR}/crawl-files-scratch --file)
+set_tests_properties(crawl.files PROPERTIES TIMEOUT 120 PROCESSORS 3
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+
+spmd_add_run_test(NAME crawl.bad_seed TARGET spmd-crawl RANKS 1 3 TIMEOUT 30
+  EXPECT --exit 2 --max-seconds 10 --stderr-count "error:=1"
+         --stderr-once "^spmd-crawl: error: seed 'no-such-file\\.html' is neither a URL nor an existing file \\(rank 0\\)$"
+  ARGS no-such-file.html --output ${CMAKE_CURRENT_BINARY_DIR}/crawl-bad.h5)
+spmd_add_run_test(NAME crawl.unsupported_seed TARGET spmd-crawl RANKS 2 TIMEOUT 30
+  EXPECT --exit 2 --max-seconds 10
+         --stderr-once "^spmd-crawl: error: seed 'ftp://example\\.org/': only http, https and file URLs are crawled \\(rank 0\\)$"
+  ARGS ftp://example.org/ --output ${CMAKE_CURRENT_BINARY_DIR}/crawl-bad.h5)
+spmd_add_run_test(NAME crawl.no_seed TARGET spmd-crawl RANKS 2 TIMEOUT 30
+  EXPECT --exit 2 --max-seconds 10 --stderr-once "^spmd-crawl: error: urls is required"
+  ARGS --output ${CMAKE_CURRENT_BINARY_DIR}/crawl-bad.h5)
