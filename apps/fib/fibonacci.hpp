@@ -20,7 +20,9 @@ struct FibResult {
 /// F(n) by fast doubling: O(log n) steps of two big-integer squarings each.
 [[nodiscard]] mpz_class fibonacci(std::uint64_t n);
 
-/// Digit count, residue and leading digits of a non-negative integer.
+/// Digit count, residue and leading digits of a non-negative integer (fast: from the top bits).
 [[nodiscard]] FibResult describe(const mpz_class& value);
+/// The same by integer arithmetic only (the reference, and the fallback of describe()).
+[[nodiscard]] FibResult describe_exact(const mpz_class& value);
 
 }  // namespace fib

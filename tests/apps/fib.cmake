@@ -1,5 +1,15 @@
 # spmd-fib (included from tests/apps/CMakeLists.txt): values against Python's integers and
 # identical at 1-4 ranks; bad input; failed and flaky tasks; resume after kill, stop, lost worker.
+# The app's arithmetic on its own (one process, no MPI).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(TEST_GMPXX REQUIRED IMPORTED_TARGET gmpxx gmp)
+add_executable(test_fib_describe fib_describe_test.cpp ${PROJECT_SOURCE_DIR}/apps/fib/fibonacci.cpp)
+target_include_directories(test_fib_describe PRIVATE ${PROJECT_SOURCE_DIR}/apps/fib)
+target_link_libraries(test_fib_describe PRIVATE PkgConfig::TEST_GMPXX GTest::gtest_main)
+spmd_set_warnings(test_fib_describe)
+add_test(NAME fib.arithmetic COMMAND test_fib_describe)
+set_tests_properties(fib.arithmetic PROPERTIES TIMEOUT 120 LABELS "unit;app")
+
 set(fib_inputs ${CMAKE_CURRENT_SOURCE_DIR}/fib-inputs.txt)
 set(fib_outputs)
 foreach(n 1 2 3 4)
