@@ -1,5 +1,8 @@
 #include "spmdkit/patterns/exact_sum.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -8,41 +11,87 @@
 
 namespace spmd {
 
-void ExactSum::add(double value) noexcept {
-  const auto bits = std::bit_cast<std::uint64_t>(value);
-  const auto exponent = static_cast<int>((bits >> 52) & 0x7ff);
-  std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
-  const bool negative = (bits >> 63) != 0;
-  if (exponent == 0x7ff) {
-    if (mantissa != 0) {
-      ++nan_;
-    } else if (negative) {
-      ++negative_infinity_;
-    } else {
-      ++positive_infinity_;
+namespace {
+
+// Bins of the span path: bin g holds sum(mantissa << offset) for values whose shift (counted from
+// the smallest subnormal) is in [32g, 32g + 32); 84-bit terms in a 127-bit bin leave room for
+// 2^43 values before a flush.
+__extension__ typedef __int128 Int128;  // GCC/Clang; __extension__ keeps -Wpedantic quiet
+constexpr int bin_count = 66;
+constexpr int bin_sets = 4;
+using Bins = std::array<std::array<Int128, bin_count>, bin_sets>;
+constexpr std::size_t flush_every = std::size_t{1} << 40;
+
+}  // namespace
+
+void ExactSum::add(std::span<const double> values) noexcept {
+  Bins bins{};
+  auto flush = [&] {
+    for (auto& set : bins) {
+      for (int g = 0; g < bin_count; ++g) {
+        // The signed 128-bit bin as four 32-bit digits at limbs g..g+3 (the top one signed).
+        Int128 v = set[g];
+        for (int d = 0; d < 4 && g + d < limb_count; ++d) {
+          const auto digit = d < 3 ? static_cast<std::int64_t>(v & 0xffffffff)
+                                   : static_cast<std::int64_t>(v);
+          limbs_[g + d] += digit;
+          v >>= 32;  // arithmetic: floor division keeps the value exact
+        }
+        set[g] = 0;
+      }
     }
-    return;
+    pending_ += 8;  // each limb moved by < 2^34 at most per digit sum
+    normalize();
+  };
+  // Four values per step, one bin set each: independent chains the CPU overlaps.
+  auto bin = [&bins](std::array<Int128, bin_count>& set, std::uint64_t bits) {
+    const auto exponent = static_cast<int>((bits >> 52) & 0x7ff);
+    std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
+    const int normal = exponent != 0 ? 1 : 0;
+    mantissa |= static_cast<std::uint64_t>(normal) << 52;
+    const int shift = exponent - normal;
+    // mantissa << offset as two 64-bit halves, without branches (a data-dependent branch on the
+    // sign or the offset costs more than all the arithmetic here).
+    const int offset = shift & 31;
+    const std::uint64_t low = mantissa << offset;
+    const std::uint64_t high = (mantissa >> 1) >> (63 - offset);
+    const Int128 magnitude = (static_cast<Int128>(high) << 64) | low;
+    const Int128 sign = -static_cast<Int128>(bits >> 63);  // 0 or -1
+    set[shift >> 5] += (magnitude ^ sign) - sign;
+    (void)bins;
+  };
+  const std::size_t n = values.size();
+  std::size_t done = 0;
+  while (done < n) {
+    const std::size_t end = std::min(n, done + flush_every);
+    std::size_t i = done;
+    for (; i + 4 <= end; i += 4) {
+      const auto b0 = std::bit_cast<std::uint64_t>(values[i]);
+      const auto b1 = std::bit_cast<std::uint64_t>(values[i + 1]);
+      const auto b2 = std::bit_cast<std::uint64_t>(values[i + 2]);
+      const auto b3 = std::bit_cast<std::uint64_t>(values[i + 3]);
+      constexpr std::uint64_t special = std::uint64_t{0x7ff} << 52;
+      if (((b0 & special) == special) | ((b1 & special) == special) |
+          ((b2 & special) == special) | ((b3 & special) == special)) [[unlikely]] {
+        for (std::size_t j = i; j < i + 4; ++j) add(values[j]);  // NaN and infinities counted
+        continue;
+      }
+      bin(bins[0], b0);
+      bin(bins[1], b1);
+      bin(bins[2], b2);
+      bin(bins[3], b3);
+    }
+    for (; i < end; ++i) {
+      const auto b = std::bit_cast<std::uint64_t>(values[i]);
+      if (((b >> 52) & 0x7ff) == 0x7ff) {
+        add(values[i]);
+      } else {
+        bin(bins[0], b);
+      }
+    }
+    done = end;
+    flush();
   }
-  // value = mantissa * 2^(shift - 1074), shift counted from the smallest subnormal.
-  int shift = 0;
-  if (exponent != 0) {
-    mantissa |= std::uint64_t{1} << 52;
-    shift = exponent - 1;
-  }
-  const int limb = shift / limb_bits;
-  const int offset = shift % limb_bits;
-  // mantissa << offset spans at most 53 + 31 = 84 bits: three 32-bit digits. (Unsigned shifts
-  // wrap, so the low digit is right even where mantissa << offset overflows 64 bits.)
-  constexpr std::uint64_t mask = 0xffffffffULL;
-  const std::uint64_t digit0 = (mantissa << offset) & mask;
-  const std::uint64_t digit1 = (mantissa >> (limb_bits - offset)) & mask;
-  const std::uint64_t digit2 = offset == 0 ? 0 : (mantissa >> (64 - offset)) & mask;
-  const std::int64_t sign = negative ? -1 : 1;
-  limbs_[limb] += sign * static_cast<std::int64_t>(digit0);
-  limbs_[limb + 1] += sign * static_cast<std::int64_t>(digit1);
-  limbs_[limb + 2] += sign * static_cast<std::int64_t>(digit2);
-  // Each limb moves by less than 2^32 per add: normalize long before 2^63 could be reached.
-  if (++pending_ >= (std::int64_t{1} << 29)) normalize();
 }
 
 void ExactSum::normalize() noexcept {

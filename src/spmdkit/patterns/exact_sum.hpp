@@ -9,7 +9,9 @@
 #include <mpi.h>
 
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <span>
 
 namespace spmd {
 
@@ -19,6 +21,10 @@ class ExactSum {
   static constexpr int limb_count = 70;  ///< 2240 bits: 2098 for the double range + headroom
 
   void add(double value) noexcept;
+  /// Adds every value: each goes into a 128-bit bin per 32-exponent range (one shift and one
+  /// 128-bit add, no carries), four interleaved bin sets so that runs of similar exponents do not
+  /// wait on each other; the bins join the limbs at the end.
+  void add(std::span<const double> values) noexcept;
   void merge(const ExactSum& other) noexcept;
   /// The sum rounded to double (faithfully). +-inf when it overflows; NaN if a NaN or both
   /// infinities were added.
@@ -35,5 +41,43 @@ class ExactSum {
   std::int64_t positive_infinity_ = 0;
   std::int64_t negative_infinity_ = 0;
 };
+
+// Inline: called once per value in tight loops.
+inline void ExactSum::add(double value) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  const auto exponent = static_cast<int>((bits >> 52) & 0x7ff);
+  std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
+  const bool negative = (bits >> 63) != 0;
+  if (exponent == 0x7ff) {
+    if (mantissa != 0) {
+      ++nan_;
+    } else if (negative) {
+      ++negative_infinity_;
+    } else {
+      ++positive_infinity_;
+    }
+    return;
+  }
+  // value = mantissa * 2^(shift - 1074), shift counted from the smallest subnormal.
+  int shift = 0;
+  if (exponent != 0) {
+    mantissa |= std::uint64_t{1} << 52;
+    shift = exponent - 1;
+  }
+  const int limb = shift / limb_bits;
+  const int offset = shift % limb_bits;
+  // mantissa << offset spans at most 53 + 31 = 84 bits: three 32-bit digits. (Unsigned shifts
+  // wrap, so the low digit is right even where mantissa << offset overflows 64 bits.)
+  constexpr std::uint64_t mask = 0xffffffffULL;
+  const std::uint64_t digit0 = (mantissa << offset) & mask;
+  const std::uint64_t digit1 = (mantissa >> (limb_bits - offset)) & mask;
+  const std::uint64_t digit2 = offset == 0 ? 0 : (mantissa >> (64 - offset)) & mask;
+  const std::int64_t sign = negative ? -1 : 1;
+  limbs_[limb] += sign * static_cast<std::int64_t>(digit0);
+  limbs_[limb + 1] += sign * static_cast<std::int64_t>(digit1);
+  limbs_[limb + 2] += sign * static_cast<std::int64_t>(digit2);
+  // Each limb moves by less than 2^32 per add: normalize long before 2^63 could be reached.
+  if (++pending_ >= (std::int64_t{1} << 29)) normalize();
+}
 
 }  // namespace spmd

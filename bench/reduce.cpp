@@ -1,0 +1,146 @@
+// Reductions against their baselines, measured in the same run at 2 ranks:
+//   RATIO allreduce_vs_mpi       spmd::allreduce of doubles / raw MPI_Allreduce, worst of the
+//                                sizes 8 B .. 8 MB (target <= 1.05; lower is better)
+//   RATIO userop_vs_boost_mpi    element-wise user operation on std::vector of a small struct:
+//                                spmd::allreduce / boost::mpi::all_reduce with the same functor
+//                                (target <= 0.1: Boost.MPI serializes user types element-wise)
+//   RATIO reprosum_vs_sum        reproducible (exact) sum of 10^7 doubles over the ranks / a plain
+//                                sum + MPI_Allreduce (target <= 2.5)
+// Medians of alternating rounds.
+#include <mpi.h>
+
+#include <boost/mpi/collectives/all_reduce.hpp>
+#include <boost/serialization/vector.hpp>
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <spmdkit/spmdkit.hpp>
+
+#include "bench_support.hpp"
+
+namespace {
+
+struct Cell {  // a small user type: a min/max/count record
+  double low, high;
+  long count;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) { ar & low & high & count; }
+};
+
+struct MergeCells {
+  Cell operator()(const Cell& a, const Cell& b) const {
+    return {std::min(a.low, b.low), std::max(a.high, b.high), a.count + b.count};
+  }
+};
+// Element-wise on vectors, for Boost.MPI (which reduces whole values).
+struct MergeCellVectors {
+  std::vector<Cell> operator()(const std::vector<Cell>& a, const std::vector<Cell>& b) const {
+    std::vector<Cell> out(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) out[i] = MergeCells{}(a[i], b[i]);
+    return out;
+  }
+};
+
+template <class Fn>
+double per_call(MPI_Comm comm, int iterations, Fn&& fn) {
+  return bench::seconds_per_call(comm, iterations, fn);
+}
+
+void run(spmd::App& app) {
+  const auto& comm = app.comm();
+  if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
+  constexpr int rounds = 9;
+
+  // 1. allreduce of doubles, 8 B .. 8 MB.
+  double worst = 0;
+  std::size_t worst_bytes = 0;
+  for (std::size_t count = 1; count <= (std::size_t{1} << 20); count *= 8) {
+    std::vector<double> in(count, comm.rank() + 1.0), out(count);
+    const int iterations = static_cast<int>(std::max<std::size_t>(20, 200000 / count));
+    std::vector<double> raw, ours;
+    for (int r = 0; r < rounds; ++r) {
+      raw.push_back(per_call(comm, iterations, [&] {
+        MPI_Allreduce(in.data(), out.data(), static_cast<int>(count), MPI_DOUBLE, MPI_SUM, comm);
+      }));
+      ours.push_back(per_call(comm, iterations, [&] {
+        spmd::allreduce<double>(comm, std::span<const double>(in), std::span<double>(out),
+                                std::plus<>{});
+      }));
+    }
+    const double ratio = bench::median(ours) / bench::median(raw);
+    if (app.is_root()) {
+      fmt::print("allreduce {:>9} B: raw {:9.3f} us, spmd {:9.3f} us, ratio {:.3f}\n",
+                 count * sizeof(double), bench::median(raw) * 1e6, bench::median(ours) * 1e6, ratio);
+    }
+    if (ratio > worst) {
+      worst = ratio;
+      worst_bytes = count * sizeof(double);
+    }
+  }
+
+  // 2. user operation on a vector of small structs.
+  constexpr std::size_t cells = 4096;
+  std::vector<Cell> mine(cells);
+  for (std::size_t i = 0; i < cells; ++i) {
+    mine[i] = {comm.rank() - 1.0 * i, comm.rank() + 1.0 * i, static_cast<long>(i)};
+  }
+  std::vector<double> boost_times, spmd_times;
+  std::vector<Cell> boost_result, spmd_result;
+  for (int r = 0; r < rounds; ++r) {
+    boost_times.push_back(per_call(comm, 20, [&] {
+      boost::mpi::all_reduce(comm, mine, boost_result, MergeCellVectors{});
+    }));
+    spmd_times.push_back(per_call(comm, 20, [&] { spmd_result = spmd::allreduce(comm, mine, MergeCells{}); }));
+  }
+  for (std::size_t i = 0; i < cells; ++i) {
+    if (boost_result[i].count != spmd_result[i].count || boost_result[i].low != spmd_result[i].low) {
+      throw spmd::Error("user-op results differ");
+    }
+  }
+
+  // 3. reproducible sum of 10^7 doubles (split over the ranks), ill-conditioned data.
+  const std::size_t total = 10'000'000, local = total / comm.size();
+  std::vector<double> values(local);
+  std::mt19937_64 random(11 + comm.rank());
+  std::uniform_real_distribution<double> unit(-1, 1);
+  for (auto& v : values) v = unit(random) * std::ldexp(1.0, static_cast<int>(random() % 80) - 40);
+  std::vector<double> plain_times, exact_times;
+  double plain = 0, exact = 0;
+  for (int r = 0; r < 5; ++r) {
+    plain_times.push_back(bench::timed(comm, [&] {
+      double s = 0;
+      for (const double v : values) s += v;
+      MPI_Allreduce(&s, &plain, 1, MPI_DOUBLE, MPI_SUM, comm);
+    }));
+    exact_times.push_back(bench::timed(comm, [&] {
+      spmd::ExactSum sum;
+      sum.add(values);
+      sum.all_reduce(comm);
+      exact = sum.value();
+    }));
+  }
+  if (app.is_root()) {
+    fmt::print("user op on {} cells: Boost.MPI {:.3f} ms, spmd {:.3f} ms\n", cells,
+               bench::median(boost_times) * 1e3, bench::median(spmd_times) * 1e3);
+    fmt::print("sum of 10^7 doubles: plain {:.2f} ms ({:.17g}), exact {:.2f} ms ({:.17g})\n",
+               bench::median(plain_times) * 1e3, plain, bench::median(exact_times) * 1e3, exact);
+    fmt::print("RATIO allreduce_vs_mpi {:.3f}  (worst at {} B)\n", worst, worst_bytes);
+    fmt::print("RATIO userop_vs_boost_mpi {:.4f}\n",
+               bench::median(spmd_times) / bench::median(boost_times));
+    fmt::print("RATIO reprosum_vs_sum {:.3f}\n",
+               bench::median(exact_times) / bench::median(plain_times));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return spmd::run(argc, argv,
+                   {.name = "bench-reduce",
+                    .description = "Reductions against raw MPI, Boost.MPI and a plain sum"},
+                   run);
+}
