@@ -7,3 +7,4 @@
 #include "spmdkit/patterns/reduce.hpp"
 #include "spmdkit/patterns/task_farm.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
+#include "spmdkit/patterns/tree_reduce.hpp"
