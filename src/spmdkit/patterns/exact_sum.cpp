@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/error.hpp"
 
 namespace spmd {
 
@@ -156,6 +157,32 @@ double ExactSum::value() const noexcept {
     result += std::ldexp(static_cast<double>(magnitude.limbs_[i]), i * limb_bits - 1074);
   }
   return negative ? -result : result;
+}
+
+double reproducible_sum(MPI_Comm comm, std::span<const double> values) {
+  ExactSum sum;
+  sum.add(values);
+  sum.all_reduce(comm);
+  return sum.value();
+}
+
+double reproducible_mean(MPI_Comm comm, std::span<const double> values) {
+  auto count = static_cast<std::uint64_t>(values.size());
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &count, 1, MPI_UINT64_T, MPI_SUM, comm), "MPI_Allreduce");
+  const double sum = reproducible_sum(comm, values);
+  return count == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(count);
+}
+
+double reproducible_dot(MPI_Comm comm, std::span<const double> x, std::span<const double> y) {
+  if (x.size() != y.size()) throw UsageError("reproducible_dot: x and y differ in length");
+  ExactSum sum;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double product = x[i] * y[i];
+    sum.add(product);
+    sum.add(std::fma(x[i], y[i], -product));  // the rounding error of the product, exactly
+  }
+  sum.all_reduce(comm);
+  return sum.value();
 }
 
 }  // namespace spmd

@@ -42,6 +42,17 @@ class ExactSum {
   std::int64_t negative_infinity_ = 0;
 };
 
+/// Collective: the sum of every rank's values, bit-identical for any rank count and order;
+/// faithful: within 1 ulp of the exact sum.
+[[nodiscard]] double reproducible_sum(MPI_Comm comm, std::span<const double> values);
+/// Collective: reproducible_sum / the total count (two roundings: within 1.5 ulp of the exact
+/// mean); NaN for no values.
+[[nodiscard]] double reproducible_mean(MPI_Comm comm, std::span<const double> values);
+/// Collective: sum of x[i] * y[i], each product split exactly (FMA) into two doubles, so the
+/// result is the faithful rounding of the exact dot product (barring under/overflow of a product).
+[[nodiscard]] double reproducible_dot(MPI_Comm comm, std::span<const double> x,
+                                      std::span<const double> y);
+
 // Inline: called once per value in tight loops.
 inline void ExactSum::add(double value) noexcept {
   const auto bits = std::bit_cast<std::uint64_t>(value);

@@ -112,3 +112,33 @@ TEST(ExactSum, SpanPathEqualsValueByValue) {
 }
 
 }  // namespace
+
+namespace {
+
+// Mean and dot: the same bits at every rank count, and right where a plain loop is not.
+TEST(ExactSum, ReproducibleMeanAndDot) {
+  const auto& world = spmd::test::world();
+  const auto all = wild_values(1000, 9);
+  const auto n = all.size();
+  const std::size_t begin = n * world.rank() / world.size(), end = n * (world.rank() + 1) / world.size();
+  const std::span<const double> mine(all.data() + begin, end - begin);
+  const double mean = spmd::reproducible_mean(world, mine);
+  EXPECT_EQ(mean, exact_sum(all) / static_cast<double>(n));
+  // x . y with y = x: exact products make the result independent of the split.
+  const double dot = spmd::reproducible_dot(world, mine, mine);
+  spmd::ExactSum serial;
+  for (const double v : all) {
+    serial.add(v * v);
+    serial.add(std::fma(v, v, -(v * v)));
+  }
+  EXPECT_EQ(dot, serial.value());
+  // A dot product a plain loop gets wrong: 1e16*1 + 1*1 - 1e16*1 = 1.
+  const std::vector<double> x{1e16, 1.0, -1e16}, y{1.0, 1.0, 1.0};
+  const bool mine_too = world.rank() == 0;
+  EXPECT_EQ(spmd::reproducible_dot(world, mine_too ? std::span<const double>(x) : std::span<const double>(),
+                                   mine_too ? std::span<const double>(y) : std::span<const double>()),
+            1.0);
+  EXPECT_TRUE(std::isnan(spmd::reproducible_mean(world, std::span<const double>())));
+}
+
+}  // namespace
