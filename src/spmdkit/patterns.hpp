@@ -5,6 +5,7 @@
 #include "spmdkit/patterns/exact_sum.hpp"
 #include "spmdkit/patterns/farm_cli.hpp"
 #include "spmdkit/patterns/keyed_reduce.hpp"
+#include "spmdkit/patterns/pipeline.hpp"
 #include "spmdkit/patterns/reduce.hpp"
 #include "spmdkit/patterns/task_farm.hpp"
 #include "spmdkit/patterns/task_journal.hpp"

@@ -15,6 +15,8 @@ import sys
 import time
 
 import h5py
+
+from process_tools import kill_everything_mentioning
 import numpy as np
 
 DETERMINISTIC = ["n", "digits", "mod1e18", "leading", "ok"]
@@ -56,17 +58,6 @@ def wait_for_segments(journal, proc, count=2, timeout=60):
         if time.monotonic() > deadline:
             sys.exit("FAIL: no journal segments appeared")
         time.sleep(0.05)
-
-
-def kill_everything_mentioning(marker):
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        os.kill(int(pid), signal.SIGKILL)
-            except (OSError, ProcessLookupError):
-                pass
 
 
 def rank_pid(marker, rank):

@@ -13,22 +13,12 @@ import time
 
 import h5py
 
+from process_tools import kill_everything_mentioning
+
 
 def generation(path):
     with h5py.File(path, "r") as f:
         return int(f.attrs["generation"]), f["fields/u"].shape[0]
-
-
-def kill_everything_mentioning(marker):
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if marker.encode() in f.read():
-                    os.kill(int(pid), signal.SIGKILL)
-        except (OSError, ProcessLookupError):
-            pass
 
 
 def main():

@@ -15,6 +15,7 @@
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/wire.hpp"
+#include "spmdkit/patterns/detail/messaging.hpp"
 
 // The protocol, one message per batch (variable sizes: matched probe, MPI_Mprobe/MPI_Mrecv):
 //   master -> worker  tag_tasks    u32 n, then n x (u64 id, u32 attempt, bytes task)
@@ -34,111 +35,8 @@ constexpr int tag_results = 2;
 constexpr int tag_stop = 3;
 constexpr int master_rank = 0;
 
-using Clock = std::chrono::steady_clock;
-
 double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
-}
-
-// Waiting for a message: poll for a while (a reply is usually microseconds away, and sleeping
-// costs ~60 us of wake-up latency on Linux), yielding the core to any other runnable process
-// (ranks may outnumber cores); only after a quiet spell, sleep with a growing pause.
-class Backoff {
- public:
-  void idle() {
-    const auto now = Clock::now();
-    if (spins_ == 0) quiet_since_ = now;
-    ++spins_;
-    if (now - quiet_since_ < spin_window) {
-      if (spins_ > 8) std::this_thread::yield();
-      return;
-    }
-    std::this_thread::sleep_for(pause_);
-    pause_ = std::min(pause_ * 2, max_pause);
-  }
-  void reset() noexcept {
-    spins_ = 0;
-    pause_ = std::chrono::microseconds(20);
-  }
-
- private:
-  static constexpr std::chrono::microseconds spin_window{300};
-  static constexpr std::chrono::microseconds max_pause{500};
-  std::uint64_t spins_ = 0;
-  Clock::time_point quiet_since_{};
-  std::chrono::microseconds pause_{20};
-};
-
-// Non-blocking sends whose buffers live until MPI is done with them.
-class SendQueue {
- public:
-  explicit SendQueue(MPI_Comm comm) : comm_(comm) {}
-  SendQueue(const SendQueue&) = delete;
-  SendQueue& operator=(const SendQueue&) = delete;
-  ~SendQueue() {
-    // Only reached with sends pending when a run was cut short (stop grace expired, or an
-    // exception): the receiver may never match them, so the buffers are deliberately left to MPI
-    // rather than freed under it; the job is ending.
-    if (!pending_.empty()) {
-      for (auto& send : pending_) MPI_Request_free(&send.request);
-      static std::deque<Pending> abandoned;
-      for (auto& send : pending_) abandoned.push_back(std::move(send));
-    }
-  }
-
-  void send(int dest, int tag, std::string buffer) {
-    pending_.push_back({MPI_REQUEST_NULL, std::move(buffer)});
-    Pending& p = pending_.back();
-    check_mpi(MPI_Isend(p.buffer.data(), static_cast<int>(p.buffer.size()), MPI_BYTE, dest, tag,
-                        comm_, &p.request),
-              "MPI_Isend");
-  }
-  void progress() {
-    while (!pending_.empty()) {
-      int done = 0;
-      check_mpi(MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-      if (done == 0) return;
-      pending_.pop_front();
-    }
-  }
-  /// Waits for every send until `deadline`; returns whether all completed.
-  bool wait_all(Clock::time_point deadline) {
-    Backoff backoff;
-    while (!pending_.empty()) {
-      const std::size_t before = pending_.size();
-      progress();
-      if (pending_.size() < before) {
-        backoff.reset();
-        continue;
-      }
-      if (Clock::now() > deadline) return false;
-      backoff.idle();
-    }
-    return true;
-  }
-
- private:
-  struct Pending {
-    MPI_Request request;
-    std::string buffer;
-  };
-  MPI_Comm comm_;
-  std::deque<Pending> pending_;
-};
-
-// A message that arrived, received into a string.
-std::optional<std::pair<MPI_Status, std::string>> receive_if_arrived(MPI_Comm comm, int source,
-                                                                      int tag) {
-  int arrived = 0;
-  MPI_Message message = MPI_MESSAGE_NULL;
-  MPI_Status status;
-  check_mpi(MPI_Improbe(source, tag, comm, &arrived, &message, &status), "MPI_Improbe");
-  if (arrived == 0) return std::nullopt;
-  int count = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  std::string buffer(static_cast<std::size_t>(count), '\0');
-  check_mpi(MPI_Mrecv(buffer.data(), count, MPI_BYTE, &message, &status), "MPI_Mrecv");
-  return std::make_pair(status, std::move(buffer));
 }
 
 std::string encode_report(const FarmReport& r) {
@@ -177,16 +75,6 @@ FarmReport decode_report(std::string_view bytes) {
   in.get(r.busy_seconds);
   in.get(r.tasks_per_rank);
   return r;
-}
-
-// Collective: `bytes` of `root` on every rank.
-void broadcast_bytes(MPI_Comm comm, std::string& bytes, int root) {
-  auto size = static_cast<std::uint64_t>(bytes.size());
-  check_mpi(MPI_Bcast(&size, 1, MPI_UINT64_T, root, comm), "MPI_Bcast");
-  bytes.resize(size);
-  if (size > 0) {
-    check_mpi(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, root, comm), "MPI_Bcast");
-  }
 }
 
 void validate(const FarmOptions& o) {

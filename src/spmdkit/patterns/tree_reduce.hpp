@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 
+#include "spmdkit/patterns/detail/messaging.hpp"
 #include "spmdkit/runtime/environment.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/wire.hpp"
@@ -28,14 +29,6 @@ struct TreeOptions {
   int radix = 2;  ///< children per node, >= 2
   int root = 0;   ///< where the result lands
 };
-
-namespace detail {
-/// Sends `bytes` to `dest` (blocking) / receives a message of any size from `source`.
-void send_bytes(MPI_Comm comm, int dest, int tag, const std::string& bytes);
-std::string receive_bytes(MPI_Comm comm, int source, int tag);
-/// Collective: `bytes` of `root` on every rank.
-void broadcast_bytes(MPI_Comm comm, std::string& bytes, int root);
-}  // namespace detail
 
 /// Collective: the merge of every rank's value, in rank order, on `options.root` (nullopt
 /// elsewhere).

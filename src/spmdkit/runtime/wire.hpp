@@ -104,18 +104,22 @@ class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
 
-  void bytes(void* data, std::size_t size) {
+  /// Throws unless `size` more bytes are there.
+  void require(std::size_t size) const {
     if (size > in_.size() - at_) {
       throw Error("spmd::wire: message truncated (" + std::to_string(in_.size()) +
                   " bytes, wanted " + std::to_string(at_ + size) +
                   "): sender and receiver disagree on a type");
     }
+  }
+  void bytes(void* data, std::size_t size) {
+    require(size);
     if (size != 0) std::memcpy(data, in_.data() + at_, size);
     at_ += size;
   }
   /// The next `size` bytes without copying (valid while the input is).
   [[nodiscard]] std::string_view view(std::size_t size) {
-    if (size > in_.size() - at_) bytes(nullptr, size);  // throws
+    require(size);
     const std::string_view part = in_.substr(at_, size);
     at_ += size;
     return part;
@@ -211,7 +215,7 @@ struct Codec<std::vector<T, A>> {
     const std::size_t n = in.size();
     std::vector<T, A> v;
     if constexpr (Bitwise<T>) {
-      if (n > in.remaining() / (sizeof(T) == 0 ? 1 : sizeof(T))) in.bytes(nullptr, n * sizeof(T));
+      if (n > in.remaining() / (sizeof(T) == 0 ? 1 : sizeof(T))) in.require(n * sizeof(T));
       v.resize(n);
       in.bytes(v.data(), n * sizeof(T));
     } else {

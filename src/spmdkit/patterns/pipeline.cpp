@@ -1,0 +1,446 @@
+#include "spmdkit/patterns/pipeline.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <exception>
+#include <map>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "spmdkit/patterns/detail/messaging.hpp"
+#include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/environment.hpp"
+
+// Protocol, on a private duplicate of the communicator:
+//   tag_units   upstream -> downstream  u64 seq, u32 n, n x bytes: everything derived from one
+//                                       source item, and what this stage made of it
+//   tag_credit  downstream -> upstream  u32 k: k more units may be sent
+//   tag_end     upstream -> downstream  end of stream from that rank (after all its units)
+//   tag_abort   any -> all              a stage threw: stop (payload: the message)
+// At the end every rank takes part in one all-reduce that says whether (and where) a stage threw,
+// so the run ends the same way everywhere.
+
+namespace spmd {
+
+namespace {
+
+constexpr int tag_units = 1;
+constexpr int tag_credit = 2;
+constexpr int tag_end = 3;
+constexpr int tag_abort = 4;
+
+// Thrown on a rank that learned of another rank's failure.
+struct RemoteAbort {};
+
+// The rank layout: stage groups (fused stages share one) and their ranks.
+struct Layout {
+  std::vector<std::vector<std::size_t>> groups;  // stage indices per group
+  std::vector<int> widths;                       // ranks per group
+  std::vector<int> first;                        // first rank of each group
+  bool fused = false;
+
+  [[nodiscard]] int group_of(int rank) const {
+    for (std::size_t g = 0; g + 1 < first.size(); ++g) {
+      if (rank < first[g + 1]) return static_cast<int>(g);
+    }
+    return static_cast<int>(first.size()) - 1;
+  }
+};
+
+}  // namespace
+
+Pipeline::Pipeline(MPI_Comm comm, PipelineOptions options) : comm_(comm), options_(options) {
+  if (options_.window < 1) throw UsageError("pipeline: window must be at least 1");
+}
+
+void Pipeline::add_source(std::string name, SourceFn fn, StageOptions options) {
+  if (!stages_.empty()) throw UsageError("pipeline: the source must be the first stage");
+  stages_.push_back({std::move(name), options, std::move(fn), {}});
+}
+
+void Pipeline::add_stage(std::string name, TransformFn fn, StageOptions options, bool sink) {
+  if (stages_.empty()) throw UsageError("pipeline: add a source before stage '" + name + "'");
+  if (has_sink_) throw UsageError("pipeline: stage '" + name + "' after the sink");
+  stages_.push_back({std::move(name), options, {}, std::move(fn)});
+  has_sink_ = sink;
+}
+
+namespace {
+
+Layout make_layout(const std::vector<StageOptions>& options, const std::vector<std::string>& names,
+                   int ranks) {
+  const int stages = static_cast<int>(options.size());
+  Layout layout;
+  for (int s = 0; s < stages; ++s) {
+    if (options[s].ordered && options[s].width > 1) {
+      throw UsageError(fmt::format("pipeline: ordered stage '{}' must have width 1", names[s]));
+    }
+    if (options[s].ordered && options[0].width > 1) {
+      throw UsageError(fmt::format(
+          "pipeline: ordered stage '{}' needs a one-rank source (its order)", names[s]));
+    }
+  }
+  if (ranks < stages) {
+    // Fewer ranks than stages: neighbouring stages fused, one group per rank.
+    layout.fused = true;
+    for (int g = 0; g < ranks; ++g) {
+      std::vector<std::size_t> members;
+      for (int s = stages * g / ranks; s < stages * (g + 1) / ranks; ++s) members.push_back(s);
+      layout.groups.push_back(members);
+      layout.widths.push_back(1);
+    }
+  } else {
+    int given = 0, automatic = 0;
+    // Automatic widths: 1 for the source (it is called once per rank of its stage: more
+    // ranks only help a source that splits its input by rank_in_stage, so that is asked for
+    // explicitly) and for ordered stages; the other stages share the rest.
+    std::vector<int> widths;
+    for (std::size_t s = 0; s < options.size(); ++s) {
+      const auto& o = options[s];
+      if (o.width < 0) throw UsageError("pipeline: a stage width cannot be negative");
+      given += o.width;
+      const bool single = s == 0 || o.ordered;
+      automatic += o.width == 0 && !single ? 1 : 0;
+      widths.push_back(o.width > 0 ? o.width : (single ? 1 : 0));
+    }
+    const int fixed = std::accumulate(widths.begin(), widths.end(), 0);
+    (void)given;
+    if (fixed > ranks || (automatic == 0 && fixed != ranks)) {
+      throw UsageError(fmt::format("pipeline: stage widths add up to {} but the job has {} ranks",
+                                   fixed, ranks));
+    }
+    if (automatic > ranks - fixed) {
+      throw UsageError(fmt::format("pipeline: {} ranks left for {} stages of automatic width",
+                                   ranks - fixed, automatic));
+    }
+    int left = ranks - fixed, index = 0;
+    for (std::size_t s = 0; s < options.size(); ++s) {
+      if (widths[s] == 0) {
+        widths[s] = left / automatic + (index < left % automatic ? 1 : 0);
+        ++index;
+      }
+      layout.groups.push_back({s});
+    }
+    layout.widths = widths;
+  }
+  int at = 0;
+  for (const int w : layout.widths) {
+    layout.first.push_back(at);
+    at += w;
+  }
+  return layout;
+}
+
+std::string encode_unit(std::uint64_t seq, const std::vector<std::string>& items) {
+  std::string out;
+  wire::Writer w(out);
+  w.put(seq);
+  w.put(static_cast<std::uint32_t>(items.size()));
+  for (const auto& item : items) {
+    w.size(item.size());
+    w.bytes(item.data(), item.size());
+  }
+  return out;
+}
+
+// One rank's part of a run.
+class StageRunner {
+ public:
+  StageRunner(MPI_Comm comm, const Layout& layout, int group, int window,
+              std::vector<const Pipeline::SourceFn*> sources,
+              std::vector<const Pipeline::TransformFn*> chain, std::string name,
+              std::vector<std::uint64_t>& items_in, std::vector<std::size_t> stage_index)
+      : comm_(comm),
+        layout_(layout),
+        group_(group),
+        window_(window),
+        sources_(std::move(sources)),
+        chain_(std::move(chain)),
+        name_(std::move(name)),
+        items_in_(items_in),
+        stage_index_(std::move(stage_index)),
+        sends_(comm) {
+    if (group_ + 1 < static_cast<int>(layout_.groups.size())) {
+      const int first = layout_.first[group_ + 1];
+      for (int d = 0; d < layout_.widths[group_ + 1]; ++d) {
+        downstream_.push_back(first + d);
+        credit_[first + d] = window_;
+      }
+    }
+    if (group_ > 0) upstream_width_ = layout_.widths[group_ - 1];
+  }
+
+  std::uint64_t run(int rank) {
+    if (!sources_.empty()) {
+      StageContext context{name_, rank - layout_.first[group_], layout_.widths[group_]};
+      const Pipeline::EmitBytes emit = [&](Pipeline::Bytes item) {
+        std::vector<std::string> out;
+        apply(1, item, out);  // the rest of this rank's fused chain
+        ++items_in_[stage_index_[0]];
+        send_unit(encode_unit(units_++, out));
+      };
+      (*sources_.front())(context, emit);
+    } else {
+      receive_loop();
+    }
+    for (const int d : downstream_) sends_.send(d, tag_end, {});
+    // Until every send is through; a failure elsewhere (abort) ends the wait.
+    detail::Backoff backoff;
+    while (!sends_.empty()) {
+      sends_.progress();
+      if (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_abort)) {
+        handle_control(m->first, m->second);
+      }
+      backoff.idle();
+    }
+    return units_;
+  }
+
+ private:
+  // Runs chain_[k..] on `item`, collecting what the last one emits.
+  void apply(std::size_t k, std::string_view item, std::vector<std::string>& out) {
+    if (k == chain_.size()) {
+      out.emplace_back(item);
+      return;
+    }
+    ++items_in_[stage_index_[k]];
+    (*chain_[k])(item, [&](Pipeline::Bytes next) { apply(k + 1, next, out); });
+  }
+
+  void handle_control(const MPI_Status& status, const std::string& bytes) {
+    if (status.MPI_TAG == tag_abort) throw RemoteAbort{};
+    if (status.MPI_TAG == tag_credit) {
+      credit_[status.MPI_SOURCE] += static_cast<int>(wire::decode<std::uint32_t>(bytes));
+    }
+  }
+
+  void send_unit(std::string unit) {
+    if (downstream_.empty()) return;  // the sink's group: nothing goes further
+    detail::Backoff backoff;
+    while (true) {
+      // Credit and abort messages first; units and ends stay queued for the receive loop.
+      while (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_credit)) {
+        handle_control(m->first, m->second);
+      }
+      if (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_abort)) {
+        handle_control(m->first, m->second);
+      }
+      // The downstream rank with the most free credit: demand decides who gets the work.
+      int best = -1;
+      for (std::size_t i = 0; i < downstream_.size(); ++i) {
+        const int d = downstream_[(next_ + i) % downstream_.size()];
+        if (credit_[d] > 0 && (best < 0 || credit_[d] > credit_[best])) best = d;
+      }
+      if (best >= 0) {
+        --credit_[best];
+        next_ = (next_ + 1) % downstream_.size();
+        sends_.send(best, tag_units, std::move(unit));
+        sends_.progress();
+        return;
+      }
+      flush_credits();  // our upstream must never wait on credits we are holding back
+      backoff.idle();
+    }
+  }
+
+  void return_credit(int upstream, bool force) {
+    int& owed = owed_[upstream];
+    if (owed == 0 || (!force && owed < std::max(1, window_ / 2))) return;
+    sends_.send(upstream, tag_credit, wire::encode(static_cast<std::uint32_t>(owed)));
+    owed = 0;
+  }
+  void flush_credits() {
+    for (auto& [upstream, owed] : owed_) {
+      if (owed > 0) return_credit(upstream, true);
+    }
+  }
+
+  void process(int upstream, std::string_view unit) {
+    wire::Reader in(unit);
+    const auto seq = in.get<std::uint64_t>();
+    const auto count = in.get<std::uint32_t>();
+    std::vector<std::string> out;
+    for (std::uint32_t i = 0; i < count; ++i) apply(0, in.view(in.size()), out);
+    ++units_;
+    send_unit(encode_unit(seq, out));
+    ++owed_[upstream];
+    return_credit(upstream, false);
+  }
+
+  void receive_loop() {
+    const bool ordered = ordered_;
+    std::map<std::uint64_t, std::pair<int, std::string>> waiting;  // ordered: by seq
+    std::uint64_t next_seq = 0;
+    int ends = 0;
+    detail::Backoff backoff;
+    while (ends < upstream_width_ || !waiting.empty()) {
+      auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, MPI_ANY_TAG);
+      if (!m) {
+        if (ends == upstream_width_ && !waiting.empty()) {
+          throw Error(fmt::format("pipeline: unit {} never arrived at stage '{}'", next_seq, name_));
+        }
+        flush_credits();
+        sends_.progress();
+        backoff.idle();
+        continue;
+      }
+      backoff.reset();
+      const MPI_Status& status = m->first;
+      if (status.MPI_TAG == tag_units) {
+        if (!ordered) {
+          process(status.MPI_SOURCE, m->second);
+          continue;
+        }
+        wire::Reader peek(m->second);
+        waiting.emplace(peek.get<std::uint64_t>(), std::make_pair(status.MPI_SOURCE, std::move(m->second)));
+        for (auto it = waiting.find(next_seq); it != waiting.end(); it = waiting.find(next_seq)) {
+          process(it->second.first, it->second.second);
+          waiting.erase(it);
+          ++next_seq;
+        }
+      } else if (status.MPI_TAG == tag_end) {
+        ++ends;
+      } else {
+        handle_control(status, m->second);
+      }
+    }
+  }
+
+ public:
+  bool ordered_ = false;
+
+ private:
+  MPI_Comm comm_;
+  const Layout& layout_;
+  int group_;
+  int window_;
+  std::vector<const Pipeline::SourceFn*> sources_;
+  std::vector<const Pipeline::TransformFn*> chain_;
+  std::string name_;
+  std::vector<std::uint64_t>& items_in_;
+  std::vector<std::size_t> stage_index_;
+  detail::SendQueue sends_;
+  std::vector<int> downstream_;
+  std::map<int, int> credit_;
+  std::map<int, int> owed_;
+  std::size_t next_ = 0;
+  int upstream_width_ = 0;
+  std::uint64_t units_ = 0;
+};
+
+}  // namespace
+
+std::string Pipeline::my_stage() const {
+  std::vector<StageOptions> options;
+  std::vector<std::string> names;
+  for (const auto& s : stages_) {
+    options.push_back(s.options);
+    names.push_back(s.name);
+  }
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm_, &rank);
+  MPI_Comm_size(comm_, &size);
+  const Layout layout = make_layout(options, names, size);
+  std::string name;
+  for (const std::size_t s : layout.groups[layout.group_of(rank)]) {
+    name += (name.empty() ? "" : "+") + stages_[s].name;
+  }
+  return name;
+}
+
+PipelineReport Pipeline::run() {
+  if (stages_.empty() || !stages_.front().source) throw UsageError("pipeline: no source stage");
+  if (!has_sink_) throw UsageError("pipeline: no sink stage");
+  const boost::mpi::communicator comm = duplicate_with_errors_return(comm_);
+  const int rank = comm.rank();
+  std::vector<StageOptions> options;
+  std::vector<std::string> names;
+  for (const auto& s : stages_) {
+    options.push_back(s.options);
+    names.push_back(s.name);
+  }
+  const Layout layout = make_layout(options, names, comm.size());
+  const int group = layout.group_of(rank);
+
+  std::vector<const SourceFn*> sources;
+  std::vector<const TransformFn*> chain;
+  std::vector<std::size_t> stage_index;
+  std::string name;
+  bool ordered = false;
+  for (const std::size_t s : layout.groups[group]) {
+    if (stages_[s].source) {
+      sources.push_back(&stages_[s].source);
+      chain.push_back(nullptr);  // placeholder: the source is chain position 0
+    } else {
+      chain.push_back(&stages_[s].transform);
+    }
+    stage_index.push_back(s);
+    ordered = ordered || (stages_[s].options.ordered && s == layout.groups[group].front());
+    name += (name.empty() ? "" : "+") + stages_[s].name;
+  }
+
+  std::vector<std::uint64_t> items_in(stages_.size(), 0);
+  const auto start = detail::Clock::now();
+  std::uint64_t units = 0;
+  std::exception_ptr failure;
+  std::string message;
+  bool origin = false;
+  try {
+    StageRunner runner(comm, layout, group, options_.window, sources, chain, name, items_in,
+                       stage_index);
+    runner.ordered_ = ordered;
+    units = runner.run(rank);
+  } catch (const RemoteAbort&) {
+    // Another rank failed; its message arrives below.
+  } catch (const std::exception& e) {
+    failure = std::current_exception();
+    origin = true;
+    message = fmt::format("pipeline stage '{}' failed on rank {}: {}", name, rank, e.what());
+  } catch (...) {
+    failure = std::current_exception();
+    origin = true;
+    message = fmt::format("pipeline stage '{}' failed on rank {}: unknown exception", name, rank);
+  }
+  if (origin) {
+    for (int r = 0; r < comm.size(); ++r) {
+      if (r != rank) {
+        MPI_Request request;  // small and eager; nobody may ever receive it
+        MPI_Isend(nullptr, 0, MPI_BYTE, r, tag_abort, comm, &request);
+        MPI_Request_free(&request);
+      }
+    }
+  }
+  // Everyone arrives here: did any rank fail, and which first?
+  int first_failed = origin ? rank : INT_MAX;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &first_failed, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  if (first_failed != INT_MAX) {
+    detail::broadcast_bytes(comm, message, first_failed);
+    if (failure) std::rethrow_exception(failure);
+    throw Error(message);
+  }
+
+  PipelineReport report;
+  report.stages = names;
+  report.fused = layout.fused;
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    for (std::size_t g = 0; g < layout.groups.size(); ++g) {
+      const auto& members = layout.groups[g];
+      if (std::find(members.begin(), members.end(), s) != members.end()) {
+        report.widths.push_back(layout.widths[g]);
+      }
+    }
+  }
+  report.items_in = items_in;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, report.items_in.data(),
+                          static_cast<int>(report.items_in.size()), MPI_UINT64_T, MPI_SUM, comm),
+            "MPI_Allreduce");
+  std::uint64_t source_units = group == 0 ? units : 0;
+  check_mpi(MPI_Allreduce(&source_units, &report.units, 1, MPI_UINT64_T, MPI_SUM, comm),
+            "MPI_Allreduce");
+  double seconds = std::chrono::duration<double>(detail::Clock::now() - start).count();
+  check_mpi(MPI_Allreduce(&seconds, &report.seconds, 1, MPI_DOUBLE, MPI_MAX, comm), "MPI_Allreduce");
+  return report;
+}
+
+}  // namespace spmd
