@@ -1,0 +1,216 @@
+// spmd-wordcount: word frequencies of a text corpus -- functional decomposition as a pipeline
+// (read -> tokenise -> count), then a keyed reduction (map-reduce) over all ranks.
+//
+//   mpirun -np 4 spmd-wordcount books/ --top 20 --output results/words.h5
+//
+// Readers split the files between them and cut each into chunks at white space; tokenisers turn
+// chunks into word counts (see tokenize.hpp for what a word is); counters merge them. Finally
+// every word goes to its owner rank by a stable hash and is summed there. /words is sorted by
+// count, then word, and identical for any rank count. Unreadable files are reported and skipped.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include <spmdkit/spmdkit.hpp>
+
+#include "tokenize.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  std::vector<std::string> paths;
+  std::size_t top = 10;
+  std::size_t chunk_kib = 1024;
+  void declare(CLI::App& cli) {
+    cli.add_option("paths", paths, "text files, or directories (read recursively)")->required();
+    cli.add_option("--top", top, "print the K most frequent words")->capture_default_str();
+    cli.add_option("--chunk-kib", chunk_kib, "chunk size of the reader stage [KiB]")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+        ->capture_default_str();
+  }
+};
+
+// Every regular file under the paths, sorted (the same list on every rank); entries that cannot
+// be read as files are returned as problems.
+std::vector<std::string> list_files(const std::vector<std::string>& paths,
+                                    std::vector<std::string>& problems) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    const auto status = fs::status(path, error);
+    if (error || !fs::exists(status)) {
+      problems.push_back(fmt::format("{}: {}", path, error ? error.message() : "no such file"));
+    } else if (fs::is_directory(status)) {
+      for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, error);
+           !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+        std::error_code entry_error;
+        if (it->is_regular_file(entry_error)) {
+          files.push_back(it->path().string());
+        } else if (!it->is_directory(entry_error)) {
+          problems.push_back(fmt::format("{}: not a regular file", it->path().string()));
+        }
+      }
+      if (error) problems.push_back(fmt::format("{}: {}", path, error.message()));
+    } else if (fs::is_regular_file(status)) {
+      files.push_back(path);
+    } else {
+      problems.push_back(fmt::format("{}: not a regular file", path));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+// Reads `path` in chunks of about `chunk` bytes cut after white space (never inside a word or a
+// UTF-8 sequence). Returns false if the file cannot be read.
+template <class Emit>
+bool read_chunks(const std::string& path, std::size_t chunk, Emit&& emit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::string carry;
+  std::string buffer(chunk, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    carry.append(buffer.data(), got);
+    const auto cut = carry.find_last_of(" \t\r\n\f\v");
+    if (cut == std::string::npos) continue;  // one long word so far: keep reading
+    emit(carry.substr(0, cut + 1));
+    carry.erase(0, cut + 1);
+  }
+  if (in.bad()) return false;
+  if (!carry.empty()) emit(std::move(carry));
+  return true;
+}
+
+void run_wordcount(spmd::App& app, const Options& o) {
+  std::vector<std::string> problems;
+  const auto files = list_files(o.paths, problems);  // every rank: the same list
+  if (files.empty()) {
+    throw spmd::UsageError(fmt::format("no readable files in {}{}", fmt::join(o.paths, ", "),
+                                       problems.empty() ? "" : " (" + problems.front() + ")"));
+  }
+
+  wordcount::Counts counts;        // this rank's share, as the count stage merges it
+  std::vector<std::string> unreadable;
+  std::uint64_t bytes = 0;
+  spmd::Pipeline pipeline(app.comm());
+  pipeline
+      .source<std::string>(
+          "read",
+          [&](spmd::StageContext& stage, spmd::Emit<std::string>& out) {
+            for (std::size_t i = static_cast<std::size_t>(stage.rank_in_stage); i < files.size();
+                 i += static_cast<std::size_t>(stage.width)) {
+              const bool ok = read_chunks(files[i], o.chunk_kib * 1024, [&](std::string text) {
+                bytes += text.size();
+                out(text);
+              });
+              if (!ok) unreadable.push_back(files[i]);
+            }
+          },
+          {.width = app.size() >= 6 ? 2 : 0})
+      .stage<std::string, wordcount::Counts>(
+          "tokenise",
+          [](const std::string& text, spmd::Emit<wordcount::Counts>& out) {
+            wordcount::Counts chunk_counts;
+            wordcount::count_words(text, chunk_counts);
+            out(chunk_counts);
+          })
+      .sink<wordcount::Counts>("count", [&](const wordcount::Counts& chunk_counts) {
+        for (const auto& [word, n] : chunk_counts) counts[word] += n;
+      });
+  const spmd::PipelineReport report = pipeline.run();
+
+  // Map-reduce: each word to its owner rank, summed there; then all of them to rank 0.
+  const auto owned = spmd::reduce_by_key(app.comm(), counts, std::plus<>{});
+  const auto all = spmd::gather_by_key(app.comm(), owned, 0);
+  std::vector<std::pair<std::string, std::uint64_t>> sorted(all.begin(), all.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+
+  // The files nobody could read, on rank 0.
+  const auto skipped = spmd::tree_allreduce(app.comm(), unreadable,
+                                            [](std::vector<std::string> a, const std::vector<std::string>& b) {
+                                              a.insert(a.end(), b.begin(), b.end());
+                                              return a;
+                                            });
+  const auto total_bytes = spmd::allreduce(app.comm(), bytes, std::plus<>{});
+  std::uint64_t tokens = 0;
+  for (const auto& [word, n] : sorted) tokens += n;
+
+  std::vector<std::string> words;
+  std::vector<std::uint64_t> word_counts;
+  std::size_t width = 1;
+  if (app.is_root()) {
+    for (const auto& [word, n] : sorted) {
+      words.push_back(word);
+      word_counts.push_back(n);
+      width = std::max(width, word.size() + 1);
+    }
+  }
+  spmd::check_mpi(MPI_Bcast(&width, sizeof width, MPI_BYTE, 0, app.comm()), "MPI_Bcast");
+  spmd::check_mpi(MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, app.comm()), "MPI_Bcast");
+  auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
+  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-wordcount: word frequencies");
+  auto table = spmd::io::Table::create(out.file(), "words");
+  spmd::io::TableBatch batch;
+  batch.column("word", words, width).column("count", word_counts, "1");
+  table.append(batch);
+  spmd::io::set_attribute(out.id(), "files", static_cast<std::uint64_t>(files.size()));
+  spmd::io::set_attribute(out.id(), "files_skipped",
+                          static_cast<std::uint64_t>(skipped.size() + problems.size()));
+  spmd::io::set_attribute(out.id(), "words", tokens);
+  spmd::io::set_attribute(out.id(), "word_definition",
+                          "maximal runs of letters and digits of UTF-8 text, lower-cased "
+                          "(see apps/wordcount/tokenize.hpp)");
+  out.commit();
+
+  auto& summary = app.summary();
+  summary.set("files", static_cast<std::int64_t>(files.size()));
+  summary.set("skipped", static_cast<std::int64_t>(skipped.size() + problems.size()));
+  summary.set("bytes", static_cast<std::int64_t>(total_bytes));
+  summary.set("words", static_cast<std::int64_t>(tokens));
+  summary.set("distinct", static_cast<std::int64_t>(sorted.size()));
+  summary.set("stages", fmt::format("{}", fmt::join(report.widths, "/")));
+  summary.set("output", app.options().output);
+  if (app.is_root() && !sorted.empty()) summary.set("top_word", sorted.front().first);
+
+  if (app.is_root() && !app.options().json) {
+    for (const auto& problem : problems) fmt::print(stderr, "spmd-wordcount: skipped {}\n", problem);
+    for (const auto& file : skipped) fmt::print(stderr, "spmd-wordcount: skipped {}: unreadable\n", file);
+  }
+  if (tokens == 0) {
+    app.print("spmd-wordcount: the corpus ({} file(s), {} bytes) holds no words\n", files.size(),
+              total_bytes);
+  } else {
+    app.print("spmd-wordcount: {} words ({} distinct) in {} file(s), {} bytes, {} skipped; "
+              "pipeline read/tokenise/count on {} rank(s){} in {:.2f} s\n",
+              tokens, sorted.size(), files.size(), total_bytes, skipped.size() + problems.size(),
+              fmt::join(report.widths, "/"), report.fused ? " (fused)" : "", report.seconds);
+    const std::size_t shown = std::min(o.top, sorted.size());
+    for (std::size_t i = 0; i < shown; ++i) {
+      app.print("  {:>4}. {:<24} {:>10}\n", i + 1, sorted[i].first, sorted[i].second);
+    }
+  }
+  app.print("  wrote {} (/words)\n", app.options().output);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  return spmd::run(
+      argc, argv,
+      {.name = "wordcount",
+       .description = "Word frequencies of a text corpus: a read/tokenise/count pipeline and a "
+                      "keyed reduction",
+       .default_output = "words.h5"},
+      [&](CLI::App& cli) { options.declare(cli); },
+      [&](spmd::App& app) { run_wordcount(app, options); });
+}

@@ -1,0 +1,12 @@
+# spmd-wordcount (included from tests/apps/CMakeLists.txt): against collections.Counter on a
+# generated multilingual corpus at 1-4 ranks; empty corpora.
+add_test(NAME wordcount.counter
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/wordcount_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-wordcount>
+                 ${CMAKE_CURRENT_BINARY_DIR}/wordcount-scratch)
+set_tests_properties(wordcount.counter PROPERTIES TIMEOUT 240 PROCESSORS 4
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+spmd_add_run_test(NAME wordcount.missing_path TARGET spmd-wordcount RANKS 1 3 TIMEOUT 30
+  EXPECT --exit 2 --max-seconds 10 --stderr-count "error:=1"
+         --stderr-once "^spmd-wordcount: error: no readable files in /nonexistent/corpus \\(/nonexistent/corpus: No such file or directory\\) \\(rank 0\\)$"
+  ARGS /nonexistent/corpus --output ${CMAKE_CURRENT_BINARY_DIR}/words-bad.h5)
