@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <numeric>
@@ -52,6 +53,7 @@ struct Layout {
 
 Pipeline::Pipeline(MPI_Comm comm, PipelineOptions options) : comm_(comm), options_(options) {
   if (options_.window < 1) throw UsageError("pipeline: window must be at least 1");
+  if (options_.batch < 1) throw UsageError("pipeline: batch must be at least 1");
 }
 
 void Pipeline::add_source(std::string name, SourceFn fn, StageOptions options) {
@@ -132,22 +134,27 @@ Layout make_layout(const std::vector<StageOptions>& options, const std::vector<s
   return layout;
 }
 
-std::string encode_unit(std::uint64_t seq, const std::vector<std::string>& items) {
-  std::string out;
-  wire::Writer w(out);
+// Appends one unit to a message: u64 seq, u32 n, n x bytes.
+void append_unit(std::string& message, std::uint64_t seq, const std::vector<std::string>& items) {
+  wire::Writer w(message);
   w.put(seq);
   w.put(static_cast<std::uint32_t>(items.size()));
   for (const auto& item : items) {
     w.size(item.size());
     w.bytes(item.data(), item.size());
   }
-  return out;
 }
+
+// Units travel in batches: a message holds up to PipelineOptions::batch units or this many bytes,
+// and goes when full, when its rank has nothing else to do, or (at a source) when its first unit
+// has waited long.
+constexpr std::size_t batch_bytes = 64 * 1024;
+constexpr auto batch_wait = std::chrono::microseconds(500);
 
 // One rank's part of a run.
 class StageRunner {
  public:
-  StageRunner(MPI_Comm comm, const Layout& layout, int group, int window,
+  StageRunner(MPI_Comm comm, const Layout& layout, int group, int window, std::uint32_t batch,
               std::vector<const Pipeline::SourceFn*> sources,
               std::vector<const Pipeline::TransformFn*> chain, std::string name,
               std::vector<std::uint64_t>& items_in, std::vector<std::size_t> stage_index)
@@ -155,6 +162,7 @@ class StageRunner {
         layout_(layout),
         group_(group),
         window_(window),
+        batch_(batch),
         sources_(std::move(sources)),
         chain_(std::move(chain)),
         name_(std::move(name)),
@@ -178,12 +186,14 @@ class StageRunner {
         std::vector<std::string> out;
         apply(1, item, out);  // the rest of this rank's fused chain
         ++items_in_[stage_index_[0]];
-        send_unit(encode_unit(units_++, out));
+        queue_unit(units_++, out);
+        if (out_count_ > 0 && detail::Clock::now() - out_since_ > batch_wait) flush_out();
       };
       (*sources_.front())(context, emit);
     } else {
       receive_loop();
     }
+    flush_out();
     for (const int d : downstream_) sends_.send(d, tag_end, {});
     // Until every send is through; a failure elsewhere (abort) ends the wait.
     detail::Backoff backoff;
@@ -215,17 +225,41 @@ class StageRunner {
     }
   }
 
-  void send_unit(std::string unit) {
+  void queue_unit(std::uint64_t seq, const std::vector<std::string>& items) {
     if (downstream_.empty()) return;  // the sink's group: nothing goes further
+    if (out_count_ == 0) {
+      out_.assign(sizeof(std::uint32_t), '\0');
+      out_since_ = detail::Clock::now();
+    }
+    append_unit(out_, seq, items);
+    ++out_count_;
+    if (out_count_ >= batch_ || out_.size() >= batch_bytes) flush_out();
+  }
+
+  void flush_out() {
+    if (out_count_ == 0) return;
+    std::memcpy(out_.data(), &out_count_, sizeof out_count_);
+    out_count_ = 0;
+    send_message(std::move(out_));
+    out_.clear();
+  }
+
+  void send_message(std::string message) {
     detail::Backoff backoff;
+    bool probed = false;
     while (true) {
-      // Credit and abort messages first; units and ends stay queued for the receive loop.
-      while (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_credit)) {
-        handle_control(m->first, m->second);
+      // With credit in hand, go; otherwise take in credit (and abort) messages -- units and
+      // ends stay queued for the receive loop.
+      if (probed || std::none_of(downstream_.begin(), downstream_.end(),
+                                 [&](int d) { return credit_[d] > 0; })) {
+        while (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_credit)) {
+          handle_control(m->first, m->second);
+        }
+        if (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_abort)) {
+          handle_control(m->first, m->second);
+        }
       }
-      if (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_abort)) {
-        handle_control(m->first, m->second);
-      }
+      probed = true;
       // The downstream rank with the most free credit: demand decides who gets the work.
       int best = -1;
       for (std::size_t i = 0; i < downstream_.size(); ++i) {
@@ -235,7 +269,7 @@ class StageRunner {
       if (best >= 0) {
         --credit_[best];
         next_ = (next_ + 1) % downstream_.size();
-        sends_.send(best, tag_units, std::move(unit));
+        sends_.send(best, tag_units, std::move(message));
         sends_.progress();
         return;
       }
@@ -256,21 +290,25 @@ class StageRunner {
     }
   }
 
-  void process(int upstream, std::string_view unit) {
-    wire::Reader in(unit);
-    const auto seq = in.get<std::uint64_t>();
+  // One unit: its items through this rank's chain, the results on as one unit.
+  void process_unit(std::uint64_t seq, wire::Reader& in) {
     const auto count = in.get<std::uint32_t>();
     std::vector<std::string> out;
     for (std::uint32_t i = 0; i < count; ++i) apply(0, in.view(in.size()), out);
     ++units_;
-    send_unit(encode_unit(seq, out));
-    ++owed_[upstream];
-    return_credit(upstream, false);
+    queue_unit(seq, out);
+  }
+
+  // The length of the unit starting at `in`'s position (seq already read), skipping it.
+  static std::size_t skip_unit(wire::Reader& in) {
+    const std::size_t before = in.remaining();
+    const auto count = in.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < count; ++i) (void)in.view(in.size());
+    return before - in.remaining();
   }
 
   void receive_loop() {
-    const bool ordered = ordered_;
-    std::map<std::uint64_t, std::pair<int, std::string>> waiting;  // ordered: by seq
+    std::map<std::uint64_t, std::string> waiting;  // ordered: units by seq
     std::uint64_t next_seq = 0;
     int ends = 0;
     detail::Backoff backoff;
@@ -280,6 +318,8 @@ class StageRunner {
         if (ends == upstream_width_ && !waiting.empty()) {
           throw Error(fmt::format("pipeline: unit {} never arrived at stage '{}'", next_seq, name_));
         }
+        // Nothing to do: what is batched goes now, and so does every credit owed.
+        flush_out();
         flush_credits();
         sends_.progress();
         backoff.idle();
@@ -288,17 +328,26 @@ class StageRunner {
       backoff.reset();
       const MPI_Status& status = m->first;
       if (status.MPI_TAG == tag_units) {
-        if (!ordered) {
-          process(status.MPI_SOURCE, m->second);
-          continue;
+        wire::Reader in(m->second);
+        const auto units = in.get<std::uint32_t>();
+        for (std::uint32_t u = 0; u < units; ++u) {
+          const auto seq = in.get<std::uint64_t>();
+          if (!ordered_) {
+            process_unit(seq, in);
+            continue;
+          }
+          const std::size_t at = m->second.size() - in.remaining();
+          const std::size_t length = skip_unit(in);
+          waiting.emplace(seq, m->second.substr(at, length));
+          for (auto it = waiting.find(next_seq); it != waiting.end(); it = waiting.find(next_seq)) {
+            wire::Reader unit(it->second);
+            process_unit(next_seq, unit);
+            waiting.erase(it);
+            ++next_seq;
+          }
         }
-        wire::Reader peek(m->second);
-        waiting.emplace(peek.get<std::uint64_t>(), std::make_pair(status.MPI_SOURCE, std::move(m->second)));
-        for (auto it = waiting.find(next_seq); it != waiting.end(); it = waiting.find(next_seq)) {
-          process(it->second.first, it->second.second);
-          waiting.erase(it);
-          ++next_seq;
-        }
+        ++owed_[status.MPI_SOURCE];
+        return_credit(status.MPI_SOURCE, false);
       } else if (status.MPI_TAG == tag_end) {
         ++ends;
       } else {
@@ -315,6 +364,7 @@ class StageRunner {
   const Layout& layout_;
   int group_;
   int window_;
+  std::uint32_t batch_;
   std::vector<const Pipeline::SourceFn*> sources_;
   std::vector<const Pipeline::TransformFn*> chain_;
   std::string name_;
@@ -325,6 +375,9 @@ class StageRunner {
   std::map<int, int> credit_;
   std::map<int, int> owed_;
   std::size_t next_ = 0;
+  std::string out_;              // the message being batched
+  std::uint32_t out_count_ = 0;  // units in it
+  detail::Clock::time_point out_since_{};
   int upstream_width_ = 0;
   std::uint64_t units_ = 0;
 };
@@ -387,7 +440,8 @@ PipelineReport Pipeline::run() {
   std::string message;
   bool origin = false;
   try {
-    StageRunner runner(comm, layout, group, options_.window, sources, chain, name, items_in,
+    StageRunner runner(comm, layout, group, options_.window, options_.batch, sources, chain, name,
+                       items_in,
                        stage_index);
     runner.ordered_ = ordered;
     units = runner.run(rank);

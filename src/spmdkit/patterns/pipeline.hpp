@@ -18,6 +18,7 @@
 //   rank with the most free credit; credits return as items are processed, so at most `window`
 //   messages are in flight per pair of ranks (back-pressure: a fast source cannot flood a slow
 //   stage).
+// - Messages carry up to `batch` units: in flight are at most window x batch units per pair.
 // - Every item the source emits travels as one unit: whatever a stage emits for it goes on
 //   together, so `ordered` stages (width 1) see units in source order (the source must then be
 //   one rank).
@@ -63,7 +64,9 @@ struct StageOptions {
 };
 
 struct PipelineOptions {
-  int window = 16;  ///< messages in flight per (upstream rank, downstream rank)
+  int window = 16;          ///< messages in flight per (upstream rank, downstream rank)
+  std::uint32_t batch = 64; ///< units per message at most (small items travel together; a
+                            ///< batch leaves early when its rank has nothing else to do)
 };
 
 /// What one run did, summed over all ranks.

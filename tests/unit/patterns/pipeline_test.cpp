@@ -92,7 +92,7 @@ TEST(Pipeline, BackPressureBoundsWhatIsInFlight) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   };
   std::vector<double> sent(n, 0.0), consumed(n, 0.0);
-  spmd::Pipeline pipeline(world, {.window = window});
+  spmd::Pipeline pipeline(world, {.window = window, .batch = 1});
   pipeline
       .source<int>("fast",
                    [&](StageContext&, Emit<int>& out) {
