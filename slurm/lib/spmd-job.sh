@@ -24,6 +24,20 @@ spmd_job_output() {
   echo "${SPMD_OUTPUT:-${SLURM_SUBMIT_DIR:-$PWD}/results/$1-${SLURM_JOB_ID:-local}.h5}"
 }
 
+# spmd_job_resume_args APP OUTPUT: what continues an earlier run of this output: heat's latest
+# checkpoint on a restarted job, the journal of the master-worker apps (always: they start afresh
+# when there is none).
+spmd_job_resume_args() {
+  case "$1" in
+    heat)
+      local checkpoint="${2%.*}.checkpoint.h5"
+      if (( ${SLURM_RESTART_COUNT:-0} > 0 )) && [[ -f "$checkpoint" ]]; then
+        echo "--restart $checkpoint"
+      fi ;;
+    fib|crawl) echo "--resume" ;;
+  esac
+}
+
 # spmd_job_launcher: the command that starts one process per task of the allocation.
 spmd_job_launcher() {
   local choice=${SPMD_LAUNCHER:-}

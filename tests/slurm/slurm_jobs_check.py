@@ -7,7 +7,9 @@
    run (h5diff);
 3. fib cancelled (scancel) mid-run, then resubmitted: it resumes from its journal; no task is
    lost or repeated, and the table equals an uninterrupted run;
-4. the harness stops cleanly: none of the processes it started is left.
+4. a 4-element job array (a heat sweep) and its merge job (--dependency=afterok), submitted with
+   scripts/submit --wait: the merged file holds all four results, in element order;
+5. the harness stops cleanly: none of the processes it started is left.
 
 Exits 77 (skipped) without root or without the Slurm packages (bash scripts/setup slurm).
 
@@ -136,6 +138,34 @@ def main():
             n = b["tasks/n"][()]
         print(f"fib cancelled (job {first}) and resubmitted (job {second}): {resumed.group(1)} tasks "
               f"resumed from the journal, {len(n)} rows equal to an uninterrupted run")
+        # 4. A sweep: job array + merge job, through scripts/submit.
+        params = os.path.join(scratch, "sweep.txt")
+        t_ends = ["0.0005", "0.001", "0.002", "0.004"]
+        with open(params, "w") as f:
+            f.write("# heat sweep for the test\n")
+            for t in t_ends:
+                f.write(f"--nx 32 --ny 32 --init hotspot --t-end {t}\n")
+        sweep_env = dict(env, SPMD_SWEEP_DIR=os.path.join(scratch, "sweep"))
+        submitted = sh(os.path.join(source, "scripts", "submit"), "--wait", "sweep", params,
+                       env=sweep_env, check=False, timeout=300)
+        if submitted.returncode != 0 or "COMPLETED" not in submitted.stdout:
+            sys.exit(f"FAIL sweep: {submitted.returncode}\n{submitted.stdout}\n{submitted.stderr}")
+        with h5py.File(os.path.join(scratch, "sweep", "summary.h5")) as f:
+            commands = [c.decode() for c in f["collected/command_line"][()]]
+            times = list(f["collected/time"][()])
+            maxima = list(f["collected/max"][()])
+        if not all(c.endswith("--t-end " + t) for c, t in zip(commands, t_ends)) or \
+                [round(t, 6) for t in times] != [float(t) for t in t_ends] or \
+                not all(a > b for a, b in zip(maxima, maxima[1:])):
+            sys.exit(f"FAIL sweep: summary {commands} {times} {maxima}")
+        print(f"sweep: array of 4 + merge job: summary.h5 holds all four (max {['%.3f' % m for m in maxima]})")
+        # Any app through its job script: pi, by scripts/submit.
+        pi_env = dict(env, SPMD_OUTPUT=os.path.join(scratch, "pi.h5"))
+        submitted = sh(os.path.join(source, "scripts", "submit"), "--wait", "pi", "--samples", "200000",
+                       env=pi_env, check=False, timeout=120)
+        if submitted.returncode != 0 or not os.path.exists(os.path.join(scratch, "pi.h5")):
+            sys.exit(f"FAIL pi job: {submitted.stdout} {submitted.stderr}")
+        print("pi through scripts/submit --wait: COMPLETED")
     finally:
         stopped = sh(cluster, "stop", check=False)
         print(stopped.stdout.strip())

@@ -1,0 +1,158 @@
+// spmd-collect: one summary of many outputs -- the merge step of a parameter sweep (a Slurm job
+// array writes one HDF5 file per element; this gathers them: parameters -> results).
+//
+//   mpirun -np 4 spmd-collect results/sweep-42/element-*.h5 --table stats --output summary.h5
+//
+// For every input file one row of /collected: `file`, `command_line` (from the file's
+// provenance), and for each 1-D numeric dataset of the group --table, its last value (a final
+// statistic: the last step's max, mean, ...). Files are split over the ranks; each reads its own
+// (independently, on MPI_COMM_SELF) and the table is written collectively, rows in file order.
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <spmdkit/spmdkit.hpp>
+
+namespace {
+
+struct Options {
+  std::vector<std::string> files;
+  std::string table = "stats";
+  void declare(CLI::App& cli) {
+    cli.add_option("files", files, "HDF5 outputs, one per sweep element")->required();
+    cli.add_option("--table", table, "the group whose 1-D datasets give the results (last value)")
+        ->capture_default_str();
+  }
+};
+
+struct Row {
+  std::string file;
+  std::string command_line;
+  std::map<std::string, double> values;
+};
+
+// The 1-D numeric datasets directly in `group`.
+std::vector<std::string> columns_of(const spmd::io::File& file, const std::string& group) {
+  std::vector<std::string> names;
+  const auto g = spmd::io::owned(H5Gopen2(file.id(), group.c_str(), H5P_DEFAULT), "H5Gopen2");
+  H5G_info_t info;
+  spmd::check_h5(H5Gget_info(g.get(), &info), "H5Gget_info");
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    char name[256] = {};
+    if (H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                           H5P_DEFAULT) < 0) {
+      continue;
+    }
+    const std::string path = group + "/" + name;
+    H5O_info_t object;
+    if (H5Oget_info_by_name(file.id(), path.c_str(), &object, H5P_DEFAULT) < 0 ||
+        object.type != H5O_TYPE_DATASET) {
+      continue;
+    }
+    const auto dataset = spmd::io::owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+    const auto type = spmd::io::owned(H5Dget_type(dataset.get()), "H5Dget_type");
+    const H5T_class_t type_class = H5Tget_class(type.get());
+    if ((type_class == H5T_INTEGER || type_class == H5T_FLOAT) &&
+        spmd::io::dataset_shape(file, path).size() == 1) {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+Row read_row(const std::string& path, const std::string& group) {
+  Row row;
+  row.file = path;
+  const auto file = spmd::io::File::open(MPI_COMM_SELF, path);
+  if (spmd::io::has_attribute(file.id(), "command_line")) {
+    row.command_line = spmd::io::string_attribute(file.id(), "command_line");
+  }
+  if (!spmd::io::exists(file.id(), group)) {
+    throw spmd::UsageError(fmt::format("{} has no group '{}' (choose one with --table)", path, group));
+  }
+  for (const std::string& name : columns_of(file, group)) {
+    const std::string dataset = group + "/" + name;
+    const hsize_t n = spmd::io::dataset_shape(file, dataset)[0];
+    if (n == 0) continue;
+    // Read as double whatever the stored type (a conversion: independent I/O, on one process).
+    double last = 0;
+    spmd::io::read_array_bytes(file, dataset, spmd::io::h5_type<double>(),
+                               spmd::io::Box{{n - 1}, {1}}, &last, spmd::io::CollectivePolicy::ignore);
+    row.values[name] = last;
+  }
+  return row;
+}
+
+void run_collect(spmd::App& app, const Options& o) {
+  for (const auto& f : o.files) {
+    if (!std::filesystem::exists(f)) throw spmd::UsageError(fmt::format("no file {}", f));
+  }
+  // Each rank reads a contiguous block of the files.
+  const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(o.files.size()), app.size());
+  std::vector<Row> mine;
+  for (spmd::decomp::Index i = 0; i < blocks.local_size(app.rank()); ++i) {
+    mine.push_back(read_row(o.files[static_cast<std::size_t>(blocks.offset(app.rank()) + i)], o.table));
+  }
+  // The columns: every result name any file has (all ranks agree on the sorted union).
+  std::set<std::string> names;
+  for (const auto& row : mine) {
+    for (const auto& [name, value] : row.values) names.insert(name);
+  }
+  const auto all_names = spmd::tree_allreduce(app.comm(), std::vector<std::string>(names.begin(), names.end()),
+                                              [](std::vector<std::string> a, const std::vector<std::string>& b) {
+                                                a.insert(a.end(), b.begin(), b.end());
+                                                std::sort(a.begin(), a.end());
+                                                a.erase(std::unique(a.begin(), a.end()), a.end());
+                                                return a;
+                                              });
+  std::vector<std::string> file_column, command_column;
+  std::size_t file_width = 1, command_width = 1;
+  for (const auto& row : mine) {
+    file_column.push_back(row.file);
+    command_column.push_back(row.command_line);
+    file_width = std::max(file_width, row.file.size() + 1);
+    command_width = std::max(command_width, row.command_line.size() + 1);
+  }
+  file_width = spmd::allreduce(app.comm(), file_width, spmd::op::max{});
+  command_width = spmd::allreduce(app.comm(), command_width, spmd::op::max{});
+
+  auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
+  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-collect: a sweep's results");
+  auto table = spmd::io::Table::create(out.file(), "collected");
+  spmd::io::TableBatch batch;
+  batch.column("file", file_column, file_width).column("command_line", command_column, command_width);
+  std::vector<std::vector<double>> value_columns;
+  for (const auto& name : all_names) {
+    auto& column = value_columns.emplace_back();
+    for (const auto& row : mine) {
+      const auto it = row.values.find(name);
+      column.push_back(it == row.values.end() ? std::nan("") : it->second);
+    }
+  }
+  for (std::size_t k = 0; k < all_names.size(); ++k) batch.column(all_names[k], value_columns[k]);
+  table.append(batch);
+  spmd::io::set_attribute(out.id(), "source_table", o.table);
+  out.commit();
+
+  app.summary().set("files", static_cast<std::int64_t>(o.files.size()));
+  app.summary().set("columns", static_cast<std::int64_t>(all_names.size()));
+  app.print("spmd-collect: {} file(s) -> {} (/collected: file, command_line, {})\n", o.files.size(),
+            app.options().output, fmt::join(all_names, ", "));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  return spmd::run(
+      argc, argv,
+      {.name = "collect",
+       .description = "Gathers many outputs (a sweep's elements) into one summary table",
+       .default_output = "collected.h5"},
+      [&](CLI::App& cli) { options.declare(cli); },
+      [&](spmd::App& app) { run_collect(app, options); });
+}
