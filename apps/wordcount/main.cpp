@@ -25,7 +25,9 @@ struct Options {
   std::vector<std::string> paths;
   std::size_t top = 10;
   std::size_t chunk_kib = 1024;
+  std::string test_fail_word;  // hidden, for tests: the tokenise stage throws on this word
   void declare(CLI::App& cli) {
+    cli.add_option("--test-fail-word", test_fail_word)->group("");
     cli.add_option("paths", paths, "text files, or directories (read recursively)")->required();
     cli.add_option("--top", top, "print the K most frequent words")->capture_default_str();
     cli.add_option("--chunk-kib", chunk_kib, "chunk size of the reader stage [KiB]")
@@ -117,9 +119,12 @@ void run_wordcount(spmd::App& app, const Options& o) {
           {.width = app.size() >= 6 ? 2 : 0})
       .stage<std::string, wordcount::Counts>(
           "tokenise",
-          [](const std::string& text, spmd::Emit<wordcount::Counts>& out) {
+          [&o](const std::string& text, spmd::Emit<wordcount::Counts>& out) {
             wordcount::Counts chunk_counts;
             wordcount::count_words(text, chunk_counts);
+            if (!o.test_fail_word.empty() && chunk_counts.contains(o.test_fail_word)) {
+              throw spmd::Error(fmt::format("test failure at the word '{}'", o.test_fail_word));
+            }
             out(chunk_counts);
           })
       .sink<wordcount::Counts>("count", [&](const wordcount::Counts& chunk_counts) {

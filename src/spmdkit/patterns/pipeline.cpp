@@ -470,7 +470,15 @@ PipelineReport Pipeline::run() {
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, &first_failed, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
   if (first_failed != INT_MAX) {
     detail::broadcast_bytes(comm, message, first_failed);
-    if (failure) std::rethrow_exception(failure);
+    // The same message everywhere, naming the stage; bad input stays a UsageError.
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const UsageError&) {
+        throw UsageError(message);
+      } catch (...) {
+      }
+    }
     throw Error(message);
   }
 
