@@ -102,6 +102,8 @@ class ReductionTypes {
   ReductionTypes& operator=(const ReductionTypes&) = delete;
   [[nodiscard]] MPI_Datatype type() const noexcept { return type_; }
   [[nodiscard]] MPI_Op op() const noexcept { return op_; }
+  /// A user operation (which reads the callable through current_op), not one of MPI's own.
+  [[nodiscard]] bool user_op() const noexcept { return own_op_; }
 
  private:
   MPI_Datatype type_;
@@ -127,8 +129,10 @@ std::shared_ptr<ReductionTypes> make_reduction_types(Commutative commutative) {
 
 // Created once per (T, Op, commutativity) and kept: creating MPI operations and datatypes costs
 // microseconds, reductions are often called every step.
+// Returned by reference to the cached pointer: no reference-count traffic on every call
+// (blocking reductions of a few bytes take well under a microsecond).
 template <class T, class Op>
-std::shared_ptr<ReductionTypes> reduction_types(Commutative commutative) {
+const std::shared_ptr<ReductionTypes>& reduction_types(Commutative commutative) {
   static_assert(std::is_trivially_copyable_v<T>, "reductions send values as bytes");
   if (commutative == Commutative::yes) {
     static const auto types = make_reduction_types<T, Op>(Commutative::yes);
@@ -146,17 +150,30 @@ struct OpScope {
   const Op* previous;
 };
 
+// Runs the blocking MPI call `call` with `op` reachable by a user operation; MPI's own
+// operations need nothing (and skip the thread-local bookkeeping).
+template <class T, class Op, class Call>
+void with_op(const ReductionTypes& types, const Op& op, Call&& call) {
+  if (types.user_op()) {
+    const OpScope<T, Op> scope(op);
+    call();
+  } else {
+    call();
+  }
+}
+
 }  // namespace detail
 
 /// Element-wise allreduce of `in` into `out` (same size on every rank).
 template <class T, class Op>
 void allreduce(MPI_Comm comm, std::span<const T> in, std::span<T> out, Op op,
                Commutative commutative = Commutative::yes) {
-  const auto types = detail::reduction_types<T, Op>(commutative);
-  const detail::OpScope<T, Op> scope(op);
-  check_mpi(MPI_Allreduce(in.data(), out.data(), static_cast<int>(in.size()), types->type(),
-                          types->op(), comm),
-            "MPI_Allreduce");
+  const auto& types = detail::reduction_types<T, Op>(commutative);
+  detail::with_op<T>(*types, op, [&] {
+    check_mpi(MPI_Allreduce(in.data(), out.data(), static_cast<int>(in.size()), types->type(),
+                            types->op(), comm),
+              "MPI_Allreduce");
+  });
 }
 
 template <class T, class Op>
@@ -179,10 +196,11 @@ template <class T, class Op>
 template <class T, class Op>
 [[nodiscard]] std::optional<T> reduce(MPI_Comm comm, const T& value, Op op, int root = 0,
                                       Commutative commutative = Commutative::yes) {
-  const auto types = detail::reduction_types<T, Op>(commutative);
-  const detail::OpScope<T, Op> scope(op);
+  const auto& types = detail::reduction_types<T, Op>(commutative);
   T result = value;
-  check_mpi(MPI_Reduce(&value, &result, 1, types->type(), types->op(), root, comm), "MPI_Reduce");
+  detail::with_op<T>(*types, op, [&] {
+    check_mpi(MPI_Reduce(&value, &result, 1, types->type(), types->op(), root, comm), "MPI_Reduce");
+  });
   int rank = 0;
   check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   return rank == root ? std::optional<T>(result) : std::nullopt;
@@ -191,10 +209,11 @@ template <class T, class Op>
 /// Inclusive prefix: x0 op ... op x(rank).
 template <class T, class Op>
 [[nodiscard]] T scan(MPI_Comm comm, const T& value, Op op, Commutative commutative = Commutative::yes) {
-  const auto types = detail::reduction_types<T, Op>(commutative);
-  const detail::OpScope<T, Op> scope(op);
+  const auto& types = detail::reduction_types<T, Op>(commutative);
   T result = value;
-  check_mpi(MPI_Scan(&value, &result, 1, types->type(), types->op(), comm), "MPI_Scan");
+  detail::with_op<T>(*types, op, [&] {
+    check_mpi(MPI_Scan(&value, &result, 1, types->type(), types->op(), comm), "MPI_Scan");
+  });
   return result;
 }
 
@@ -202,10 +221,11 @@ template <class T, class Op>
 template <class T, class Op>
 [[nodiscard]] T exscan(MPI_Comm comm, const T& value, Op op, const T& identity,
                        Commutative commutative = Commutative::yes) {
-  const auto types = detail::reduction_types<T, Op>(commutative);
-  const detail::OpScope<T, Op> scope(op);
+  const auto& types = detail::reduction_types<T, Op>(commutative);
   T result = identity;
-  check_mpi(MPI_Exscan(&value, &result, 1, types->type(), types->op(), comm), "MPI_Exscan");
+  detail::with_op<T>(*types, op, [&] {
+    check_mpi(MPI_Exscan(&value, &result, 1, types->type(), types->op(), comm), "MPI_Exscan");
+  });
   int rank = 0;
   check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   return rank == 0 ? identity : result;
