@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The apps across hosts: a simulated 2-host cluster (slurm/cluster/lab: network namespaces, MPI
+over TCP), against the same runs on one host:
+
+1. heat at 2 and 4 ranks spread over both hosts: final field bit-identical (h5diff), and the
+   run's provenance reports 2 hosts;
+2. pi, fib and wordcount across hosts: the same results as on one host;
+3. proof that the traffic crossed hosts: restricted to shared memory (btl vader,self) the run
+   fails to connect; with TCP only (btl tcp,self) it works;
+4. the lab comes down and leaves no namespace behind.
+
+Exits 77 (skipped, saying why) without root or without iproute2/nsenter.
+
+  cluster_check.py SOURCE_DIR BIN_DIR MPIEXEC SCRATCH_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apps"))
+from process_tools import kill_everything_mentioning  # noqa: E402
+
+SKIP = 77
+
+
+def main():
+    source, bin_dir, mpiexec, scratch = sys.argv[1:5]
+    if os.geteuid() != 0:
+        print("SKIP: the simulated cluster needs root (network namespaces)")
+        sys.exit(SKIP)
+    for tool in ("ip", "nsenter", "unshare"):
+        if shutil.which(tool) is None:
+            print(f"SKIP: {tool} is missing")
+            sys.exit(SKIP)
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    lab = os.path.join(source, "slurm", "cluster", "lab")
+    env = dict(os.environ, SPMD_LAB_DIR=os.path.join(scratch, "lab"),
+               SPMD_LAB_PREFIX=f"spmdt{os.getpid() % 10000}")
+    app = lambda name: os.path.join(bin_dir, f"spmd-{name}")
+
+    def local(ranks, *args):
+        return subprocess.run([mpiexec, "--oversubscribe", "-n", str(ranks), *args], env=env,
+                              capture_output=True, text=True, timeout=180)
+
+    def across(ranks, *args, mca=()):
+        return subprocess.run([lab, "mpirun", "-np", str(ranks), "--map-by", "node",
+                               "--oversubscribe", *mca, *args], env=env, capture_output=True,
+                              text=True, timeout=180)
+
+    def ok(result, what):
+        if result.returncode != 0:
+            sys.exit(f"FAIL {what}: exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    print(ok(subprocess.run([lab, "up", "2"], env=env, capture_output=True, text=True), "lab up").stdout.strip())
+    try:
+        # 1. heat over two hosts.
+        heat = ["--nx", "40", "--ny", "30", "--steps", "60", "--every", "20", "--quiet"]
+        reference = os.path.join(scratch, "heat-1.h5")
+        ok(local(1, app("heat"), *heat, "--output", reference), "heat on one host")
+        for ranks in (2, 4):
+            out = os.path.join(scratch, f"heat-across-{ranks}.h5")
+            ok(across(ranks, app("heat"), *heat, "--output", out), f"heat at {ranks} ranks across hosts")
+            diff = subprocess.run(["h5diff", reference, out, "/fields/T", "/fields/T"],
+                                  capture_output=True, text=True)
+            if diff.returncode != 0:
+                sys.exit(f"FAIL heat at {ranks} ranks across hosts differs:\n{diff.stdout}")
+            with h5py.File(out) as f:
+                hosts = int(f.attrs["host_count"])
+            if hosts != 2:
+                sys.exit(f"FAIL heat at {ranks} ranks: provenance says {hosts} host(s)")
+            print(f"heat at {ranks} ranks over 2 hosts: bit-identical to one host; provenance: 2 hosts")
+
+        # 2. pi, fib, wordcount across hosts.
+        pi_local = json.loads(ok(local(2, app("pi"), "--samples", "300001", "--json", "--output",
+                                       os.path.join(scratch, "pi-1.h5")), "pi").stdout.splitlines()[-1])
+        pi_across = json.loads(ok(across(2, app("pi"), "--samples", "300001", "--json", "--output",
+                                         os.path.join(scratch, "pi-2.h5")), "pi across").stdout.splitlines()[-1])
+        if pi_local["estimate_hex"] != pi_across["estimate_hex"] or pi_across["ranks"] != 2:
+            sys.exit(f"FAIL pi across hosts: {pi_local} vs {pi_across}")
+        fib_args = ["--random", "200", "--max-n", "20000", "--seed", "2", "--no-journal"]
+        ok(local(1, app("fib"), *fib_args, "--output", os.path.join(scratch, "fib-1.h5")), "fib")
+        ok(across(3, app("fib"), *fib_args, "--output", os.path.join(scratch, "fib-3.h5")), "fib across")
+        with h5py.File(os.path.join(scratch, "fib-1.h5")) as a, h5py.File(os.path.join(scratch, "fib-3.h5")) as b:
+            for column in ("n", "digits", "mod1e18", "leading"):
+                if not np.array_equal(a["tasks"][column][()], b["tasks"][column][()]):
+                    sys.exit(f"FAIL fib across hosts: column {column} differs")
+            workers = set(int(w) for w in b["tasks/worker"][()])
+        corpus = [os.path.join(source, "README.md"), os.path.join(source, "docs")]
+        ok(local(1, app("wordcount"), *corpus, "--output", os.path.join(scratch, "w-1.h5")), "wordcount")
+        ok(across(4, app("wordcount"), *corpus, "--output", os.path.join(scratch, "w-4.h5")), "wordcount across")
+        with h5py.File(os.path.join(scratch, "w-1.h5")) as a, h5py.File(os.path.join(scratch, "w-4.h5")) as b:
+            if not (np.array_equal(a["words/word"][()], b["words/word"][()]) and
+                    np.array_equal(a["words/count"][()], b["words/count"][()])):
+                sys.exit("FAIL wordcount across hosts differs")
+        print(f"pi, fib (workers {sorted(workers)} on both hosts) and wordcount across hosts: "
+              "the same results as on one host")
+
+        # 3. The traffic crosses hosts: shared memory alone cannot connect them; TCP does.
+        # (Open MPI may wait rather than fail at once: mpirun --timeout ends it.)
+        shm = across(2, app("pi"), "--samples", "1000", "--quiet", "--output",
+                     os.path.join(scratch, "pi-shm.h5"),
+                     mca=("--timeout", "20", "--mca", "btl", "vader,self"))
+        if shm.returncode == 0 or os.path.exists(os.path.join(scratch, "pi-shm.h5")):
+            sys.exit("FAIL: the run across hosts worked with shared memory only")
+        ok(across(2, app("pi"), "--samples", "1000", "--quiet", "--output",
+                  os.path.join(scratch, "pi-tcp.h5"), mca=("--mca", "btl", "tcp,self")), "TCP only")
+        reason = "unable to reach each other" if "unable to reach" in shm.stdout + shm.stderr else \
+            f"exit {shm.returncode}"
+        print(f"across hosts: shared memory only fails ({reason}), TCP only works")
+    finally:
+        # Ranks of a failed run may outlive their mpirun: none may outlive the test.
+        kill_everything_mentioning(scratch)
+        print(subprocess.run([lab, "down"], env=env, capture_output=True, text=True).stdout.strip())
+    left = [n for n in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+            if n.startswith(env["SPMD_LAB_PREFIX"])]
+    if left:
+        sys.exit(f"FAIL: namespaces left behind: {left}")
+    print("lab down: no namespace left")
+
+
+if __name__ == "__main__":
+    main()
