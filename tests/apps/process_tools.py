@@ -4,9 +4,11 @@ import signal
 
 
 def kill_everything_mentioning(marker):
-    """SIGKILL every process whose command line contains `marker` (mpirun's ranks included)."""
+    """SIGKILL every process whose command line contains `marker` (mpirun's ranks included),
+    except this one and its parent."""
+    spared = {os.getpid(), os.getppid()}
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) in spared:
             continue
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:

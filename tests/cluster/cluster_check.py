@@ -58,8 +58,9 @@ def main():
             sys.exit(f"FAIL {what}: exit {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
 
-    print(ok(subprocess.run([lab, "up", "2"], env=env, capture_output=True, text=True), "lab up").stdout.strip())
     try:
+        print(ok(subprocess.run([lab, "up", "2"], env=env, capture_output=True, text=True),
+                 "lab up").stdout.strip())
         # 1. heat over two hosts.
         heat = ["--nx", "40", "--ny", "30", "--steps", "60", "--every", "20", "--quiet"]
         reference = os.path.join(scratch, "heat-1.h5")
