@@ -77,6 +77,18 @@ FarmReport decode_report(std::string_view bytes) {
   return r;
 }
 
+// Calls fn(key, task) for each (key, task) of a wire-encoded children list.
+template <class Fn>
+void for_each_child(std::string_view children, Fn&& fn) {
+  wire::Reader in(children);
+  const std::size_t n = in.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string key(in.view(in.size()));
+    std::string task(in.view(in.size()));
+    fn(std::move(key), std::move(task));
+  }
+}
+
 void validate(const FarmOptions& o) {
   if (o.prefetch < 1) throw UsageError("task farm: prefetch must be at least 1");
   if (o.max_attempts < 1) throw UsageError("task farm: max_attempts must be at least 1");
@@ -150,17 +162,20 @@ FarmEngine::FarmEngine(MPI_Comm comm, FarmOptions options)
 
 FarmEngine::~FarmEngine() = default;
 
-std::uint64_t FarmEngine::submit(std::string key, std::string task) {
-  if (!is_master()) return 0;
-  if (const auto it = index_.find(key); it != index_.end()) {
-    ++duplicates_;
-    return it->second;
-  }
+std::pair<std::uint64_t, bool> FarmEngine::add(std::string key, std::string task) {
+  if (const auto it = index_.find(key); it != index_.end()) return {it->second, false};
   const std::uint64_t id = slots_.size();
   index_.emplace(key, id);
   Slot& slot = slots_.emplace_back();
   slot.key = std::move(key);
   slot.task = std::move(task);
+  return {id, true};
+}
+
+std::uint64_t FarmEngine::submit(std::string key, std::string task) {
+  if (!is_master()) return 0;
+  const auto [id, added] = add(std::move(key), std::move(task));
+  if (!added) ++duplicates_;
   return id;
 }
 
@@ -306,30 +321,23 @@ class FarmEngine::Master {
   }
 
   void apply_journal_record(JournalRecord&& record) {
-    const std::uint64_t before = slots().size();
-    const std::uint64_t id = farm_.submit(record.key, record.task);
-    if (slots().size() == before) --farm_.duplicates_;  // known already: not a duplicate
+    // Journal records are not submissions: a known key is not counted as a duplicate.
+    const std::uint64_t id = farm_.add(record.key, record.task).first;
     Slot& slot = slots()[id];
     if (slot.state == TaskState::done) return;  // an older record of a task done later
     if (record.state == TaskState::done) {
       slot.state = TaskState::done;
       slot.result = std::move(record.result);
-      slot.children = record.children;
+      slot.children = std::move(record.children);
       slot.attempts = record.attempts;
       slot.worker = record.worker;
       slot.seconds = record.seconds;
       slot.resumed = true;
       ++done_;
       ++report_.resumed;
-      wire::Reader in(record.children);
-      const std::size_t n = in.size();
-      for (std::size_t i = 0; i < n; ++i) {
-        std::string key(in.view(in.size()));
-        std::string task(in.view(in.size()));
-        const std::uint64_t known = slots().size();
-        farm_.submit(std::move(key), std::move(task));
-        if (slots().size() == known) --farm_.duplicates_;
-      }
+      for_each_child(slot.children, [&](std::string key, std::string task) {
+        farm_.add(std::move(key), std::move(task));
+      });
     }
     // A task that failed for good in the earlier run is tried afresh.
   }
@@ -536,21 +544,16 @@ class FarmEngine::Master {
     if (ok) {
       // Emitted tasks join the queue unless their key is known (the slot vector may grow, so
       // the slot is looked up again afterwards).
-      wire::Reader in(children);
-      const std::size_t n = in.size();
-      for (std::size_t c = 0; c < n; ++c) {
-        std::string key(in.view(in.size()));
-        std::string task(in.view(in.size()));
-        const std::uint64_t before = slots().size();
-        const std::uint64_t child = farm_.submit(std::move(key), std::move(task));
-        if (slots().size() > before) {
-          if (farm_.level_) {
-            park(child);
-          } else {
-            enqueue(child);
-          }
+      for_each_child(children, [&](std::string key, std::string task) {
+        const auto [child, added] = farm_.add(std::move(key), std::move(task));
+        if (!added) {
+          ++farm_.duplicates_;
+        } else if (farm_.level_) {
+          park(child);
+        } else {
+          enqueue(child);
         }
-      }
+      });
     }
     if (farm_.journal_) {
       const Slot& slot = slots()[id];

@@ -93,6 +93,8 @@ class FarmEngine {
  private:
   struct Slot;
   class Master;
+  /// Adds a task unless its key is known: (its id, whether it is new). Counts nothing.
+  std::pair<std::uint64_t, bool> add(std::string key, std::string task);
   FarmReport run_worker(const RawWork& work);
 
   boost::mpi::communicator comm_;
