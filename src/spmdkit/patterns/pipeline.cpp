@@ -70,8 +70,15 @@ void Pipeline::add_stage(std::string name, TransformFn fn, StageOptions options,
 
 namespace {
 
-Layout make_layout(const std::vector<StageOptions>& options, const std::vector<std::string>& names,
-                   int ranks) {
+// `stages`: the pipeline's stages (each with .name and .options), in order.
+template <class Stages>
+Layout make_layout(const Stages& all, int ranks) {
+  std::vector<StageOptions> options;
+  std::vector<std::string> names;
+  for (const auto& stage : all) {
+    options.push_back(stage.options);
+    names.push_back(stage.name);
+  }
   const int stages = static_cast<int>(options.size());
   Layout layout;
   for (int s = 0; s < stages; ++s) {
@@ -154,13 +161,15 @@ constexpr auto batch_wait = std::chrono::microseconds(500);
 // One rank's part of a run.
 class StageRunner {
  public:
-  StageRunner(MPI_Comm comm, const Layout& layout, int group, int window, std::uint32_t batch,
+  StageRunner(MPI_Comm comm, const Layout& layout, int group, bool ordered, int window,
+              std::uint32_t batch,
               std::vector<const Pipeline::SourceFn*> sources,
               std::vector<const Pipeline::TransformFn*> chain, std::string name,
               std::vector<std::uint64_t>& items_in, std::vector<std::size_t> stage_index)
       : comm_(comm),
         layout_(layout),
         group_(group),
+        ordered_(ordered),
         window_(window),
         batch_(batch),
         sources_(std::move(sources)),
@@ -356,13 +365,10 @@ class StageRunner {
     }
   }
 
- public:
-  bool ordered_ = false;
-
- private:
   MPI_Comm comm_;
   const Layout& layout_;
   int group_;
+  bool ordered_;  // this rank's first stage receives units in source order
   int window_;
   std::uint32_t batch_;
   std::vector<const Pipeline::SourceFn*> sources_;
@@ -385,16 +391,10 @@ class StageRunner {
 }  // namespace
 
 std::string Pipeline::my_stage() const {
-  std::vector<StageOptions> options;
-  std::vector<std::string> names;
-  for (const auto& s : stages_) {
-    options.push_back(s.options);
-    names.push_back(s.name);
-  }
   int rank = 0, size = 1;
   MPI_Comm_rank(comm_, &rank);
   MPI_Comm_size(comm_, &size);
-  const Layout layout = make_layout(options, names, size);
+  const Layout layout = make_layout(stages_, size);
   std::string name;
   for (const std::size_t s : layout.groups[layout.group_of(rank)]) {
     name += (name.empty() ? "" : "+") + stages_[s].name;
@@ -407,13 +407,7 @@ PipelineReport Pipeline::run() {
   if (!has_sink_) throw UsageError("pipeline: no sink stage");
   const boost::mpi::communicator comm = duplicate_with_errors_return(comm_);
   const int rank = comm.rank();
-  std::vector<StageOptions> options;
-  std::vector<std::string> names;
-  for (const auto& s : stages_) {
-    options.push_back(s.options);
-    names.push_back(s.name);
-  }
-  const Layout layout = make_layout(options, names, comm.size());
+  const Layout layout = make_layout(stages_, comm.size());
   const int group = layout.group_of(rank);
 
   std::vector<const SourceFn*> sources;
@@ -440,10 +434,9 @@ PipelineReport Pipeline::run() {
   std::string message;
   bool origin = false;
   try {
-    StageRunner runner(comm, layout, group, options_.window, options_.batch, sources, chain, name,
-                       items_in,
+    StageRunner runner(comm, layout, group, ordered, options_.window, options_.batch, sources,
+                       chain, name, items_in,
                        stage_index);
-    runner.ordered_ = ordered;
     units = runner.run(rank);
   } catch (const RemoteAbort&) {
     // Another rank failed; its message arrives below.
@@ -483,7 +476,7 @@ PipelineReport Pipeline::run() {
   }
 
   PipelineReport report;
-  report.stages = names;
+  for (const auto& stage : stages_) report.stages.push_back(stage.name);
   report.fused = layout.fused;
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     for (std::size_t g = 0; g < layout.groups.size(); ++g) {
