@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <vector>
 
 namespace bench {
@@ -30,6 +31,22 @@ template <class Fn>
 template <class Fn>
 [[nodiscard]] double seconds_per_call(MPI_Comm comm, int iterations, Fn&& fn) {
   return timed(comm, [&] { for (int i = 0; i < iterations; ++i) fn(); }) / iterations;
+}
+
+/// One raw MPI ping-pong of 8 bytes between ranks 0 and 1 of a 2-rank `comm`: the round trip
+/// every messaging benchmark compares against.
+inline void raw_pingpong(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const int peer = 1 - rank;
+  std::int64_t token = 0;
+  if (rank == 0) {
+    MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
+    MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
+  } else {
+    MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
+    MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
+  }
 }
 
 }  // namespace bench

@@ -20,18 +20,7 @@ namespace {
 constexpr int rounds = 5;
 
 double pingpong_round_trip(const boost::mpi::communicator& comm) {
-  constexpr int iterations = 20000;
-  std::int64_t token = 0;
-  const int peer = 1 - comm.rank();
-  return bench::seconds_per_call(comm, iterations, [&] {
-    if (comm.rank() == 0) {
-      MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
-      MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
-    } else {
-      MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
-      MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
-    }
-  });
+  return bench::seconds_per_call(comm, 20000, [&] { bench::raw_pingpong(comm); });
 }
 
 // Tasks per second of `count` null tasks (the master's makespan, broadcast).

@@ -31,15 +31,7 @@ void run(spmd::App& app) {
   const int peer = 1 - comm.rank();
   std::int64_t token = 0;
 
-  auto raw_pingpong = [&] {
-    if (comm.rank() == 0) {
-      MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
-      MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
-    } else {
-      MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
-      MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
-    }
-  };
+  auto raw_pingpong = [&] { bench::raw_pingpong(comm); };
   auto boost_pingpong = [&] {
     if (comm.rank() == 0) {
       comm.send(peer, 0, token);
