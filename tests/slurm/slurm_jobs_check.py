@@ -52,7 +52,8 @@ def main():
     def submit(script, extra_env, *options):
         job_env = dict(env)
         job_env.update(extra_env)
-        out = sh("sbatch", "--parsable", *options, os.path.join(source, "slurm", script), env=job_env)
+        out = sh("sbatch", "--parsable", "--ntasks", "2", *options,
+                 os.path.join(source, "slurm", script), env=job_env)
         return out.stdout.strip().split(";")[0]
 
     def wait(job, limit):
