@@ -5,9 +5,11 @@ over TCP), against the same runs on one host:
 1. heat at 2 and 4 ranks spread over both hosts: final field bit-identical (h5diff), and the
    run's provenance reports 2 hosts;
 2. pi, fib and wordcount across hosts: the same results as on one host;
-3. proof that the traffic crossed hosts: restricted to shared memory (btl vader,self) the run
+3. a crawl of a site served on h1 (python's http.server) with workers on both hosts: the same
+   pages and links as a crawl from h1 alone, and the server saw requests from both hosts;
+4. proof that the traffic crossed hosts: restricted to shared memory (btl vader,self) the run
    fails to connect; with TCP only (btl tcp,self) it works;
-4. the lab comes down and leaves no namespace behind.
+5. the lab comes down and leaves no namespace, interface or process behind.
 
 Exits 77 (skipped, saying why) without root or without iproute2/nsenter.
 
@@ -18,40 +20,38 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apps"))
-from process_tools import kill_everything_mentioning  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lab_tools import Lab, skip_unless_lab_possible  # noqa: E402
 
-SKIP = 77
+
+def crawl_table(path):
+    with h5py.File(path) as f:
+        p = f["pages"]
+        urls = [u.decode() for u in p["url"][()]]
+        pages = {u: (int(s), int(d), t.decode(), int(b)) for u, s, d, t, b in
+                 zip(urls, p["status"][()], p["depth"][()], p["title"][()], p["bytes"][()])}
+        links = sorted((urls[a], urls[b]) for a, b in zip(f["links/src"][()], f["links/dst"][()]))
+    return pages, links
 
 
 def main():
     source, bin_dir, mpiexec, scratch = sys.argv[1:5]
-    if os.geteuid() != 0:
-        print("SKIP: the simulated cluster needs root (network namespaces)")
-        sys.exit(SKIP)
-    for tool in ("ip", "nsenter", "unshare"):
-        if shutil.which(tool) is None:
-            print(f"SKIP: {tool} is missing")
-            sys.exit(SKIP)
+    skip_unless_lab_possible()
     shutil.rmtree(scratch, ignore_errors=True)
     os.makedirs(scratch)
-    lab = os.path.join(source, "slurm", "cluster", "lab")
-    env = dict(os.environ, SPMD_LAB_DIR=os.path.join(scratch, "lab"),
-               SPMD_LAB_PREFIX=f"spmdt{os.getpid() % 10000}")
+    lab = Lab(source, scratch)
     app = lambda name: os.path.join(bin_dir, f"spmd-{name}")
 
     def local(ranks, *args):
-        return subprocess.run([mpiexec, "--oversubscribe", "-n", str(ranks), *args], env=env,
+        return subprocess.run([mpiexec, "--oversubscribe", "-n", str(ranks), *args],
                               capture_output=True, text=True, timeout=180)
 
-    def across(ranks, *args, mca=()):
-        return subprocess.run([lab, "mpirun", "-np", str(ranks), "--map-by", "node",
-                               "--oversubscribe", *mca, *args], env=env, capture_output=True,
-                              text=True, timeout=180)
+    across = lab.mpirun
 
     def ok(result, what):
         if result.returncode != 0:
@@ -59,8 +59,7 @@ def main():
         return result
 
     try:
-        print(ok(subprocess.run([lab, "up", "2"], env=env, capture_output=True, text=True),
-                 "lab up").stdout.strip())
+        print(lab.up(2))
         # 1. heat over two hosts.
         heat = ["--nx", "40", "--ny", "30", "--steps", "60", "--every", "20", "--quiet"]
         reference = os.path.join(scratch, "heat-1.h5")
@@ -103,7 +102,41 @@ def main():
         print(f"pi, fib (workers {sorted(workers)} on both hosts) and wordcount across hosts: "
               "the same results as on one host")
 
-        # 3. The traffic crosses hosts: shared memory alone cannot connect them; TCP does.
+        # 3. A crawl with workers on both hosts of a site served on h1.
+        site = os.path.join(scratch, "site")
+        subprocess.run([sys.executable, os.path.join(source, "scripts", "demo_site.py"), site],
+                       check=True, capture_output=True)
+        server_log = os.path.join(scratch, "server.log")
+        with open(server_log, "w") as log:
+            server = subprocess.Popen([lab.script, "run", "h1", sys.executable, "-u", "-m",
+                                       "http.server", "--bind", "10.250.0.2", "--directory", site,
+                                       "8080"], env=lab.env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(100):
+                if "Serving HTTP" in open(server_log).read():
+                    break
+                time.sleep(0.1)
+            crawl = [app("crawl"), "http://h1:8080/index.html", "--max-depth", "3", "--no-journal"]
+            one = os.path.join(scratch, "crawl-h1.h5")
+            ok(lab.run("h1", mpiexec, "--oversubscribe", "-n", "2", *crawl, "--output", one),
+               "crawl from h1 alone")
+            served_before = open(server_log).read().count("GET ")
+            three = os.path.join(scratch, "crawl-across.h5")
+            ok(across(3, *crawl, "--output", three), "crawl across hosts")
+            requests = open(server_log).read().splitlines()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        if crawl_table(one) != crawl_table(three):
+            sys.exit("FAIL crawl across hosts: pages or links differ from the crawl from h1 alone")
+        clients = {line.split()[0] for line in requests[served_before:] if "GET " in line}
+        if clients != {"10.250.0.2", "10.250.0.3"}:
+            sys.exit(f"FAIL crawl across hosts: requests came from {clients}, not both hosts")
+        pages = len(crawl_table(three)[0])
+        print(f"crawl of a site on h1: {pages} pages and their links equal to a crawl from h1 "
+              f"alone; requests came from both hosts ({', '.join(sorted(clients))})")
+
+        # 4. The traffic crosses hosts: shared memory alone cannot connect them; TCP does.
         # (Open MPI may wait rather than fail at once: mpirun --timeout ends it.)
         shm = across(2, app("pi"), "--samples", "1000", "--quiet", "--output",
                      os.path.join(scratch, "pi-shm.h5"),
@@ -116,14 +149,9 @@ def main():
             f"exit {shm.returncode}"
         print(f"across hosts: shared memory only fails ({reason}), TCP only works")
     finally:
-        # Ranks of a failed run may outlive their mpirun: none may outlive the test.
-        kill_everything_mentioning(scratch)
-        print(subprocess.run([lab, "down"], env=env, capture_output=True, text=True).stdout.strip())
-    left = [n for n in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-            if n.startswith(env["SPMD_LAB_PREFIX"])]
-    if left:
-        sys.exit(f"FAIL: namespaces left behind: {left}")
-    print("lab down: no namespace left")
+        print(lab.down())
+    lab.assert_nothing_left()
+    print("lab down: no namespace, interface or process left")
 
 
 if __name__ == "__main__":
