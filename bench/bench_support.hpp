@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace bench {
@@ -46,6 +48,31 @@ inline void raw_pingpong(MPI_Comm comm) {
   } else {
     MPI_Recv(&token, 1, MPI_INT64_T, peer, 0, comm, MPI_STATUS_IGNORE);
     MPI_Send(&token, 1, MPI_INT64_T, peer, 0, comm);
+  }
+}
+
+/// Collective: the host of every rank (MPI_Get_processor_name). A benchmark "across hosts" checks
+/// that its ranks really are on different hosts before it reports a network figure.
+[[nodiscard]] inline std::vector<std::string> hosts_of_ranks(MPI_Comm comm) {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  MPI_Get_processor_name(name, &length);
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  std::vector<char> all(static_cast<std::size_t>(size) * MPI_MAX_PROCESSOR_NAME);
+  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                MPI_CHAR, comm);
+  std::vector<std::string> hosts;
+  for (int r = 0; r < size; ++r) hosts.emplace_back(all.data() + r * MPI_MAX_PROCESSOR_NAME);
+  return hosts;
+}
+
+/// Collective: throws unless ranks 0 and 1 run on different hosts.
+inline void require_ranks_0_and_1_on_different_hosts(MPI_Comm comm) {
+  const auto hosts = hosts_of_ranks(comm);
+  if (hosts.size() < 2 || hosts[0] == hosts[1]) {
+    throw std::runtime_error("--across-hosts: ranks 0 and 1 are both on " + hosts[0] +
+                             " (run under slurm/cluster/lab mpirun --map-by node)");
   }
 }
 

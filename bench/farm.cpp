@@ -4,6 +4,11 @@
 //   RATIO tasks_batched_vs_pingpong  adaptive batching:    tasks/s x round trip  (target >= 3)
 // Higher is better. A ratio of 1 means a task costs one round trip; prefetch (several batches in
 // flight) hides the latency, batching amortises it. Medians of several rounds.
+// With --across-hosts (master on one host, the worker on another: slurm/cluster/lab mpirun
+// --map-by node) the round trip is a TCP one and the ratios are
+//   RATIO tasks_vs_pingpong_tcp                  the farm as it comes (prefetch + adaptive
+//                                                batches)                    (target >= 3)
+//   RATIO tasks_one_per_message_vs_pingpong_tcp  --batch 1: prefetch alone
 #include <mpi.h>
 
 #include <cstdint>
@@ -35,9 +40,16 @@ double null_tasks_per_second(const boost::mpi::communicator& comm, std::uint64_t
   return static_cast<double>(count) / report.seconds;
 }
 
-void run(spmd::App& app) {
+struct Settings {
+  bool across_hosts = false;
+  std::uint64_t single_tasks = 100'000;
+  std::uint64_t batched_tasks = 1'000'000;
+};
+
+void run(spmd::App& app, const Settings& settings) {
   const auto& comm = app.comm();
   if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
+  if (settings.across_hosts) bench::require_ranks_0_and_1_on_different_hosts(comm);
   spmd::FarmOptions single;
   single.batch = 1;
   spmd::FarmOptions batched;  // adaptive
@@ -45,27 +57,43 @@ void run(spmd::App& app) {
   std::vector<double> rtt, one, many;
   for (int round = 0; round < rounds; ++round) {
     rtt.push_back(pingpong_round_trip(comm));
-    one.push_back(null_tasks_per_second(comm, 100'000, single));
-    many.push_back(null_tasks_per_second(comm, 1'000'000, batched));
+    one.push_back(null_tasks_per_second(comm, settings.single_tasks, single));
+    many.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched));
   }
   const double round_trip = bench::median(rtt);
   const double single_rate = bench::median(one);
   const double batched_rate = bench::median(many);
+  const auto hosts = bench::hosts_of_ranks(comm);
   if (app.is_root()) {
+    fmt::print("master on {}, worker on {}\n", hosts[0], hosts[1]);
     fmt::print("ping-pong 8 B round trip (raw MPI): {:.3f} us -> {:.0f} round trips/s\n",
                round_trip * 1e6, 1 / round_trip);
     fmt::print("null tasks, one per message:   {:.0f} tasks/s\n", single_rate);
     fmt::print("null tasks, adaptive batches:  {:.0f} tasks/s\n", batched_rate);
-    fmt::print("RATIO tasks_vs_pingpong {:.3f}\n", single_rate * round_trip);
-    fmt::print("RATIO tasks_batched_vs_pingpong {:.3f}\n", batched_rate * round_trip);
+    if (settings.across_hosts) {
+      fmt::print("RATIO tasks_one_per_message_vs_pingpong_tcp {:.3f}\n", single_rate * round_trip);
+      fmt::print("RATIO tasks_vs_pingpong_tcp {:.3f}\n", batched_rate * round_trip);
+    } else {
+      fmt::print("RATIO tasks_vs_pingpong {:.3f}\n", single_rate * round_trip);
+      fmt::print("RATIO tasks_batched_vs_pingpong {:.3f}\n", batched_rate * round_trip);
+    }
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return spmd::run(argc, argv,
-                   {.name = "bench-farm",
-                    .description = "Task farm null-task rate against the MPI ping-pong"},
-                   run);
+  Settings settings;
+  return spmd::run(
+      argc, argv,
+      {.name = "bench-farm", .description = "Task farm null-task rate against the MPI ping-pong"},
+      [&](CLI::App& cli) {
+        cli.add_flag("--across-hosts", settings.across_hosts,
+                     "ranks 0 and 1 are on different hosts: report the _tcp ratios");
+        cli.add_option("--single-tasks", settings.single_tasks, "tasks of the one-per-message run")
+            ->capture_default_str();
+        cli.add_option("--batched-tasks", settings.batched_tasks, "tasks of the batched run")
+            ->capture_default_str();
+      },
+      [&](spmd::App& app) { run(app, settings); });
 }

@@ -4,7 +4,10 @@
 //   RATIO halo_vs_sendrecv_columns  split along x: strided column faces, which the hand-written
 //                                   version packs into buffers itself
 // A 2-D field of doubles, 1 ghost layer, STAR stencil; rounds alternate the two, medians kept.
-//   mpirun -np 2 bench_halo [--n 2048] [--rounds 9] [--iterations 200]
+// With --across-hosts (the two ranks on different hosts: slurm/cluster/lab mpirun --map-by node)
+// the faces cross the network and the ratios are named halo_vs_sendrecv_tcp (target <= 1.10)
+// and halo_vs_sendrecv_columns_tcp.
+//   mpirun -np 2 bench_halo [--n 2048] [--rounds 9] [--iterations 200] [--across-hosts]
 #include <mpi.h>
 
 #include <algorithm>
@@ -76,12 +79,14 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   return a / b;
 }
 
-void run(spmd::App& app, Index n, int rounds, int iterations) {
+void run(spmd::App& app, Index n, int rounds, int iterations, bool across_hosts) {
+  if (across_hosts) bench::require_ranks_0_and_1_on_different_hosts(app.comm());
   const double rows = ratio(app, n, rounds, iterations, 0);
   const double columns = ratio(app, n, rounds, iterations, 1);
+  const char* suffix = across_hosts ? "_tcp" : "";
   if (app.is_root()) {
-    fmt::print("RATIO halo_vs_sendrecv_columns {:.3f}\n", columns);
-    fmt::print("RATIO halo_vs_sendrecv {:.3f}\n", rows);
+    fmt::print("RATIO halo_vs_sendrecv_columns{} {:.3f}\n", suffix, columns);
+    fmt::print("RATIO halo_vs_sendrecv{} {:.3f}\n", suffix, rows);
   }
 }
 
@@ -91,12 +96,15 @@ int main(int argc, char** argv) {
   Index n = 2048;
   int rounds = 9;
   int iterations = 200;
+  bool across_hosts = false;
   return spmd::run(
       argc, argv, {.name = "bench-halo", .description = "halo exchange vs MPI_Sendrecv"},
       [&](CLI::App& cli) {
         cli.add_option("--n", n)->capture_default_str();
         cli.add_option("--rounds", rounds)->capture_default_str();
         cli.add_option("--iterations", iterations)->capture_default_str();
+        cli.add_flag("--across-hosts", across_hosts,
+                     "the two ranks are on different hosts: report the _tcp ratios");
       },
-      [&](spmd::App& app) { run(app, n, rounds, iterations); });
+      [&](spmd::App& app) { run(app, n, rounds, iterations, across_hosts); });
 }
