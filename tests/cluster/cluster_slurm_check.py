@@ -52,8 +52,7 @@ def main():
             names = f.attrs["hosts"]
             return int(f.attrs["host_count"]), names.decode() if isinstance(names, bytes) else names
 
-    try:
-        print(lab.up(2))
+    with lab.session(hosts=2):
         print(lab.sh("slurm", "start").stdout.strip())
 
         # 1. Heat on 2 nodes x 2 tasks, through slurm/heat.sbatch (srun --mpi=pmix).
@@ -98,10 +97,6 @@ def main():
         print(f"heat over its 1-minute limit on 2 nodes (job {job}): ranks on h1 and h2 "
               f"checkpointed, requeued {restarts} time(s), completed in "
               f"{time.monotonic() - start:.0f} s, field bit-identical")
-    finally:
-        print(lab.down())
-    lab.assert_nothing_left()
-    print("lab down: no namespace, interface or process left")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The simulated cluster (slurm/cluster/lab) as the cluster tests drive it: a private lab
 directory and namespace prefix per test run, so tests never meet each other or a user's lab."""
+import contextlib
 import os
 import re
 import shutil
@@ -47,6 +48,17 @@ class Lab:
 
     def up(self, hosts=2):
         return self.sh("up", str(hosts)).stdout.strip()
+
+    @contextlib.contextmanager
+    def session(self, hosts=2):
+        """The lab up for the body, down after it whatever happened; then nothing may be left."""
+        try:
+            print(self.up(hosts))
+            yield self
+        finally:
+            print(self.down())
+        self.assert_nothing_left()
+        print("lab down: no namespace, interface or process left")
 
     def mpirun(self, ranks, *args, mca=(), timeout=180):
         """mpirun across the hosts, ranks placed round-robin by host (rank 0 on h1, 1 on h2...)."""

@@ -58,8 +58,7 @@ def main():
             sys.exit(f"FAIL {what}: exit {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
 
-    try:
-        print(lab.up(2))
+    with lab.session(hosts=2):
         # 1. heat over two hosts.
         heat = ["--nx", "40", "--ny", "30", "--steps", "60", "--every", "20", "--quiet"]
         reference = os.path.join(scratch, "heat-1.h5")
@@ -148,10 +147,6 @@ def main():
         reason = "unable to reach each other" if "unable to reach" in shm.stdout + shm.stderr else \
             f"exit {shm.returncode}"
         print(f"across hosts: shared memory only fails ({reason}), TCP only works")
-    finally:
-        print(lab.down())
-    lab.assert_nothing_left()
-    print("lab down: no namespace, interface or process left")
 
 
 if __name__ == "__main__":
