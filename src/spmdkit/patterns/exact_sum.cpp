@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "spmdkit/runtime/check.hpp"
 #include "spmdkit/runtime/error.hpp"
@@ -14,86 +15,125 @@ namespace spmd {
 
 namespace {
 
-// Bins of the span path: bin g holds sum(mantissa << offset) for values whose shift (counted from
-// the smallest subnormal) is in [32g, 32g + 32); 84-bit terms in a 127-bit bin leave room for
-// 2^43 values before a flush.
-__extension__ typedef __int128 Int128;  // GCC/Clang; __extension__ keeps -Wpedantic quiet
-constexpr int bin_count = 66;
-constexpr int bin_sets = 4;
-using Bins = std::array<std::array<Int128, bin_count>, bin_sets>;
-constexpr std::size_t flush_every = std::size_t{1} << 40;
+// The span path. Each finite value x below 2^993 is split at mantissa bit 26 into hi (x with its
+// low 26 mantissa bits cleared) and lo = x - hi (exact), and both are added in floating point to
+// a pair of buckets chosen by x's exponent field f. Every term in bucket f is a multiple of
+// 2^(E-26) (hi) or 2^(E-52) (lo) with E the exponent of f, below 2^(E+1) resp. 2^(E-26) in
+// magnitude, so up to 2^26 of them sum to a double *exactly*, in any order: each bucket is an
+// exact partial sum, and the buckets join the limbs (exactly) at the end. Compared with the
+// per-value path this is two floating-point adds per value and no carries; four bucket sets
+// interleave so that runs of equal exponents do not wait on each other.
+constexpr int exponent_fields = 2048;
+constexpr int bucket_sets = 4;
+constexpr std::uint64_t fast_limit = 2016;  // f >= 2016 (|x| >= 2^993, inf, NaN): per value
+constexpr std::size_t flush_every = std::size_t{1} << 26;
+constexpr std::uint64_t low_bits = (std::uint64_t{1} << 26) - 1;
+
+using BucketSet = std::array<std::array<double, 2>, exponent_fields>;  // [field][hi, lo]
+
+struct Buckets {
+  std::array<BucketSet, bucket_sets> sets{};  // hi and lo of one field share a cache line
+};
+
+Buckets& thread_buckets() {
+  // Kept zero between uses: a flush zeroes only the fields it touched, so short spans stay cheap.
+  static thread_local auto buckets = std::make_unique<Buckets>();
+  return *buckets;
+}
+
+// The span path's accumulator: this thread's buckets, flushed into `target` every flush_every
+// values and when it goes out of scope. One at a time per thread (they share the buckets).
+class SplitBuckets {
+ public:
+  explicit SplitBuckets(ExactSum& target) : target_(target), buckets_(thread_buckets()) {}
+  SplitBuckets(const SplitBuckets&) = delete;
+  SplitBuckets& operator=(const SplitBuckets&) = delete;
+  ~SplitBuckets() { flush(); }
+
+  void add(std::span<const double> values) {
+    while (!values.empty()) {
+      if (pending_ == flush_every) flush();
+      const std::size_t count = std::min(values.size(), flush_every - pending_);
+      add_unflushed(values.first(count));
+      pending_ += count;
+      values = values.subspan(count);
+    }
+  }
+
+ private:
+  // Adds x (exponent field `field`, below fast_limit) to `set`: hi and lo in one vector add.
+  static void bucket(BucketSet& set, double x, std::uint64_t bits, std::uint64_t field) {
+    const double hi = std::bit_cast<double>(bits & ~low_bits);
+    auto& pair = set[field];
+    pair[0] += hi;
+    pair[1] += x - hi;
+  }
+  void add_unflushed(std::span<const double> values) {
+    auto& sets = buckets_.sets;
+    // The touched range in locals (kept in registers; members would be stored every step).
+    std::uint64_t lowest = lowest_, highest = highest_;
+    auto one = [&](double x) {  // a value outside the unrolled loop; the exact path if too large
+      const auto bits = std::bit_cast<std::uint64_t>(x);
+      const std::uint64_t field = (bits >> 52) & 0x7ff;
+      if (field >= fast_limit) {
+        target_.add(x);
+      } else {
+        bucket(sets[0], x, bits, field);
+        lowest = field < lowest ? field : lowest;
+        highest = field > highest ? field : highest;
+      }
+    };
+    const double* data = values.data();
+    const std::size_t n = values.size();
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const auto b0 = std::bit_cast<std::uint64_t>(data[i]);
+      const auto b1 = std::bit_cast<std::uint64_t>(data[i + 1]);
+      const auto b2 = std::bit_cast<std::uint64_t>(data[i + 2]);
+      const auto b3 = std::bit_cast<std::uint64_t>(data[i + 3]);
+      const std::uint64_t f0 = (b0 >> 52) & 0x7ff, f1 = (b1 >> 52) & 0x7ff;
+      const std::uint64_t f2 = (b2 >> 52) & 0x7ff, f3 = (b3 >> 52) & 0x7ff;
+      const std::uint64_t high01 = f0 > f1 ? f0 : f1, high23 = f2 > f3 ? f2 : f3;
+      const std::uint64_t high = high01 > high23 ? high01 : high23;
+      if (high >= fast_limit) [[unlikely]] {
+        for (std::size_t j = i; j < i + 4; ++j) one(data[j]);
+        continue;
+      }
+      const std::uint64_t low01 = f0 < f1 ? f0 : f1, low23 = f2 < f3 ? f2 : f3;
+      const std::uint64_t low = low01 < low23 ? low01 : low23;
+      lowest = low < lowest ? low : lowest;
+      highest = high > highest ? high : highest;
+      bucket(sets[0], data[i], b0, f0);
+      bucket(sets[1], data[i + 1], b1, f1);
+      bucket(sets[2], data[i + 2], b2, f2);
+      bucket(sets[3], data[i + 3], b3, f3);
+    }
+    for (; i < n; ++i) one(data[i]);
+    lowest_ = lowest;
+    highest_ = highest;
+  }
+  void flush() noexcept {
+    for (auto& set : buckets_.sets) {
+      for (std::uint64_t f = lowest_; f <= highest_; ++f) {
+        target_.add(set[f][0]);  // exact doubles: the per-value path adds them exactly
+        target_.add(set[f][1]);
+        set[f] = {0.0, 0.0};
+      }
+    }
+    lowest_ = exponent_fields;
+    highest_ = 0;
+    pending_ = 0;
+  }
+
+  ExactSum& target_;
+  Buckets& buckets_;
+  std::uint64_t lowest_ = exponent_fields, highest_ = 0;  // fields touched since the last flush
+  std::size_t pending_ = 0;                                // values since the last flush
+};
 
 }  // namespace
 
-void ExactSum::add(std::span<const double> values) noexcept {
-  Bins bins{};
-  auto flush = [&] {
-    for (auto& set : bins) {
-      for (int g = 0; g < bin_count; ++g) {
-        // The signed 128-bit bin as four 32-bit digits at limbs g..g+3 (the top one signed).
-        Int128 v = set[g];
-        for (int d = 0; d < 4 && g + d < limb_count; ++d) {
-          const auto digit = d < 3 ? static_cast<std::int64_t>(v & 0xffffffff)
-                                   : static_cast<std::int64_t>(v);
-          limbs_[g + d] += digit;
-          v >>= 32;  // arithmetic: floor division keeps the value exact
-        }
-        set[g] = 0;
-      }
-    }
-    pending_ += 8;  // each limb moved by < 2^34 at most per digit sum
-    normalize();
-  };
-  // Four values per step, one bin set each: independent chains the CPU overlaps.
-  auto bin = [&bins](std::array<Int128, bin_count>& set, std::uint64_t bits) {
-    const auto exponent = static_cast<int>((bits >> 52) & 0x7ff);
-    std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
-    const int normal = exponent != 0 ? 1 : 0;
-    mantissa |= static_cast<std::uint64_t>(normal) << 52;
-    const int shift = exponent - normal;
-    // mantissa << offset as two 64-bit halves, without branches (a data-dependent branch on the
-    // sign or the offset costs more than all the arithmetic here).
-    const int offset = shift & 31;
-    const std::uint64_t low = mantissa << offset;
-    const std::uint64_t high = (mantissa >> 1) >> (63 - offset);
-    const Int128 magnitude = (static_cast<Int128>(high) << 64) | low;
-    const Int128 sign = -static_cast<Int128>(bits >> 63);  // 0 or -1
-    set[shift >> 5] += (magnitude ^ sign) - sign;
-    (void)bins;
-  };
-  const std::size_t n = values.size();
-  std::size_t done = 0;
-  while (done < n) {
-    const std::size_t end = std::min(n, done + flush_every);
-    std::size_t i = done;
-    for (; i + 4 <= end; i += 4) {
-      const auto b0 = std::bit_cast<std::uint64_t>(values[i]);
-      const auto b1 = std::bit_cast<std::uint64_t>(values[i + 1]);
-      const auto b2 = std::bit_cast<std::uint64_t>(values[i + 2]);
-      const auto b3 = std::bit_cast<std::uint64_t>(values[i + 3]);
-      constexpr std::uint64_t special = std::uint64_t{0x7ff} << 52;
-      if (((b0 & special) == special) | ((b1 & special) == special) |
-          ((b2 & special) == special) | ((b3 & special) == special)) [[unlikely]] {
-        for (std::size_t j = i; j < i + 4; ++j) add(values[j]);  // NaN and infinities counted
-        continue;
-      }
-      bin(bins[0], b0);
-      bin(bins[1], b1);
-      bin(bins[2], b2);
-      bin(bins[3], b3);
-    }
-    for (; i < end; ++i) {
-      const auto b = std::bit_cast<std::uint64_t>(values[i]);
-      if (((b >> 52) & 0x7ff) == 0x7ff) {
-        add(values[i]);
-      } else {
-        bin(bins[0], b);
-      }
-    }
-    done = end;
-    flush();
-  }
-}
+void ExactSum::add(std::span<const double> values) { SplitBuckets(*this).add(values); }
 
 void ExactSum::normalize() noexcept {
   for (int i = 0; i + 1 < limb_count; ++i) {
@@ -176,10 +216,19 @@ double reproducible_mean(MPI_Comm comm, std::span<const double> values) {
 double reproducible_dot(MPI_Comm comm, std::span<const double> x, std::span<const double> y) {
   if (x.size() != y.size()) throw UsageError("reproducible_dot: x and y differ in length");
   ExactSum sum;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double product = x[i] * y[i];
-    sum.add(product);
-    sum.add(std::fma(x[i], y[i], -product));  // the rounding error of the product, exactly
+  {
+    // Products and their rounding errors (exact, by FMA) in chunks, through the span path.
+    SplitBuckets buckets(sum);
+    std::array<double, 1024> terms{};
+    for (std::size_t start = 0; start < x.size(); start += terms.size() / 2) {
+      const std::size_t count = std::min(terms.size() / 2, x.size() - start);
+      for (std::size_t i = 0; i < count; ++i) {
+        const double product = x[start + i] * y[start + i];
+        terms[2 * i] = product;
+        terms[2 * i + 1] = std::fma(x[start + i], y[start + i], -product);
+      }
+      buckets.add(std::span<const double>(terms.data(), 2 * count));
+    }
   }
   sum.all_reduce(comm);
   return sum.value();

@@ -4,8 +4,8 @@
 // are bit-identical for every rank count and data order. Conversion to double at the end is
 // faithful (error below 1 ulp of the exact sum) and deterministic.
 //
-// Cost: a handful of integer operations per value (no branches on the data order); merging two
-// accumulators, or an MPI all-reduce of them, is a sum of 70 int64 limbs.
+// Cost: two floating-point adds per value on the span path (a handful of integer operations one
+// by one); merging two accumulators, or an MPI all-reduce of them, is a sum of 70 int64 limbs.
 #include <mpi.h>
 
 #include <array>
@@ -21,10 +21,11 @@ class ExactSum {
   static constexpr int limb_count = 70;  ///< 2240 bits: 2098 for the double range + headroom
 
   void add(double value) noexcept;
-  /// Adds every value: each goes into a 128-bit bin per 32-exponent range (one shift and one
-  /// 128-bit add, no carries), four interleaved bin sets so that runs of similar exponents do not
-  /// wait on each other; the bins join the limbs at the end.
-  void add(std::span<const double> values) noexcept;
+  /// Adds every value, exactly and faster than one by one: each value is split in two halves
+  /// that go, by exponent, into floating-point buckets whose sums stay exact (two adds per
+  /// value, no carries); the buckets join the limbs at the end. Uses 128 KiB of scratch per
+  /// thread (allocated on the first call: may throw std::bad_alloc).
+  void add(std::span<const double> values);
   void merge(const ExactSum& other) noexcept;
   /// The sum rounded to double (faithfully). +-inf when it overflows; NaN if a NaN or both
   /// infinities were added.

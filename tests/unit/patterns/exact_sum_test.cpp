@@ -86,20 +86,24 @@ TEST(ExactSum, SameBitsAtEveryRankCount) {
 
 namespace {
 
-// The span path (128-bit exponent bins) gives the same bits as the value-by-value path, for
-// every length (tails of the unrolled loop), subnormals, extremes and non-finite values.
+void expect_span_equals_value_by_value(const std::vector<double>& values, const char* what) {
+  spmd::ExactSum bulk;
+  bulk.add(std::span<const double>(values));
+  const double a = bulk.value(), b = exact_sum(values);
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(a), std::bit_cast<std::uint64_t>(b)) << what;
+}
+
+// The span path (split values in exponent buckets) gives the same bits as the value-by-value
+// path, for every length (tails of the unrolled loop), subnormals, extremes and non-finite values.
 TEST(ExactSum, SpanPathEqualsValueByValue) {
   auto values = wild_values(1003, 5);
   values.push_back(std::numeric_limits<double>::denorm_min());
   values.push_back(-std::numeric_limits<double>::max());
   values.push_back(std::numeric_limits<double>::max() / 3);
   values.push_back(5e-324 * 7);
-  for (std::size_t n = 0; n <= values.size(); n += (n < 20 ? 1 : 97)) {
+  for (std::size_t n = 0; n <= values.size(); n += (n < 20 ? 1 : (n < 990 ? 97 : 1))) {
     const std::vector<double> part(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n));
-    spmd::ExactSum bulk;
-    bulk.add(std::span<const double>(part));
-    const double a = bulk.value(), b = exact_sum(part);
-    EXPECT_EQ(std::bit_cast<std::uint64_t>(a), std::bit_cast<std::uint64_t>(b)) << n;
+    expect_span_equals_value_by_value(part, "wild values");
   }
   std::vector<double> special{1.0, std::numeric_limits<double>::infinity(), 2.0, 3.0, 4.0};
   spmd::ExactSum with_inf;
@@ -109,6 +113,45 @@ TEST(ExactSum, SpanPathEqualsValueByValue) {
   spmd::ExactSum with_nan;
   with_nan.add(std::span<const double>(special));
   EXPECT_TRUE(std::isnan(with_nan.value()));
+}
+
+// The buckets stay exact where they are fullest: many values of one exponent with every mantissa
+// bit set (their sum needs 53 + 20 bits), the largest values the buckets take and the smallest
+// they refuse (2^992 .. 2^994), subnormals by the thousand, and all of it at once, shuffled.
+TEST(ExactSum, SpanPathStaysExactAtTheBucketLimits) {
+  const double full = std::nextafter(2.0, 0.0);  // 1.111...1 (53 ones)
+  std::vector<double> same(1 << 20, full);
+  for (std::size_t i = 0; i < same.size(); i += 3) same[i] = std::ldexp(full, -26) + 1.0;
+  expect_span_equals_value_by_value(same, "one exponent, full mantissas");
+
+  std::vector<double> large;
+  for (int e = 990; e <= 995; ++e) {
+    for (int k = 0; k < 500; ++k) large.push_back((k % 2 ? -1 : 1) * std::ldexp(full - k * 1e-13, e));
+  }
+  large.push_back(std::ldexp(1.0, 993));
+  expect_span_equals_value_by_value(large, "near the largest bucket");
+  // Values too large for the buckets (two of them would overflow one) take the exact path.
+  const double huge = std::numeric_limits<double>::max() * 0.9;
+  std::vector<double> overflowing{huge, 0, 0, 0, huge, 0, 0, 0, -huge, 0, 0, 0, std::ldexp(full, 994)};
+  expect_span_equals_value_by_value(overflowing, "values that would overflow a bucket");
+
+  std::vector<double> tiny;
+  for (int k = 1; k < 5000; ++k) tiny.push_back((k % 3 ? 1 : -1) * k * std::numeric_limits<double>::denorm_min());
+  for (int k = 0; k < 100; ++k) tiny.push_back(std::ldexp(1.0 + k * 0x1p-40, -1022));
+  expect_span_equals_value_by_value(tiny, "subnormals and the smallest normals");
+
+  std::vector<double> all = same;
+  all.insert(all.end(), large.begin(), large.end());
+  all.insert(all.end(), tiny.begin(), tiny.end());
+  const auto wild = wild_values(10000, 9);
+  all.insert(all.end(), wild.begin(), wild.end());
+  std::mt19937_64 random(3);
+  std::shuffle(all.begin(), all.end(), random);
+  expect_span_equals_value_by_value(all, "everything, shuffled");
+  spmd::ExactSum halves;  // and split into two spans: the scratch buckets are clean in between
+  halves.add(std::span<const double>(all).first(all.size() / 2));
+  halves.add(std::span<const double>(all).subspan(all.size() / 2));
+  EXPECT_EQ(halves.value(), exact_sum(all));
 }
 
 }  // namespace
