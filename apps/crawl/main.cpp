@@ -125,12 +125,6 @@ std::string fingerprint(const crawl::CrawlOptions& c) {
                      c.ignore_robots ? "ignored" : "honoured");
 }
 
-// Collective: `value` of rank 0 on every rank.
-std::uint64_t broadcast(const spmd::App& app, std::uint64_t value) {
-  spmd::check_mpi(MPI_Bcast(&value, 1, MPI_UINT64_T, 0, app.comm()), "MPI_Bcast");
-  return value;
-}
-
 std::size_t width_of(const std::vector<std::string>& values) {
   std::size_t width = 1;
   for (const auto& v : values) width = std::max(width, v.size() + 1);
@@ -178,10 +172,10 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
     }
   }
   // String columns have one fixed width on every rank (the dataset type is created collectively).
-  const auto url_width = broadcast(app, width_of(url));
-  const auto error_width = broadcast(app, width_of(error));
-  const auto type_width = broadcast(app, width_of(content_type));
-  const auto title_width = broadcast(app, width_of(title));
+  const auto url_width = spmd::broadcast(app.comm(), width_of(url));
+  const auto error_width = spmd::broadcast(app.comm(), width_of(error));
+  const auto type_width = spmd::broadcast(app.comm(), width_of(content_type));
+  const auto title_width = spmd::broadcast(app.comm(), width_of(title));
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.id(), app.provenance(), "spmd-crawl: pages and links");

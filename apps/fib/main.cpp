@@ -148,8 +148,8 @@ int run_fib(spmd::App& app, const Options& options) {
     }
   }
   // Attributes are written collectively: every rank brings rank 0's values.
-  spmd::check_mpi(MPI_Bcast(&highest_n, 1, MPI_UINT64_T, 0, app.comm()), "MPI_Bcast");
-  spmd::check_mpi(MPI_Bcast(&highest, sizeof highest, MPI_BYTE, 0, app.comm()), "MPI_Bcast");
+  highest_n = spmd::broadcast(app.comm(), highest_n);
+  highest = spmd::broadcast(app.comm(), highest);
   write_output(app, inputs, outcomes, highest_n, highest);
 
   summary.set("highest_input", static_cast<std::int64_t>(highest_n));

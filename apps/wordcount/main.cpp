@@ -159,8 +159,8 @@ void run_wordcount(spmd::App& app, const Options& o) {
       width = std::max(width, word.size() + 1);
     }
   }
-  spmd::check_mpi(MPI_Bcast(&width, sizeof width, MPI_BYTE, 0, app.comm()), "MPI_Bcast");
-  spmd::check_mpi(MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, app.comm()), "MPI_Bcast");
+  width = spmd::broadcast(app.comm(), width);
+  tokens = spmd::broadcast(app.comm(), tokens);
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.id(), app.provenance(), "spmd-wordcount: word frequencies");
   auto table = spmd::io::Table::create(out.file(), "words");

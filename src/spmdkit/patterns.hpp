@@ -1,6 +1,7 @@
 #pragma once
 // The patterns room: master-worker (task farm with journal), reductions (typed, user operations,
-// keyed map-reduce, the exact reproducible sum); pipelines arrive with their issue.
+// keyed map-reduce, the exact reproducible sum, broadcast), pipelines.
+#include "spmdkit/patterns/broadcast.hpp"
 #include "spmdkit/patterns/counter_random.hpp"
 #include "spmdkit/patterns/exact_sum.hpp"
 #include "spmdkit/patterns/farm_cli.hpp"
