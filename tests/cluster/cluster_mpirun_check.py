@@ -17,7 +17,6 @@ Exits 77 (skipped, saying why) without root or without iproute2/nsenter.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -42,9 +41,7 @@ def crawl_table(path):
 def main():
     source, bin_dir, mpiexec, scratch = sys.argv[1:5]
     skip_unless_lab_possible()
-    shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(scratch)
-    lab = Lab(source, scratch)
+    lab = Lab.fresh(source, scratch)
     app = lambda name: os.path.join(bin_dir, f"spmd-{name}")
 
     def local(ranks, *args):

@@ -15,7 +15,6 @@ Exits 77 (skipped, saying why) without root, iproute2/nsenter or the Slurm packa
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -29,9 +28,7 @@ from lab_tools import Lab, skip_unless_lab_possible  # noqa: E402
 def main():
     source, bin_dir, mpiexec, scratch = sys.argv[1:5]
     skip_unless_lab_possible(slurm=True)
-    shutil.rmtree(scratch, ignore_errors=True)
-    os.makedirs(scratch)
-    lab = Lab(source, scratch)
+    lab = Lab.fresh(source, scratch)
     heat_bin = os.path.join(bin_dir, "spmd-heat")
     job_env = {"SPMD_ROOT": source, "SPMD_BIN": bin_dir}
 

@@ -38,6 +38,22 @@ class Lab:
         self.prefix = self.env["SPMD_LAB_PREFIX"]
         self.wait_script = os.path.join(source, "slurm", "local", "cluster")
 
+    @classmethod
+    def fresh(cls, source, scratch):
+        """A lab in an empty `scratch`. A run that was killed outright (a CTest timeout) left its
+        lab up: it is taken down first, by the prefix it recorded."""
+        recorded = os.path.join(scratch, "lab", "prefix")
+        if os.path.exists(recorded):
+            with open(recorded) as f:
+                stale = f.read().strip()
+            env = dict(os.environ, SPMD_LAB_DIR=os.path.join(scratch, "lab"), SPMD_LAB_PREFIX=stale)
+            subprocess.run([os.path.join(source, "slurm", "cluster", "lab"), "down"], env=env,
+                           capture_output=True, timeout=120)
+            kill_everything_mentioning(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.makedirs(scratch)
+        return cls(source, scratch)
+
     def sh(self, *args, check=True, timeout=300, env=None):
         result = subprocess.run([self.script, *args], env=env or self.env, capture_output=True,
                                 text=True, timeout=timeout, cwd=self.scratch)
