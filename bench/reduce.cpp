@@ -7,10 +7,8 @@
 //                                (target <= 0.1: Boost.MPI serializes user types element-wise)
 //   RATIO reprosum_vs_sum        reproducible (exact) sum of 10^7 doubles over the ranks / a plain
 //                                sum + MPI_Allreduce (target <= 2.5)
-//   RATIO reprosum_vs_sum_alone  the same local sums on rank 0 while rank 1 sleeps: where the two
-//                                ranks share one physical core (SMT), the exact sum's
-//                                instructions compete for it and the latency-bound plain sum's
-//                                do not; this shows the algorithm's own cost
+//   RATIO reprosum_vs_sum_alone  the same local sums on rank 0 while rank 1 sleeps: the
+//                                algorithm's own cost, without two ranks sharing the machine
 // Medians of alternating rounds.
 #include <mpi.h>
 

@@ -8,6 +8,10 @@
 #include <limits>
 #include <memory>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
+
 #include "spmdkit/runtime/check.hpp"
 #include "spmdkit/runtime/error.hpp"
 
@@ -131,9 +135,95 @@ class SplitBuckets {
   std::size_t pending_ = 0;                                // values since the last flush
 };
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPMD_EXACT_SUM_AVX2 1
+
+// The fast path where the CPU has AVX2: error-free pre-rounding of a block (after Demmel and
+// Nguyen's reproducible summation), made exact by a check. With m = max|x| < 2^e over the block,
+// level k rounds what is left of every value to the grid 2^(E_k - 52), E_k = e + 11 - 42k, by
+// q = (M_k + r) - M_k with M_k = 1.5 * 2^E_k, and keeps r - q (both exact: |r| <= 2^(E_k - 1)
+// holds at every level). A level's terms are multiples of its grid and at most 2^(E_k - 11) in
+// magnitude, so up to 2^11 of them -- a block -- sum exactly in any order. If nothing is left
+// after the last level, the level sums ARE the block's sum; otherwise (a block spanning more
+// than ~4 x 42 bits, non-finite or extreme values) the block goes to the bucket path.
+constexpr std::size_t prerounded_block = 2048;  // 2^11 values
+constexpr int prerounding_levels = 4;
+constexpr int level_bits = 42;
+
+__attribute__((target("avx2"))) bool prerounded_block_sums(
+    const double* x, std::array<double, prerounding_levels>& sums) {
+  const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  __m256d max0 = _mm256_setzero_pd(), max1 = _mm256_setzero_pd();
+  for (std::size_t i = 0; i < prerounded_block; i += 8) {
+    max0 = _mm256_max_pd(max0, _mm256_and_pd(_mm256_loadu_pd(x + i), magnitude));
+    max1 = _mm256_max_pd(max1, _mm256_and_pd(_mm256_loadu_pd(x + i + 4), magnitude));
+  }
+  std::array<double, 4> lanes{};
+  _mm256_storeu_pd(lanes.data(), _mm256_max_pd(max0, max1));
+  const double m = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+  // Finite, and every level's M_k normal and finite (NaN fails the residual check below).
+  if (!(m < 0x1p990) || (m != 0 && m < 0x1p-900)) return false;
+  int e = 0;
+  std::frexp(m, &e);  // m < 2^e
+  // Plain arrays: std::array would drop the vector type's alignment attribute.
+  __m256d boundary[prerounding_levels];
+  __m256d level_sum[prerounding_levels][2];
+  for (int k = 0; k < prerounding_levels; ++k) {
+    boundary[k] = _mm256_set1_pd(std::ldexp(1.5, e + 11 - level_bits * k));
+    level_sum[k][0] = level_sum[k][1] = _mm256_setzero_pd();
+  }
+  __m256d left = _mm256_setzero_pd();
+  for (std::size_t i = 0; i < prerounded_block; i += 8) {
+    __m256d r0 = _mm256_loadu_pd(x + i), r1 = _mm256_loadu_pd(x + i + 4);
+    for (int k = 0; k < prerounding_levels; ++k) {
+      const __m256d q0 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r0), boundary[k]);
+      const __m256d q1 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r1), boundary[k]);
+      level_sum[k][0] = _mm256_add_pd(level_sum[k][0], q0);
+      level_sum[k][1] = _mm256_add_pd(level_sum[k][1], q1);
+      r0 = _mm256_sub_pd(r0, q0);
+      r1 = _mm256_sub_pd(r1, q1);
+    }
+    left = _mm256_or_pd(left, _mm256_or_pd(r0, r1));
+  }
+  _mm256_storeu_pd(lanes.data(), _mm256_and_pd(left, magnitude));  // -0.0 counts as nothing left
+  if (lanes[0] != 0 || lanes[1] != 0 || lanes[2] != 0 || lanes[3] != 0) return false;
+  for (int k = 0; k < prerounding_levels; ++k) {
+    _mm256_storeu_pd(lanes.data(), _mm256_add_pd(level_sum[k][0], level_sum[k][1]));
+    sums[k] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);  // subset sums: exact too
+  }
+  return true;
+}
+
+bool cpu_has_avx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+}
+#endif
+
 }  // namespace
 
-void ExactSum::add(std::span<const double> values) { SplitBuckets(*this).add(values); }
+void ExactSum::add(std::span<const double> values) {
+  SplitBuckets buckets(*this);
+#ifdef SPMD_EXACT_SUM_AVX2
+  if (cpu_has_avx2()) {
+    // Blocks whose range is too wide fall back to the buckets; after a few in a row the rest of
+    // the span goes there directly (the data is like that). Either way the sum is exact.
+    int misses = 0;
+    while (values.size() >= prerounded_block && misses < 4) {
+      std::array<double, prerounding_levels> sums{};
+      if (prerounded_block_sums(values.data(), sums)) {
+        for (const double s : sums) add(s);
+        misses = 0;
+      } else {
+        buckets.add(values.first(prerounded_block));
+        ++misses;
+      }
+      values = values.subspan(prerounded_block);
+    }
+  }
+#endif
+  buckets.add(values);
+}
 
 void ExactSum::normalize() noexcept {
   for (int i = 0; i + 1 < limb_count; ++i) {

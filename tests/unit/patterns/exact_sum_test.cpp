@@ -91,6 +91,12 @@ void expect_span_equals_value_by_value(const std::vector<double>& values, const 
   bulk.add(std::span<const double>(values));
   const double a = bulk.value(), b = exact_sum(values);
   EXPECT_EQ(std::bit_cast<std::uint64_t>(a), std::bit_cast<std::uint64_t>(b)) << what;
+  // Sharper than comparing rounded results: taking every value back out, one by one, must leave
+  // exactly nothing (an error far below the result's last bit would remain).
+  if (std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); })) {
+    for (const double v : values) bulk.add(-v);
+    EXPECT_EQ(bulk.value(), 0.0) << what << ": the span path was not exact";
+  }
 }
 
 // The span path (split values in exponent buckets) gives the same bits as the value-by-value
@@ -157,6 +163,78 @@ TEST(ExactSum, SpanPathStaysExactAtTheBucketLimits) {
 }  // namespace
 
 namespace {
+
+// The pre-rounded blocks (the AVX2 path, 2048 values each) against value by value: data they
+// take (a few dozen binades), blocks at their limits (full-mantissa maxima of one sign, ranges
+// just inside and just outside what four levels cover), blocks they must hand back (NaN, inf,
+// extremes, wide ranges) next to blocks they take, and every tail length.
+TEST(ExactSum, PreroundedBlocksAreExact) {
+  std::mt19937_64 random(17);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  auto narrow = [&](std::size_t n, int binades, int shift) {
+    std::vector<double> v(n);
+    for (auto& x : v) x = unit(random) * std::ldexp(1.0, static_cast<int>(random() % binades) + shift);
+    return v;
+  };
+  for (const std::size_t n : {2048u, 2049u, 4095u, 6144u, 100003u}) {
+    expect_span_equals_value_by_value(narrow(n, 80, -40), "80 binades");
+    expect_span_equals_value_by_value(narrow(n, 3, 500), "3 binades near 2^500");
+    expect_span_equals_value_by_value(narrow(n, 20, -880), "tiny values");
+  }
+  const double full = std::nextafter(2.0, 0.0);
+  std::vector<double> maxima(4096, std::ldexp(full, 30));  // level 0 at its bound
+  expect_span_equals_value_by_value(maxima, "2048 equal maxima per block");
+  for (auto& x : maxima) x = -x;
+  maxima[5] = std::ldexp(1.0, -100);  // 130 bits below the top: inside four levels
+  maxima[3000] = std::ldexp(full, -126);
+  expect_span_equals_value_by_value(maxima, "a block spanning about 160 bits");
+  maxima[7] = std::ldexp(1.0, -200);  // beyond four levels: that block is handed back
+  expect_span_equals_value_by_value(maxima, "a block spanning about 230 bits");
+
+  // Levels filled to their bounds: same-sign full mantissas just below the top (level 0 sums
+  // need 52 bits), and just below level 0's grid under large values that cancel in pairs (level 1
+  // sums need 50 bits, and an error there would show in the small total).
+  std::uniform_int_distribution<std::uint64_t> mantissa(0, (std::uint64_t{1} << 52) - 1);
+  auto full_mantissa = [&] { return 1.0 + std::ldexp(static_cast<double>(mantissa(random)), -52); };
+  std::vector<double> top(2 * 2048);
+  for (auto& x : top) x = std::ldexp(full_mantissa(), 30);
+  expect_span_equals_value_by_value(top, "level 0 filled");
+  std::vector<double> second(2 * 2048);
+  for (std::size_t i = 0; i < second.size(); i += 4) {
+    second[i] = std::ldexp(full_mantissa(), 30);
+    second[i + 1] = std::ldexp(full_mantissa(), -12);
+    second[i + 2] = -second[i];
+    second[i + 3] = std::ldexp(full_mantissa(), -12);
+  }
+  expect_span_equals_value_by_value(second, "level 1 filled");
+  // Cancellation that leaves only what the last level cannot hold: the block must be handed
+  // back, or 2^-200 is lost.
+  std::vector<double> cancelling(2048, 0.0);
+  cancelling[0] = std::ldexp(full, 30);
+  cancelling[1] = -std::ldexp(full, 30);
+  cancelling[2] = std::ldexp(1.0, -200);
+  spmd::ExactSum tiny_left;
+  tiny_left.add(std::span<const double>(cancelling));
+  EXPECT_EQ(tiny_left.value(), std::ldexp(1.0, -200));
+
+  auto mixed = narrow(8 * 2048 + 77, 40, 0);
+  mixed[2048 + 3] = std::numeric_limits<double>::infinity();
+  mixed[2 * 2048 + 9] = std::ldexp(1.0, 1000);
+  mixed[3 * 2048 + 1] = -std::ldexp(1.0, 1000);
+  mixed[4 * 2048 + 2] = std::ldexp(1.0, -1070);  // a subnormal next to values near 1
+  mixed[8 * 2048 + 5] = 5e-324;
+  {
+    spmd::ExactSum bulk;
+    bulk.add(std::span<const double>(mixed));
+    EXPECT_EQ(bulk.value(), std::numeric_limits<double>::infinity());
+  }
+  mixed[2048 + 3] = 1.0;
+  expect_span_equals_value_by_value(mixed, "taken and handed-back blocks interleaved");
+  mixed[6 * 2048] = std::numeric_limits<double>::quiet_NaN();
+  spmd::ExactSum with_nan;
+  with_nan.add(std::span<const double>(mixed));
+  EXPECT_TRUE(std::isnan(with_nan.value()));
+}
 
 // Mean and dot: the same bits at every rank count, and right where a plain loop is not.
 TEST(ExactSum, ReproducibleMeanAndDot) {
