@@ -225,6 +225,10 @@ void ExactSum::add(std::span<const double> values) {
   buckets.add(values);
 }
 
+void detail::add_with_buckets(ExactSum& sum, std::span<const double> values) {
+  SplitBuckets(sum).add(values);
+}
+
 void ExactSum::normalize() noexcept {
   for (int i = 0; i + 1 < limb_count; ++i) {
     const std::int64_t carry = limbs_[i] >> limb_bits;  // floor division by 2^32

@@ -57,6 +57,12 @@ class ExactSum {
 [[nodiscard]] double reproducible_dot(MPI_Comm comm, std::span<const double> x,
                                       std::span<const double> y);
 
+namespace detail {
+/// The span path without the AVX2 blocks (the path of CPUs without AVX2): for tests and
+/// benchmarks on machines that have it.
+void add_with_buckets(ExactSum& sum, std::span<const double> values);
+}  // namespace detail
+
 // Inline: called once per value in tight loops.
 inline void ExactSum::add(double value) noexcept {
   const auto bits = std::bit_cast<std::uint64_t>(value);

@@ -86,16 +86,24 @@ TEST(ExactSum, SameBitsAtEveryRankCount) {
 
 namespace {
 
+// Both span paths (the fastest this CPU has, and the buckets alone) against value by value.
 void expect_span_equals_value_by_value(const std::vector<double>& values, const char* what) {
-  spmd::ExactSum bulk;
-  bulk.add(std::span<const double>(values));
-  const double a = bulk.value(), b = exact_sum(values);
-  EXPECT_EQ(std::bit_cast<std::uint64_t>(a), std::bit_cast<std::uint64_t>(b)) << what;
-  // Sharper than comparing rounded results: taking every value back out, one by one, must leave
-  // exactly nothing (an error far below the result's last bit would remain).
-  if (std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); })) {
-    for (const double v : values) bulk.add(-v);
-    EXPECT_EQ(bulk.value(), 0.0) << what << ": the span path was not exact";
+  const double serial = exact_sum(values);
+  for (const bool buckets_only : {false, true}) {
+    spmd::ExactSum bulk;
+    if (buckets_only) {
+      spmd::detail::add_with_buckets(bulk, values);
+    } else {
+      bulk.add(std::span<const double>(values));
+    }
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(bulk.value()), std::bit_cast<std::uint64_t>(serial))
+        << what << (buckets_only ? " (buckets)" : "");
+    // Sharper than comparing rounded results: taking every value back out, one by one, must
+    // leave exactly nothing (an error far below the result's last bit would remain).
+    if (std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); })) {
+      for (const double v : values) bulk.add(-v);
+      EXPECT_EQ(bulk.value(), 0.0) << what << (buckets_only ? " (buckets)" : "") << ": not exact";
+    }
   }
 }
 
