@@ -93,6 +93,7 @@ FetchResult Fetcher::fetch(const std::string& url) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
   result.code = curl_easy_perform(easy);
   result.truncated = sink.truncated;
   if (result.code == CURLE_WRITE_ERROR && sink.truncated) result.code = CURLE_OK;

@@ -22,6 +22,8 @@ struct FetchOptions {
   /// `delay * workers` (an approximation without coordination).
   double delay = 0;
   int workers = 1;
+  /// PEM file of the certificate authorities to trust for https (empty: the system's).
+  std::string ca_file;
 };
 
 struct FetchResult {

@@ -37,6 +37,7 @@ struct Options {
   double delay = 0;
   bool ignore_robots = false;
   std::string user_agent;
+  std::string ca_file;
   spmd::FarmFlags farm;
 
   void declare(CLI::App& cli) {
@@ -64,6 +65,10 @@ struct Options {
         ->capture_default_str();
     cli.add_flag("--ignore-robots", ignore_robots, "do not read robots.txt");
     cli.add_option("--user-agent", user_agent, "User-Agent header (default: spmd-crawl/VERSION)");
+    cli.add_option("--ca-file", ca_file,
+                   "PEM file of the certificate authorities to trust for https, instead of the "
+                   "system's (a site with an internal CA); certificates are always verified")
+        ->check(CLI::ExistingFile);
     farm.declare(cli);
   }
 };
@@ -115,14 +120,17 @@ crawl::CrawlOptions crawl_options(const Options& o, int workers) {
       o.user_agent.empty() ? fmt::format("spmd-crawl/{}", spmd::version_string) : o.user_agent;
   c.fetch.delay = o.delay;
   c.fetch.workers = workers;
+  if (!o.ca_file.empty()) c.fetch.ca_file = std::filesystem::absolute(o.ca_file).string();
   return c;
 }
 
 std::string fingerprint(const crawl::CrawlOptions& c) {
-  return fmt::format("spmd-crawl 1 seeds={} allow={} files={} depth={} pages={} bytes={} robots={}",
+  // The trusted CAs decide which https pages can be fetched: part of what a journal resumes.
+  return fmt::format("spmd-crawl 1 seeds={} allow={} files={} depth={} pages={} bytes={} robots={}{}",
                      fmt::join(c.seeds, " "), fmt::join(c.allow_hosts, " "),
                      fmt::join(c.file_roots, " "), c.max_depth, c.max_pages, c.fetch.max_bytes,
-                     c.ignore_robots ? "ignored" : "honoured");
+                     c.ignore_robots ? "ignored" : "honoured",
+                     c.fetch.ca_file.empty() ? "" : " ca=" + c.fetch.ca_file);
 }
 
 std::size_t width_of(const std::vector<std::string>& values) {
