@@ -19,13 +19,14 @@ namespace spmd {
 
 namespace {
 
-// The span path. Each finite value x below 2^993 is split at mantissa bit 26 into hi (x with its
-// low 26 mantissa bits cleared) and lo = x - hi (exact), and both are added in floating point to
-// a pair of buckets chosen by x's exponent field f. Every term in bucket f is a multiple of
-// 2^(E-26) (hi) or 2^(E-52) (lo) with E the exponent of f, below 2^(E+1) resp. 2^(E-26) in
-// magnitude, so up to 2^26 of them sum to a double *exactly*, in any order: each bucket is an
-// exact partial sum, and the buckets join the limbs (exactly) at the end. Compared with the
-// per-value path this is two floating-point adds per value and no carries; four bucket sets
+// The bucket path of add(span): every CPU's, and on AVX2 ones the path of the blocks that the
+// pre-rounding (below) hands back, of tails and of reproducible_dot. Each finite value x below
+// 2^993 is split at mantissa bit 26 into hi (x with its low 26 mantissa bits cleared) and
+// lo = x - hi (exact), and both are added in floating point to a pair of buckets chosen by x's
+// exponent field f. Every term in bucket f is a multiple of 2^(E-26) (hi) or 2^(E-52) (lo) with
+// E the exponent of f, below 2^(E+1) resp. 2^(E-26) in magnitude, so up to 2^26 of them sum to
+// a double *exactly*, in any order: each bucket is an exact partial sum, and the buckets join the
+// limbs (exactly) at the end. Two floating-point adds per value and no carries; four bucket sets
 // interleave so that runs of equal exponents do not wait on each other.
 constexpr int exponent_fields = 2048;
 constexpr int bucket_sets = 4;
