@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "spmdkit/runtime/provenance.hpp"
+
 namespace bench {
 
 [[nodiscard]] inline double median(std::vector<double> values) {
@@ -51,27 +53,12 @@ inline void raw_pingpong(MPI_Comm comm) {
   }
 }
 
-/// Collective: the host of every rank (MPI_Get_processor_name). A benchmark "across hosts" checks
-/// that its ranks really are on different hosts before it reports a network figure.
-[[nodiscard]] inline std::vector<std::string> hosts_of_ranks(MPI_Comm comm) {
-  char name[MPI_MAX_PROCESSOR_NAME] = {};
-  int length = 0;
-  MPI_Get_processor_name(name, &length);
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  std::vector<char> all(static_cast<std::size_t>(size) * MPI_MAX_PROCESSOR_NAME);
-  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
-                MPI_CHAR, comm);
-  std::vector<std::string> hosts;
-  for (int r = 0; r < size; ++r) hosts.emplace_back(all.data() + r * MPI_MAX_PROCESSOR_NAME);
-  return hosts;
-}
-
-/// Collective: throws unless ranks 0 and 1 run on different hosts.
-inline void require_ranks_0_and_1_on_different_hosts(MPI_Comm comm) {
-  const auto hosts = hosts_of_ranks(comm);
-  if (hosts.size() < 2 || hosts[0] == hosts[1]) {
-    throw std::runtime_error("--across-hosts: ranks 0 and 1 are both on " + hosts[0] +
+/// Throws unless ranks 0 and 1 run on different hosts (as the run's provenance saw them): a
+/// benchmark "across hosts" checks it before it reports a network figure.
+inline void require_ranks_0_and_1_on_different_hosts(const spmd::Provenance& provenance) {
+  const auto& place = provenance.placement;
+  if (place.size() < 2 || place[0].host == place[1].host) {
+    throw std::runtime_error("--across-hosts: ranks 0 and 1 are both on " + place[0].host +
                              " (run under slurm/cluster/lab mpirun --map-by node)");
   }
 }

@@ -49,7 +49,7 @@ struct Settings {
 void run(spmd::App& app, const Settings& settings) {
   const auto& comm = app.comm();
   if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
-  if (settings.across_hosts) bench::require_ranks_0_and_1_on_different_hosts(comm);
+  if (settings.across_hosts) bench::require_ranks_0_and_1_on_different_hosts(app.provenance());
   spmd::FarmOptions single;
   single.batch = 1;
   spmd::FarmOptions batched;  // adaptive
@@ -63,9 +63,9 @@ void run(spmd::App& app, const Settings& settings) {
   const double round_trip = bench::median(rtt);
   const double single_rate = bench::median(one);
   const double batched_rate = bench::median(many);
-  const auto hosts = bench::hosts_of_ranks(comm);
   if (app.is_root()) {
-    fmt::print("master on {}, worker on {}\n", hosts[0], hosts[1]);
+    const auto& place = app.provenance().placement;
+    fmt::print("master on {}, worker on {}\n", place[0].host, place[1].host);
     fmt::print("ping-pong 8 B round trip (raw MPI): {:.3f} us -> {:.0f} round trips/s\n",
                round_trip * 1e6, 1 / round_trip);
     fmt::print("null tasks, one per message:   {:.0f} tasks/s\n", single_rate);

@@ -80,7 +80,7 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
 }
 
 void run(spmd::App& app, Index n, int rounds, int iterations, bool across_hosts) {
-  if (across_hosts) bench::require_ranks_0_and_1_on_different_hosts(app.comm());
+  if (across_hosts) bench::require_ranks_0_and_1_on_different_hosts(app.provenance());
   const double rows = ratio(app, n, rounds, iterations, 0);
   const double columns = ratio(app, n, rounds, iterations, 1);
   const char* suffix = across_hosts ? "_tcp" : "";
