@@ -22,7 +22,13 @@ StopRequest::StopRequest(std::initializer_list<int> signals) {
 }
 
 StopRequest::~StopRequest() {
-  for (auto [number, handler] : previous_) std::signal(number, handler);
+  for (auto [number, handler] : previous_) {
+    // A "checkpoint now" that comes after the work (Slurm's --signal can land while the run
+    // writes its last output or finalizes) has nothing left to stop; by default SIGUSR1 would
+    // kill the finished run and fail the job. SIGTERM keeps its default: it must still end a job.
+    if (number == SIGUSR1 && handler == SIG_DFL) handler = SIG_IGN;
+    std::signal(number, handler);
+  }
   installed = false;
 }
 

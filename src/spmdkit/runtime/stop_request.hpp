@@ -16,6 +16,8 @@ class StopRequest {
  public:
   /// Installs the handlers (only one StopRequest may be live at a time).
   explicit StopRequest(std::initializer_list<int> signals = {SIGUSR1, SIGTERM});
+  /// Restores the previous handlers, except that SIGUSR1's default (terminate) becomes "ignore":
+  /// a stop request after the work is moot and must not kill a finished run.
   ~StopRequest();
   StopRequest(const StopRequest&) = delete;
   StopRequest& operator=(const StopRequest&) = delete;
