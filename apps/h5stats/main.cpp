@@ -108,7 +108,7 @@ void run(spmd::App& app, Options& opt) {
   for (const auto& s : all) datasets.push_back(to_json(s));
   app.summary().set("file", opt.file);
   app.summary().set("bins", opt.bins);
-  app.summary().set_json("datasets", datasets.dump());
+  app.summary().set_json_value("datasets", datasets);
   if (!app.options().output.empty()) {
     write_summary(app, opt, all);
     app.print("summary written to {}\n", app.options().output);

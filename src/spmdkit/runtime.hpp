@@ -12,4 +12,5 @@
 #include "spmdkit/runtime/provenance.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/summary.hpp"
+#include "spmdkit/runtime/text.hpp"
 #include "spmdkit/runtime/wire.hpp"

@@ -5,9 +5,13 @@
 //                   case), finish (return normally), compute (busy for a long time, no MPI)
 //   --kind KIND     runtime (std::runtime_error), usage (spmd::UsageError), mpi (a failing MPI
 //                   call), code (return exit code 3 without an exception)
+//   --open-file P   first, every rank opens the output P collectively and the failing rank alone
+//                   changes it (creates a group), so that the ranks hold it in different states
+//                   when they fail: closing it at MPI_Finalize would not match up (a hang)
 #include <mpi.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -19,6 +23,7 @@ struct Options {
   int fail_rank = -1;
   std::string others = "barrier";
   std::string kind = "runtime";
+  std::string open_file;
 };
 
 void fail(const spmd::App& app, const std::string& kind) {
@@ -32,6 +37,17 @@ void fail(const spmd::App& app, const std::string& kind) {
 
 int body(spmd::App& app, const Options& opt) {
   const bool i_fail = opt.fail_rank == -2 || opt.fail_rank == app.rank();
+  std::optional<spmd::io::AtomicFile> out;
+  if (!opt.open_file.empty()) {
+    out.emplace(spmd::io::AtomicFile::create(app.comm(), opt.open_file));
+    if (i_fail) {
+      // Not collective, on purpose: only this rank's metadata cache holds the new group.
+      const auto group = spmd::io::owned(
+          H5Gcreate2(out->id(), "only_here", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "H5Gcreate2");
+    }
+  }
+  if (opt.others == "throw" && !i_fail) throw std::runtime_error("failing too");
   if (i_fail) {
     if (opt.kind == "code") return spmd::exit_code::tasks_failed;
     fail(app, opt.kind);
@@ -54,7 +70,8 @@ int main(int argc, char** argv) {
       [&](CLI::App& cli) {
         cli.add_option("--fail-rank", opt.fail_rank, "rank that fails (-1 none, -2 all)");
         cli.add_option("--others", opt.others)
-            ->check(CLI::IsMember({"barrier", "finish", "compute"}));
+            ->check(CLI::IsMember({"barrier", "finish", "compute", "throw"}));
+        cli.add_option("--open-file", opt.open_file, "output held open when failing");
         cli.add_option("--kind", opt.kind)->check(CLI::IsMember({"runtime", "usage", "mpi", "code"}));
       },
       [&](spmd::App& app) { return body(app, opt); });

@@ -12,6 +12,7 @@ Checks:
   --output-has REGEX             stdout or stderr contains a match
   --json KEY=VALUE               stdout's last line is JSON whose KEY (dotted path) equals VALUE
   --file-json PATH KEY=VALUE     like --json, for a file the command wrote
+  --no-file PATH                 PATH does not exist afterwards (removed first if it does)
 Prints what it saw when a check fails, and exits 1.
 """
 import json
@@ -61,6 +62,10 @@ def main(argv):
             max_seconds = float(options[i + 1])
         elif flag in ("--stderr-once", "--stdout-once", "--output-has", "--json"):
             checks.append((flag, options[i + 1]))
+        elif flag == "--no-file":
+            checks.append((flag, options[i + 1]))
+            if os.path.lexists(options[i + 1]):
+                os.remove(options[i + 1])
         elif flag == "--stderr-count":
             pattern, _, count = options[i + 1].rpartition("=")
             checks.append((flag, (pattern, int(count))))
@@ -104,6 +109,8 @@ def main(argv):
             problems.append(f"{count(stdout, arg)} stdout lines match /{arg}/, expected 1")
         elif flag == "--stderr-count" and count(stderr, arg[0]) != arg[1]:
             problems.append(f"{count(stderr, arg[0])} stderr lines match /{arg[0]}/, expected {arg[1]}")
+        elif flag == "--no-file" and os.path.lexists(arg):
+            problems.append(f"{arg} exists")
         elif flag == "--output-has" and not re.search(arg, stdout + stderr):
             problems.append(f"no output matches /{arg}/")
         elif flag in ("--json", "--file-json"):

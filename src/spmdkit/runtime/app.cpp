@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <thread>
 
 #include "spmdkit/runtime/check.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/exit_codes.hpp"
 #include "spmdkit/runtime/outcome.hpp"
+#include "spmdkit/runtime/text.hpp"
 
 namespace spmd {
 
@@ -68,10 +70,10 @@ RankEnding run_body(App& app, const DeclareOptions& declare, const RunBody& body
 
 void print_error(const std::string& program, const std::string& what, int rank) {
   // One write of one line, so lines from different processes never interleave mid-line; a
-  // message with line breaks (HDF5's have some) is folded onto that line.
-  std::string text = what;
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  const std::string line = fmt::format("{}: error: {} (rank {})\n", program, text, rank);
+  // message with line breaks (HDF5's have some) is folded onto that line, and bytes from the
+  // input (a path, a URL, a line of a file) can neither drive the terminal nor flood the log.
+  const std::string line =
+      fmt::format("{}: error: {} (rank {})\n", printable(program), printable(what), rank);
   std::fflush(stdout);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
@@ -80,6 +82,47 @@ void print_error(const std::string& program, const std::string& what, int rank) 
 [[noreturn]] void abort_job(int exit_code) {
   MPI_Abort(MPI_COMM_WORLD, exit_code != 0 ? exit_code : exit_code::failure);
   std::_Exit(exit_code::failure);  // not reached: MPI_Abort does not return
+}
+
+// A failed run ends here, on every rank alike, without MPI_Finalize. Finalizing would let HDF5
+// close the files still open (its clean-up runs inside MPI_Finalize), and closing a parallel file
+// is collective: after a failure the ranks hold those files in different states (one was in the
+// middle of a write, the others had flushed), so the closes do not match and the job hangs or
+// crashes (seen: rank 0 in MPI_File_set_view, the others in MPI_Barrier, forever). Nothing
+// written under a final name depends on it: AtomicFile publishes only after a clean close.
+// mpirun and srun report the exit code exactly as after a finalized non-zero exit.
+[[noreturn]] void end_without_finalize(int exit_code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(exit_code);
+}
+
+// After its grace period, a rank that gives up tells every higher rank, then looks for word
+// from the lower ones. Of ranks that give up together, only the lowest hears nothing, and it
+// reports; a lower rank that gives up later than that is ended by the first abort before its own
+// grace is over. Only ranks that give up send anything, so a normal run costs nothing.
+bool lower_rank_gave_up(const boost::mpi::communicator& control) {
+  constexpr int gave_up_tag = 2;  // tag 1 carries the error text in the agreed case
+  const int rank = control.rank();
+  for (int higher = rank + 1; higher < control.size(); ++higher) {
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (MPI_Isend(nullptr, 0, MPI_BYTE, higher, gave_up_tag, control, &request) == MPI_SUCCESS) {
+      MPI_Request_free(&request);  // an empty eager message: nothing to wait for
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (int lower = 0; lower < rank; ++lower) {
+      int arrived = 0;
+      if (MPI_Iprobe(lower, gave_up_tag, control, &arrived, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
+          arrived != 0) {
+        return true;
+      }
+    }
+    if (rank == 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 int world_rank_or_zero() {
@@ -125,12 +168,16 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
     abort_job(ending.exit_code);
   }
   if (!agreed) {
-    // Some rank is still busy or blocked waiting for us: nobody else will report, so we do.
-    print_error(program,
-                failed ? *ending.error
-                       : fmt::format("ended with exit code {} while other ranks were still running",
-                                     ending.exit_code),
-                env->rank());
+    // Some rank is still busy or blocked waiting for us: nobody else will report, so we do --
+    // unless a lower rank gave up too (several ranks can fail while the rest wait): then the
+    // lowest one reports, as in the agreed case, and the job still has one error line.
+    if (!lower_rank_gave_up(env->control())) {
+      print_error(program,
+                  failed ? *ending.error
+                         : fmt::format("ended with exit code {} while other ranks were still running",
+                                       ending.exit_code),
+                  env->rank());
+    }
     abort_job(ending.exit_code);
   }
 
@@ -174,6 +221,7 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
     std::fputs((line + "\n").c_str(), stdout);
   }
   std::fflush(stdout);
+  if (agreed->first_failed_rank >= 0 && env->owns_mpi()) end_without_finalize(agreed->exit_code);
   return agreed->exit_code;
 }
 

@@ -33,6 +33,8 @@ class Environment {
   [[nodiscard]] Threading threading() const noexcept { return provided_; }
   [[nodiscard]] int rank() const noexcept { return world_.rank(); }
   [[nodiscard]] int size() const noexcept { return world_.size(); }
+  /// True when this Environment initialised MPI and so finalizes it.
+  [[nodiscard]] bool owns_mpi() const noexcept { return mpi_ != nullptr; }
 
   /// The live Environment of this process, or nullptr.
   [[nodiscard]] static Environment* current() noexcept;

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/text.hpp"
 #include "spmdkit/version.hpp"
 
 namespace spmd {
@@ -191,7 +192,9 @@ std::string Provenance::command_line_string() const {
   return line;
 }
 
-std::string Provenance::to_json() const {
+std::string Provenance::to_json() const { return json_dump(to_json_value()); }
+
+nlohmann::ordered_json Provenance::to_json_value() const {
   nlohmann::ordered_json j;
   j["app"] = app;
   j["version"] = version;
@@ -230,7 +233,7 @@ std::string Provenance::to_json() const {
     j["slurm"] = nullptr;
   }
   j["config_toml"] = config_toml;
-  return j.dump();
+  return j;
 }
 
 std::string Provenance::to_text() const {

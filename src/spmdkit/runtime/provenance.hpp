@@ -1,6 +1,7 @@
 #pragma once
 // Where and how a run happened: the value behind `spmd-info` (Parallel Python's "auto-discovery
 // of computational resources") and behind the provenance attributes of every output file.
+#include <nlohmann/json.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <optional>
 #include <string>
@@ -58,7 +59,9 @@ struct Provenance {
                                           Threading threading);
 
   [[nodiscard]] std::string command_line_string() const;  ///< shell-quoted
-  [[nodiscard]] std::string to_json() const;              ///< one line
+  [[nodiscard]] nlohmann::ordered_json to_json_value() const;
+  /// One line; bytes that are not UTF-8 (a Latin-1 directory name) escaped as in text.hpp.
+  [[nodiscard]] std::string to_json() const;
   [[nodiscard]] std::string to_text() const;              ///< a human-readable report
 };
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/text.hpp"
 
 namespace spmd {
 
@@ -17,7 +18,7 @@ void Summary::put(std::string_view key, std::string json) {
 }
 
 void Summary::set(std::string_view key, std::string_view value) {
-  put(key, nlohmann::json(value).dump());
+  put(key, json_quote(value));  // any bytes: a path or a command line need not be UTF-8
 }
 void Summary::set(std::string_view key, double value) { put(key, nlohmann::json(value).dump()); }
 void Summary::set(std::string_view key, std::int64_t value) {
@@ -32,11 +33,15 @@ void Summary::set_json(std::string_view key, std::string_view json) {
   put(key, nlohmann::ordered_json::parse(json).dump());  // keeps the order of its keys
 }
 
+void Summary::set_json_value(std::string_view key, const nlohmann::ordered_json& value) {
+  put(key, json_dump(value));
+}
+
 std::string Summary::to_json() const {
   std::string text = "{";
   for (const auto& [key, json] : entries_) {
     if (text.size() > 1) text += ',';
-    text += nlohmann::json(key).dump();
+    text += json_quote(key);
     text += ':';
     text += json;
   }

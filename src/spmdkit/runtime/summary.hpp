@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace spmd {
 
 class Summary {
@@ -19,6 +21,8 @@ class Summary {
   void set(std::string_view key, bool value);
   /// `json` must be a valid JSON text (checked).
   void set_json(std::string_view key, std::string_view json);
+  /// A structured value; its strings may hold any bytes (see runtime/text.hpp).
+  void set_json_value(std::string_view key, const nlohmann::ordered_json& value);
 
   /// `{"key":value,...}` on one line, entries in the order first set.
   [[nodiscard]] std::string to_json() const;
