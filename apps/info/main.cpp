@@ -2,9 +2,7 @@
 // resources automatically; on a cluster the same question is "which ranks, on which hosts, with
 // how many cores, under which MPI, HDF5 and Slurm job?". Run it first on a new machine or a new
 // allocation:   mpirun -np 4 spmd-info   |   srun spmd-info --json
-#include <cerrno>
 #include <cstdio>
-#include <fstream>
 
 #include <spmdkit/spmdkit.hpp>
 
@@ -12,15 +10,7 @@ namespace {
 
 // Written as PATH.tmp and renamed: a reader never sees half a report.
 void write_report(const std::string& path, const std::string& json) {
-  const std::string partial = path + ".tmp";
-  {
-    std::ofstream out(partial);
-    out << json << '\n';
-    if (!out.flush()) throw spmd::Error("cannot write " + partial);
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    throw spmd::SystemError("cannot rename " + partial + " to " + path, errno);
-  }
+  spmd::io::write_text_atomically(path, json + '\n');
 }
 
 // The report as HDF5: provenance on the root, and a placement table to which every rank adds
@@ -41,7 +31,7 @@ void write_hdf5_report(const spmd::App& app, const std::string& path) {
 
 void report(spmd::App& app) {
   const spmd::Provenance& provenance = app.provenance();
-  app.summary().set_json("provenance", provenance.to_json());
+  app.summary().set_json_value("provenance", provenance.to_json_value());
   app.print("{}", provenance.to_text());
   const std::string& output = app.options().output;
   if (output.empty()) return;

@@ -8,8 +8,8 @@
 #   SPMD_ARGS       extra arguments of the app, e.g. "--nx 512 --steps 1000"
 #   SPMD_CONFIG     a TOML file of the app's options (--config); command-line values win
 #   SPMD_OUTPUT     the output file (default: $SLURM_SUBMIT_DIR/results/APP-$SLURM_JOB_ID.h5)
-#   SPMD_OMPI_IO    Open MPI's MPI-IO layer: ompio (default) or romio321 (the workaround for
-#                   file systems where ompio misbehaves)
+#   SPMD_OMPI_IO    Open MPI's MPI-IO layer: romio321 (what spmdkit picks under Open MPI 4: it
+#                   reports write errors such as a full disk) or ompio
 set -uo pipefail
 
 SPMD_ROOT=${SPMD_ROOT:-${SLURM_SUBMIT_DIR:-$PWD}}

@@ -1,6 +1,9 @@
 #include "spmdkit/io/array.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
 #include <functional>
 #include <numeric>
 
@@ -121,7 +124,46 @@ Extents extents_of(hid_t space) {
 
 TransferReport nothing_to_transfer() { return {true, "nothing to transfer", ""}; }
 
+// The bytes spanned by a memory space: the whole buffer the caller passed, of which the space
+// may select a part (a field without its ghosts).
+std::size_t buffer_bytes(hid_t memory_space, hid_t type) {
+  const hssize_t points = H5Sget_simple_extent_npoints(memory_space);
+  const std::size_t size = H5Tget_size(type);
+  if (points < 0 || size == 0) throw Error("cannot size the memory buffer of a write");
+  return static_cast<std::size_t>(points) * size;
+}
+
 }  // namespace
+
+bool verifying_writes() {
+  static const bool verify = [] {
+    if (const char* forced = std::getenv("SPMD_VERIFY_WRITES"); forced != nullptr && *forced) {
+      return std::string_view(forced) != "0";
+    }
+    const char* layer = std::getenv("OMPI_MCA_io");
+    return layer != nullptr && std::string_view(layer).find("ompio") != std::string_view::npos;
+  }();
+  return verify;
+}
+
+void write_selection(const File& file, hid_t dataset, hid_t type, hid_t memory_space,
+                     hid_t file_space, hid_t dxpl, const void* data, const std::string& what) {
+  check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl, data), "H5Dwrite");
+  if (!verifying_writes()) return;
+  // Read the selection back into a copy of the caller's buffer: only the selected elements are
+  // overwritten, so the copy equals the original exactly when every written byte came back.
+  const std::size_t bytes = buffer_bytes(memory_space, type);
+  std::vector<unsigned char> copy(bytes);
+  if (bytes > 0) std::memcpy(copy.data(), data, bytes);
+  check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl, copy.data()), "H5Dread");
+  int lost = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &lost, 1, MPI_INT, MPI_MAX, file.comm()), "MPI_Allreduce");
+  if (lost != 0) {
+    throw Error(fmt::format("{}: the data did not read back as written, a write was lost (is the "
+                            "disk or a quota full?)",
+                            what));
+  }
+}
 
 TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectivePolicy policy) {
   H5D_mpio_actual_io_mode_t mode = H5D_MPIO_NO_COLLECTIVE;
@@ -182,8 +224,8 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
   select_box(file_space.get(), box);
   const Handle memory = memory_space(box, options.memory);
   const Handle dxpl = collective_transfer();
-  check_h5(H5Dwrite(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
-           "H5Dwrite");
+  write_selection(file, dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data,
+                  "writing '" + path + "'");
   return inspect_transfer(dxpl.get(), "writing '" + path + "'", options.policy);
 }
 

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <utility>
 #include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "spmdkit/io/storage_check.hpp"
 #include "spmdkit/runtime/check.hpp"
 
 namespace spmd::io {
@@ -31,6 +34,13 @@ int publish(const std::string& partial, const std::string& final_path, bool keep
     step = "fsync " + partial;
     return error;
   }
+  // After the fsync: what the check reads is what the disk holds. ENOSPC stands for every way
+  // of losing a write here; the message says what was seen.
+  if (auto missing = find_missing_storage(partial)) {
+    step = fmt::format("{} is incomplete, a write was lost (is the disk or a quota full?): {}",
+                       partial, *missing);
+    return ENOSPC;
+  }
   if (keep_previous && ::access(final_path.c_str(), F_OK) == 0) {
     // A hard link, not a rename: NAME exists at every moment, old until the rename below.
     const std::string previous = final_path + ".prev";
@@ -52,18 +62,114 @@ int publish(const std::string& partial, const std::string& final_path, bool keep
 
 }  // namespace
 
+void write_text_atomically(const std::string& path, std::string_view text) {
+  const std::string partial = path + ".tmp";
+  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw SystemError("cannot create " + partial, errno);
+  int error = 0;
+  for (std::size_t done = 0; done < text.size() && error == 0;) {
+    const ssize_t wrote = ::write(fd, text.data() + done, text.size() - done);
+    if (wrote < 0 && errno != EINTR) error = errno;
+    if (wrote > 0) done += static_cast<std::size_t>(wrote);
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error == 0 && std::rename(partial.c_str(), path.c_str()) != 0) error = errno;
+  if (error != 0) {
+    ::unlink(partial.c_str());
+    throw SystemError("cannot write " + path, error);
+  }
+}
+
+namespace {
+
+// 0 or an errno: `bytes` of disk space really allocated to `path` (not a sparse file).
+int reserve_space(const std::string& path, std::uint64_t bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int error = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (error == EOPNOTSUPP || error == EINVAL) {
+    // No fallocate on this file system (ZFS, some network file systems): write the bytes.
+    error = 0;
+    const std::string zeros(64 * 1024, '\0');
+    for (std::uint64_t done = 0; done < bytes && error == 0;) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), bytes - done));
+      const ssize_t wrote = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(done));
+      if (wrote < 0) error = errno;
+      else done += static_cast<std::uint64_t>(wrote);
+    }
+    if (error == 0 && ::fsync(fd) != 0) error = errno;
+  }
+  ::close(fd);
+  if (error != 0) ::unlink(path.c_str());
+  return error;
+}
+
+}  // namespace
+
 AtomicFile AtomicFile::create(MPI_Comm comm, std::string final_path,
                               const AtomicFileOptions& options) {
-  File file = File::create(comm, final_path + ".tmp", options.file);
-  return AtomicFile(std::move(file), std::move(final_path), options.keep_previous);
+  int rank = 0;
+  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  const std::string reserve = final_path + ".reserve";
+  int error = 0;
+  if (rank == 0 && options.metadata_reserve > 0) {
+    error = reserve_space(reserve, options.metadata_reserve);
+  }
+  // Every rank learns whether there was room, so all throw or none does.
+  check_mpi(MPI_Bcast(&error, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  if (error != 0) {
+    throw SystemError(fmt::format("cannot write {}: no room for {} KiB beside it ({})", final_path,
+                                  options.metadata_reserve >> 10, reserve),
+                      error);
+  }
+  const bool reserved = rank == 0 && options.metadata_reserve > 0;
+  try {
+    File file = File::create(comm, final_path + ".tmp", options.file);
+    return AtomicFile(std::move(file), std::move(final_path), options.keep_previous, reserved);
+  } catch (...) {
+    if (reserved) ::unlink(reserve.c_str());
+    throw;
+  }
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : file_(std::move(other.file_)),
+      final_path_(std::move(other.final_path_)),
+      keep_previous_(other.keep_previous_),
+      reserved_(std::exchange(other.reserved_, false)),
+      committed_(other.committed_) {}
+
+AtomicFile::~AtomicFile() { release_reserve(); }
+
+void AtomicFile::release_reserve() noexcept {
+  if (reserved_) {
+    ::unlink(reserve_path().c_str());
+    reserved_ = false;
+  }
 }
 
 void AtomicFile::commit() {
   if (committed_) return;
   const MPI_Comm comm = file_.comm();
-  file_.close();  // collective: every rank's data is in the file once this returns everywhere
+  // Collective: every rank's data is in the file once this returns everywhere. A close can fail
+  // on some ranks only (ROMIO reports a full disk on the ranks whose writes failed): the ranks
+  // agree on it first, so that all of them throw together instead of some waiting below.
+  std::string close_error;
+  release_reserve();  // the room the close needs for metadata
+  try {
+    file_.close();
+  } catch (const std::exception& e) {
+    close_error = e.what();
+  }
   int rank = 0;
   check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  int close_failed = close_error.empty() ? 0 : 1;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &close_failed, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+  if (close_failed != 0) {
+    throw Error(fmt::format("cannot commit {}: closing {} failed{}", final_path_, partial_path(),
+                            close_error.empty() ? " on another rank" : ": " + close_error));
+  }
   int error = 0;
   std::string step;
   if (rank == 0) error = publish(partial_path(), final_path_, keep_previous_, step);

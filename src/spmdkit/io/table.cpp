@@ -131,9 +131,8 @@ hsize_t Table::append(const TableBatch& batch) {
                "H5Sselect_hyperslab");
     }
     const Handle dxpl = collective_transfer();
-    check_h5(H5Dwrite(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(),
-                      column.bytes.data()),
-             "H5Dwrite");
+    write_selection(*file_, dataset.get(), type, memory.get(), file_space.get(), dxpl.get(),
+                    column.bytes.data(), fmt::format("appending to '{}'", path));
     inspect_transfer(dxpl.get(), fmt::format("appending to '{}'", path), CollectivePolicy::require);
   }
   rows_ += total;

@@ -102,8 +102,8 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
                "H5Sselect_hyperslab");
     }
     const Handle dxpl = collective_transfer();
-    check_h5(H5Dwrite(dataset.get(), type_, memory.get(), file_space.get(), dxpl.get(), data),
-             "H5Dwrite");
+    write_selection(*file_, dataset.get(), type_, memory.get(), file_space.get(), dxpl.get(), data,
+                    fmt::format("appending frame {} to '{}'", index, path_));
     report = inspect_transfer(dxpl.get(), fmt::format("appending frame {} to '{}'", index, path_),
                               policy_);
   }
@@ -130,9 +130,8 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
         check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
       }
       const Handle dxpl = collective_transfer();
-      check_h5(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(), dxpl.get(),
-                        &time),
-               "H5Dwrite");
+      write_selection(*file_, dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(),
+                      dxpl.get(), &time, fmt::format("appending time {} to '{}'", index, time_path_));
     }
   }
   frames_ = index + 1;

@@ -1,12 +1,11 @@
 #include "spmdkit/io/xdmf.hpp"
 
-#include <cerrno>
 #include <cstdio>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "spmdkit/io/atomic_file.hpp"
 #include "spmdkit/runtime/error.hpp"
 
 namespace spmd::io {
@@ -89,15 +88,7 @@ void write_xdmf(const std::string& xmf_path, const std::string& h5_file_name, co
   }
   xml += "  </Grid>\n </Domain>\n</Xdmf>\n";
 
-  const std::string partial = xmf_path + ".tmp";
-  {
-    std::ofstream out(partial);
-    out << xml;
-    if (!out.flush()) throw Error("cannot write " + partial);
-  }
-  if (std::rename(partial.c_str(), xmf_path.c_str()) != 0) {
-    throw SystemError("cannot rename " + partial + " to " + xmf_path, errno);
-  }
+  write_text_atomically(xmf_path, xml);
 }
 
 }  // namespace spmd::io

@@ -178,6 +178,7 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
                                                  segment_suffix);
   io::AtomicFileOptions options;
   options.file.alignment = 1;  // small files: no padding to stripes
+  options.metadata_reserve = 64 * 1024;  // a few datasets: little metadata
   auto out = io::AtomicFile::create(MPI_COMM_SELF, path.string(), options);
   const io::File& file = out.file();
   io::set_attribute(file.id(), "format", journal_format);

@@ -67,11 +67,13 @@ void throw_h5_error(long long code, std::string_view call) {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_h5_message, &messages);
   H5Eclear2(H5E_DEFAULT);
   std::string text;
-  // Downward walk: the API-level message first, then the causes. Two levels say enough.
+  // Downward walk: the API-level message first, then the causes. Three levels say what failed;
+  // the innermost says why (an MPI-IO error text such as "No space left on device").
   for (std::size_t i = 0; i < messages.size() && i < 3; ++i) {
     if (!text.empty()) text += ": ";
     text += messages[i];
   }
+  if (messages.size() > 3) text += ": ... " + messages.back();
   if (text.empty()) text = "no message on the HDF5 error stack";
   std::replace(text.begin(), text.end(), '\n', ' ');
   throw Hdf5Error(std::string(call), code, std::move(text));

@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 #include <mpi.h>
+#include <stdlib.h>
 
 #include <fmt/format.h>
 
@@ -30,6 +31,18 @@ Threading from_mpi(int level) {
   return Threading::single;
 }
 
+// Open MPI 4's own MPI-IO layer (OMPIO) loses write errors: a collective write that hits a full
+// disk or a quota returns success on every rank (seen with 4.1.4 at 2-4 ranks), and HDF5 then
+// writes a file with holes. Its ROMIO layer reports them. So spmdkit asks for ROMIO unless the
+// user chose a layer (OMPI_MCA_io, SPMD_OMPI_IO in the job scripts); a file written under OMPIO
+// is still checked before it is published (io/storage_check.hpp), with the limits said there.
+// Must happen before MPI_Init, which reads the MCA variables of this process.
+void prefer_io_layer_that_reports_errors() {
+#if defined(OMPI_MAJOR_VERSION) && OMPI_MAJOR_VERSION == 4
+  ::setenv("OMPI_MCA_io", "romio321", 0);  // 0: a choice already made wins
+#endif
+}
+
 }  // namespace
 
 std::string_view to_string(Threading level) noexcept {
@@ -55,6 +68,7 @@ Environment::Environment(int& argc, char**& argv, Threading requested) {
   int already = 0;
   MPI_Initialized(&already);
   if (already == 0) {
+    prefer_io_layer_that_reports_errors();
     // abort_on_exception = false: spmd::run decides how a failure ends the job.
     mpi_ = std::make_unique<boost::mpi::environment>(argc, argv, to_boost(requested), false);
   }
