@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <istream>
 #include <random>
 
 #include <fmt/format.h>
@@ -10,6 +12,25 @@
 #include <spmdkit/runtime/error.hpp>
 
 namespace fib {
+
+namespace {
+
+// std::getline, but a line may not exceed max_line_bytes: a file without line breaks (a binary,
+// /dev/zero) is bad input, not a reason to fill the memory.
+bool read_line(std::istream& in, std::string& line, const std::string& path, std::size_t number) {
+  line.clear();
+  for (int c = in.get(); c != std::char_traits<char>::eof(); c = in.get()) {
+    if (c == '\n') return true;
+    line.push_back(static_cast<char>(c));
+    if (line.size() > max_line_bytes) {
+      throw spmd::UsageError(
+          fmt::format("{}:{}: a line of more than {} bytes", path, number, max_line_bytes));
+    }
+  }
+  return !line.empty();
+}
+
+}  // namespace
 
 std::uint64_t parse_n(std::string_view text, std::string_view where, std::uint64_t max_n) {
   const auto first = text.find_first_not_of(" \t\r");
@@ -60,14 +81,22 @@ std::vector<std::uint64_t> resolve_inputs(const InputOptions& options) {
       inputs.push_back(parse_n(text, "--inputs", options.max_n));
     }
   } else if (!options.inputs_file.empty()) {
+    std::error_code error;
+    if (std::filesystem::is_directory(options.inputs_file, error)) {
+      throw spmd::UsageError(fmt::format("--inputs-file {} is a directory", options.inputs_file));
+    }
     std::ifstream in(options.inputs_file);
     if (!in) throw spmd::UsageError(fmt::format("cannot read --inputs-file {}", options.inputs_file));
     std::string line;
-    for (std::size_t number = 1; std::getline(in, line); ++number) {
+    for (std::size_t number = 1; read_line(in, line, options.inputs_file, number); ++number) {
       const auto start = line.find_first_not_of(" \t\r");
       if (start == std::string::npos || line[start] == '#') continue;  // blank or comment
       inputs.push_back(
           parse_n(line, fmt::format("{}:{}", options.inputs_file, number), options.max_n));
+      if (inputs.size() > max_inputs) {
+        throw spmd::UsageError(fmt::format("{} holds more than {} inputs (split it)",
+                                           options.inputs_file, max_inputs));
+      }
     }
     if (inputs.empty()) {
       throw spmd::UsageError(fmt::format("{} holds no inputs", options.inputs_file));

@@ -7,6 +7,14 @@
 
 namespace fib {
 
+/// Bounds of the inputs (documented in --help and the README): F(10^9) has 209 million digits
+/// (87 MB) and takes about a minute; beyond, GMP's numbers outgrow what it can address. 10^7
+/// inputs per run (a sweep splits bigger sets): every input is a task the master holds.
+inline constexpr std::uint64_t max_n_ceiling = 1'000'000'000;
+inline constexpr std::uint64_t max_inputs = 10'000'000;
+/// A line of --inputs-file longer than this is not an n (and /dev/zero has no lines at all).
+inline constexpr std::size_t max_line_bytes = 4096;
+
 struct InputOptions {
   std::vector<std::string> inputs;  ///< --inputs 10,200,3000
   std::string inputs_file;          ///< --inputs-file FILE

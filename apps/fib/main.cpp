@@ -35,8 +35,10 @@ struct Options {
     cli.add_option("--inputs", inputs.inputs, "the n to compute, comma-separated")->delimiter(',');
     cli.add_option("--inputs-file", inputs.inputs_file, "a file with one n per line (# comments)");
     cli.add_option("--random", inputs.random_count,
-                   "COUNT inputs drawn log-uniformly from [0, max-n]: mostly cheap, a few costly");
+                   "COUNT inputs drawn log-uniformly from [0, max-n]: mostly cheap, a few costly")
+        ->check(CLI::Range(std::uint64_t{0}, fib::max_inputs));
     cli.add_option("--max-n", inputs.max_n, "the largest n allowed (and drawn by --random)")
+        ->check(CLI::Range(std::uint64_t{0}, fib::max_n_ceiling))
         ->capture_default_str();
     cli.add_option("--seed", inputs.seed, "seed of --random")->capture_default_str();
     farm.declare(cli);

@@ -145,7 +145,7 @@ std::vector<std::string> numeric_datasets(const spmd::io::File& file) {
 DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bins,
                      std::size_t slab_bytes) {
   if (!spmd::io::exists(file.id(), path)) {
-    throw spmd::Error(fmt::format("no dataset '{}' in {}", path, file.path()));
+    throw spmd::UsageError(fmt::format("no dataset '{}' in {}", path, file.path()));
   }
   DatasetStats stats;
   stats.path = path;
@@ -155,16 +155,16 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
     const Handle type = owned(H5Dget_type(dataset.get()), "H5Dget_type");
     const H5T_class_t type_class = H5Tget_class(type.get());
     if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
-      throw spmd::Error(fmt::format("'{}' in {} is not numeric ({})", path, file.path(),
+      throw spmd::UsageError(fmt::format("'{}' in {} is not numeric ({})", path, file.path(),
                                     class_name(type_class)));
     }
     native = owned(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type");
     if (!with_numeric_type(native.get(), [](auto) {}, stats.type)) {
-      throw spmd::Error(fmt::format("'{}' has a numeric type this tool cannot read", path));
+      throw spmd::UsageError(fmt::format("'{}' has a numeric type this tool cannot read", path));
     }
   }
   const Extents shape = spmd::io::dataset_shape(file, path);
-  if (shape.empty()) throw spmd::Error(fmt::format("'{}' is a scalar, not an array", path));
+  if (shape.empty()) throw spmd::UsageError(fmt::format("'{}' is a scalar, not an array", path));
   stats.shape.assign(shape.begin(), shape.end());
   stats.count = std::accumulate(shape.begin(), shape.end(), std::uint64_t{1}, std::multiplies<>());
 

@@ -79,8 +79,15 @@ void write_summary(const spmd::App& app, const Options& opt,
 }
 
 void run(spmd::App& app, Options& opt) {
-  if (opt.bins < 0) throw spmd::UsageError("--bins must be 0 or more");
-  if (!(opt.slab_mb > 0)) throw spmd::UsageError("--slab-mb must be positive");
+  // A histogram is held whole on every rank: 10^6 bins is 8 MB, more is no longer a summary.
+  constexpr int max_bins = 1'000'000;
+  if (opt.bins < 0 || opt.bins > max_bins) {
+    throw spmd::UsageError(fmt::format("--bins must be in [0, {}], got {}", max_bins, opt.bins));
+  }
+  // Reads take at least one row whatever the slab; at most 64 GiB per rank.
+  if (!(opt.slab_mb > 0 && opt.slab_mb <= 65536)) {
+    throw spmd::UsageError(fmt::format("--slab-mb must be in (0, 65536], got {}", opt.slab_mb));
+  }
   auto file = spmd::io::File::open(app.comm(), opt.file);
   const bool listing = opt.datasets.empty();
   if (listing) opt.datasets = h5stats::numeric_datasets(file);

@@ -178,6 +178,13 @@ class Run {
   // Continues from a checkpoint written at any rank count; returns its step.
   long restart() {
     auto checkpoint = spmd::io::File::open(app_.comm(), opt_.restart);
+    for (const char* name : {"signature", "step"}) {
+      if (!spmd::io::has_attribute(checkpoint.id(), name) ||
+          !spmd::io::exists(checkpoint.id(), "state/T")) {
+        throw spmd::UsageError(fmt::format("{} is not a spmd-heat checkpoint (no '{}')",
+                                           opt_.restart, name));
+      }
+    }
     if (spmd::io::string_attribute(checkpoint.id(), "signature") != opt_.signature()) {
       throw spmd::UsageError(fmt::format("{} was written by a run with other options ({}); "
                                          "restart with the same grid and physics",
@@ -185,6 +192,11 @@ class Run {
                                          spmd::io::string_attribute(checkpoint.id(), "signature")));
     }
     const long step = spmd::io::attribute<std::int64_t>(checkpoint.id(), "step").at(0);
+    if (step < 0 || step > solver_.steps()) {
+      throw spmd::UsageError(fmt::format("{} is at step {}, past the {} steps of this run "
+                                         "(--steps or --t-end)",
+                                         opt_.restart, step, solver_.steps()));
+    }
     solver_.load(checkpoint, "state/T");
     stats_ = read_stats(checkpoint);
     if (spmd::io::exists(checkpoint.id(), "snapshots/T")) {

@@ -41,7 +41,15 @@ std::string Options::signature() const {
 void Options::validate() const {
   using spmd::UsageError;
   for (auto [name, n] : {std::pair{"--nx", nx}, {"--ny", ny}, {"--nz", nz}}) {
-    if (n < 1) throw UsageError(fmt::format("{} must be at least 1, got {}", name, n));
+    if (n < 1 || n > max_points_per_axis) {
+      throw UsageError(fmt::format("{} must be in [1, {}], got {}", name, max_points_per_axis, n));
+    }
+  }
+  const double points = static_cast<double>(nx) * static_cast<double>(ny) *
+                        (dims == 3 ? static_cast<double>(nz) : 1.0);
+  if (points > static_cast<double>(max_points)) {
+    throw UsageError(fmt::format("the grid has {:.3g} points, more than {:.3g}", points,
+                                 static_cast<double>(max_points)));
   }
   for (auto [name, l] : {std::pair{"--lx", lx}, {"--ly", ly}, {"--lz", lz}}) {
     if (!(l > 0)) throw UsageError(fmt::format("{} must be positive, got {}", name, l));
@@ -49,7 +57,9 @@ void Options::validate() const {
   if (!(alpha > 0)) throw UsageError(fmt::format("--alpha must be positive, got {}", alpha));
   if (dt < 0) throw UsageError(fmt::format("--dt must be positive, got {}", dt));
   if (t_end < 0) throw UsageError(fmt::format("--t-end must be positive, got {}", t_end));
-  if (t_end == 0 && steps < 1) throw UsageError(fmt::format("--steps must be at least 1, got {}", steps));
+  if (t_end == 0 && (steps < 1 || steps > max_steps)) {
+    throw UsageError(fmt::format("--steps must be in [1, {}], got {}", max_steps, steps));
+  }
   if (every < 1) throw UsageError(fmt::format("--every must be at least 1, got {}", every));
   if (checkpoint_every < 0) {
     throw UsageError(fmt::format("--checkpoint-every must be 0 or more, got {}", checkpoint_every));

@@ -8,6 +8,12 @@
 namespace heat {
 
 struct Options {
+  /// Bounds (README, --help): grid points per axis and in all (the index arithmetic stays far
+  /// from overflow; the memory of the ranks is the real limit), and time steps.
+  static constexpr long max_points_per_axis = (1L << 31) - 1;
+  static constexpr long max_points = 1L << 50;
+  static constexpr long max_steps = 1'000'000'000'000L;
+
   int dims = 2;
   long nx = 64, ny = 64, nz = 32;
   double lx = 1.0, ly = 1.0, lz = 1.0;

@@ -67,7 +67,13 @@ class Solver {
     }
     steps_ = opt.steps;
     if (opt.t_end > 0) {
-      steps_ = static_cast<long>(std::ceil(opt.t_end / dt_ - 1e-9));
+      const double needed = std::ceil(opt.t_end / dt_ - 1e-9);
+      if (!(needed <= static_cast<double>(Options::max_steps))) {
+        throw spmd::UsageError(fmt::format("--t-end {} takes {:.3g} steps of dt {:.4g} s, more "
+                                           "than {} (shorten it, or raise --dt)",
+                                           opt.t_end, needed, dt_, Options::max_steps));
+      }
+      steps_ = static_cast<long>(needed);
       dt_ = opt.t_end / static_cast<double>(steps_);  // land exactly on t_end
     }
     for (std::size_t a = 0; a < D; ++a) coefficient_[a] = dt_ * opt.alpha / (spacing_[a] * spacing_[a]);

@@ -30,6 +30,9 @@ struct Options {
                          : "must be a positive integer, got " + text;
             },
             "POSITIVE"))
+        // 2^62: the doubling convergence marks and the counters stay far from overflow (and
+        // at 10^9 samples per second per core that is still a century of a thousand cores).
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62))
         ->capture_default_str();
     cli.add_option("--seed", seed, "seed of the counter-based generator")->capture_default_str();
     cli.add_option("--dims", dims, "dimension d: estimates the volume of the unit d-ball (2: pi)")

@@ -6,7 +6,8 @@
 // Readers split the files between them and cut each into chunks at white space; tokenisers turn
 // chunks into word counts (see tokenize.hpp for what a word is); counters merge them. Finally
 // every word goes to its owner rank by a stable hash and is summed there. /words is sorted by
-// count, then word, and identical for any rank count. Unreadable files are reported and skipped.
+// count, then word, and identical for any rank count. Unreadable files and directories are
+// reported and skipped, and the run then ends with exit code 3 (its counts leave them out).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,31 @@ struct Options {
   }
 };
 
+// Every regular file under `directory`, recursively. A directory that cannot be read is a problem
+// (reported, and the run ends with exit code 3), never silently left out; the walk goes on
+// with its siblings.
+void add_directory(const fs::path& directory, std::vector<std::string>& files,
+                   std::vector<std::string>& problems) {
+  std::error_code error;
+  fs::directory_iterator it(directory, error);
+  std::vector<fs::path> subdirectories;
+  for (; !error && it != fs::directory_iterator(); it.increment(error)) {
+    std::error_code entry_error;
+    const auto status = it->status(entry_error);
+    if (entry_error) {
+      problems.push_back(fmt::format("{}: {}", it->path().string(), entry_error.message()));
+    } else if (fs::is_regular_file(status)) {
+      files.push_back(it->path().string());
+    } else if (fs::is_directory(status)) {
+      if (!it->is_symlink(entry_error)) subdirectories.push_back(it->path());  // no cycles
+    } else {
+      problems.push_back(fmt::format("{}: not a regular file", it->path().string()));
+    }
+  }
+  if (error) problems.push_back(fmt::format("{}: {}", directory.string(), error.message()));
+  for (const auto& subdirectory : subdirectories) add_directory(subdirectory, files, problems);
+}
+
 // Every regular file under the paths, sorted (the same list on every rank); entries that cannot
 // be read as files are returned as problems.
 std::vector<std::string> list_files(const std::vector<std::string>& paths,
@@ -47,16 +73,7 @@ std::vector<std::string> list_files(const std::vector<std::string>& paths,
     if (error || !fs::exists(status)) {
       problems.push_back(fmt::format("{}: {}", path, error ? error.message() : "no such file"));
     } else if (fs::is_directory(status)) {
-      for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, error);
-           !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-        std::error_code entry_error;
-        if (it->is_regular_file(entry_error)) {
-          files.push_back(it->path().string());
-        } else if (!it->is_directory(entry_error)) {
-          problems.push_back(fmt::format("{}: not a regular file", it->path().string()));
-        }
-      }
-      if (error) problems.push_back(fmt::format("{}: {}", path, error.message()));
+      add_directory(path, files, problems);
     } else if (fs::is_regular_file(status)) {
       files.push_back(path);
     } else {
@@ -91,7 +108,7 @@ bool read_chunks(const std::string& path, std::size_t chunk, Emit&& emit) {
   return true;
 }
 
-void run_wordcount(spmd::App& app, const Options& o) {
+int run_wordcount(spmd::App& app, const Options& o) {
   std::vector<std::string> problems;
   const auto files = list_files(o.paths, problems);  // every rank: the same list
   if (files.empty()) {
@@ -204,6 +221,7 @@ void run_wordcount(spmd::App& app, const Options& o) {
     }
   }
   app.print("  wrote {} (/words)\n", app.options().output);
+  return skipped.empty() && problems.empty() ? spmd::exit_code::ok : spmd::exit_code::tasks_failed;
 }
 
 }  // namespace
@@ -217,5 +235,5 @@ int main(int argc, char** argv) {
                       "keyed reduction",
        .default_output = "words.h5"},
       [&](CLI::App& cli) { options.declare(cli); },
-      [&](spmd::App& app) { run_wordcount(app, options); });
+      [&](spmd::App& app) { return run_wordcount(app, options); });
 }

@@ -1,6 +1,12 @@
 #include "spmdkit/io/file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "spmdkit/runtime/check.hpp"
@@ -39,13 +45,49 @@ File File::create(MPI_Comm comm, const std::string& path, const FileOptions& opt
   }
 }
 
+namespace {
+
+// Why `path` cannot be an HDF5 file to read, or "" if it may be one: asked by one rank with plain
+// system calls and HDF5's serial signature check, so that a missing file, a directory or a text
+// file is bad input named in one line (MPI-IO, asked to open a directory, prints dozens of lines
+// of its own, and HDF5 would report its error stack).
+std::string unreadable_reason(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::strerror(errno);
+  if (S_ISDIR(info.st_mode)) return "it is a directory";
+  if (!S_ISREG(info.st_mode)) return "it is not a regular file";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  ::close(fd);
+  if (info.st_size == 0) return "it is empty";
+  const htri_t hdf5 = H5Fis_hdf5(path.c_str());  // the signature, serially (HDF5 1.10's API)
+  H5Eclear2(H5E_DEFAULT);
+  if (hdf5 <= 0) return "it is not an HDF5 file (or a damaged one)";
+  return "";
+}
+
+}  // namespace
+
 File File::open(MPI_Comm comm, const std::string& path, Access access) {
+  // Every rank gets rank 0's verdict, so that all throw alike (exit code 2, one line).
+  int rank = 0;
+  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  std::string reason = rank == 0 ? unreadable_reason(path) : std::string();
+  int length = static_cast<int>(reason.size());
+  check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  reason.resize(static_cast<std::size_t>(length));
+  if (length > 0) check_mpi(MPI_Bcast(reason.data(), length, MPI_CHAR, 0, comm), "MPI_Bcast");
+  if (!reason.empty()) throw UsageError("cannot open '" + path + "': " + reason);
   const Handle fapl = file_access(comm, FileOptions{});
   const unsigned flags = access == Access::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
   try {
     Handle file = owned(H5Fopen(path.c_str(), flags, fapl.get()), "H5Fopen");
     return File(std::move(file), path, comm);
   } catch (const Hdf5Error& e) {
+    // It has HDF5's signature but does not open (cut short, damaged): bad input all the same.
+    if (access == Access::read_only) {
+      throw UsageError("cannot open '" + path + "': it is a damaged HDF5 file (" + e.text() + ")");
+    }
     throw Hdf5Error(e.call(), e.code(), "cannot open '" + path + "': " + e.text());
   }
 }

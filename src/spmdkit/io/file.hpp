@@ -25,7 +25,8 @@ class File {
   /// Collective: creates (truncating) `path`.
   [[nodiscard]] static File create(MPI_Comm comm, const std::string& path,
                                    const FileOptions& options = {});
-  /// Collective: opens an existing file; a missing or unreadable file is an Hdf5Error naming it.
+  /// Collective: opens an existing file. A missing file, a directory or a file that is not HDF5
+  /// is a UsageError naming it (bad input, exit code 2) on every rank alike.
   [[nodiscard]] static File open(MPI_Comm comm, const std::string& path,
                                  Access access = Access::read_only);
 

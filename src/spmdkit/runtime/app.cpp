@@ -91,6 +91,17 @@ void print_error(const std::string& program, const std::string& what, int rank) 
 // crashes (seen: rank 0 in MPI_File_set_view, the others in MPI_Barrier, forever). Nothing
 // written under a final name depends on it: AtomicFile publishes only after a clean close.
 // mpirun and srun report the exit code exactly as after a finalized non-zero exit.
+void wait_for_everyone(MPI_Comm comm, std::chrono::milliseconds patience) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (MPI_Ibarrier(comm, &request) != MPI_SUCCESS) return;
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  int done = 0;
+  while (MPI_Test(&request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && done == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
 [[noreturn]] void end_without_finalize(int exit_code) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -221,7 +232,13 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
     std::fputs((line + "\n").c_str(), stdout);
   }
   std::fflush(stdout);
-  if (agreed->first_failed_rank >= 0 && env->owns_mpi()) end_without_finalize(agreed->exit_code);
+  if (agreed->first_failed_rank >= 0 && env->owns_mpi()) {
+    // Everyone has agreed, so everyone is here: wait until every rank has written what it
+    // writes (the error line, the JSON summary), because the launcher kills the others as soon
+    // as one process exits with a non-zero code. Bounded anyway: this path must never hang.
+    wait_for_everyone(control, failure_grace());
+    end_without_finalize(agreed->exit_code);
+  }
   return agreed->exit_code;
 }
 

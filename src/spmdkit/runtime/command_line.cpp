@@ -1,11 +1,144 @@
 #include "spmdkit/runtime/command_line.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/text.hpp"
 #include "spmdkit/version.hpp"
 
 namespace spmd {
+
+namespace {
+
+std::string trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+// CLI11 converts numbers with strtoull/strtod, which wrap a negative unsigned value to 2^64-1,
+// saturate one too large, and accept nan and inf: every numeric option of every app is checked
+// here for those, so no app can forget. Ranges of their own the apps check after parsing.
+void check_numbers(const CLI::App& cli) {
+  for (const CLI::Option* option : cli.get_options()) {
+    const std::string type = option->get_type_name();
+    const bool is_unsigned = type.starts_with("UINT");
+    const bool is_signed = !is_unsigned && type.starts_with("INT");
+    const bool is_float = type.starts_with("FLOAT") || type.starts_with("NUMBER");
+    if (!is_unsigned && !is_signed && !is_float) continue;
+    const std::string name = option->get_name();
+    for (const std::string& result : option->results()) {
+      const std::string text = trimmed(result);
+      if (text.empty()) {
+        throw UsageError(fmt::format("{} needs a number, got an empty value (see --help)", name));
+      }
+      const char* begin = text.data();
+      const char* end = text.data() + text.size();
+      if (is_unsigned) {
+        if (text.starts_with('-')) {
+          throw UsageError(fmt::format("{} must not be negative, got {} (see --help)", name,
+                                       printable(text, 80)));
+        }
+        std::uint64_t value = 0;
+        if (std::from_chars(begin, end, value).ec == std::errc::result_out_of_range) {
+          throw UsageError(fmt::format("{} is too large: {} (see --help)", name, printable(text, 80)));
+        }
+      } else if (is_signed) {
+        std::int64_t value = 0;
+        if (std::from_chars(begin, end, value).ec == std::errc::result_out_of_range) {
+          throw UsageError(fmt::format("{} is out of range: {} (see --help)", name, printable(text, 80)));
+        }
+      } else {
+        char* parsed_end = nullptr;
+        const double value = std::strtod(text.c_str(), &parsed_end);
+        if (parsed_end != text.c_str() && !std::isfinite(value)) {
+          throw UsageError(fmt::format("{} must be a finite number, got {} (see --help)", name,
+                                       printable(text, 80)));
+        }
+      }
+    }
+  }
+}
+
+// CLI11 reads TOML leniently: an unknown key is ignored (a typo such as "stpes = 5" would run
+// with the default) and a line it cannot read may be taken as something else. A config file is
+// user input like the command line, so it is checked strictly first: every line is a comment, or
+// `key = value` with a key that names an option of this app and a value that is a TOML string,
+// number, boolean or one-line array. Sections are not used (every option is top-level).
+void check_config_file(const CLI::App& cli, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(fmt::format("cannot read the config file {}", printable(path, 200)));
+  std::set<std::string> known;
+  for (const CLI::Option* option : cli.get_options()) {
+    for (const std::string& name : option->get_lnames()) known.insert(name);
+    if (option->get_lnames().empty()) known.insert(option->get_name(false, true));
+  }
+  static const std::regex line_form(R"(^([A-Za-z0-9_-]+)\s*=\s*(.+)$)");
+  static const std::regex value_form(
+      R"(^("([^"\\]|\\.)*"|'[^']*'|[+-]?[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|[+-]?\.[0-9]+([eE][+-]?[0-9]+)?|0x[0-9A-Fa-f]+|true|false|\[.*\])\s*(#.*)?$)");
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string text = trimmed(line);
+    if (text.empty() || text.starts_with('#')) continue;
+    const auto where = [&] { return fmt::format("{} line {}", printable(path, 200), number); };
+    std::smatch match;
+    if (!std::regex_match(text, match, line_form)) {
+      throw UsageError(fmt::format("{}: expected 'option = value', got '{}'", where(),
+                                   printable(text, 80)));
+    }
+    const std::string key = match[1].str();
+    if (known.count(key) == 0 || key == "config") {
+      throw UsageError(fmt::format("{}: unknown option '{}' (see --help)", where(), printable(key, 80)));
+    }
+    if (!std::regex_match(match[2].str(), value_form)) {
+      throw UsageError(fmt::format("{}: '{}' is not a TOML value (a string needs quotes)", where(),
+                                   printable(match[2].str(), 80)));
+    }
+  }
+}
+
+// Writing the results must never destroy what the run reads (`spmd-wordcount in.txt -o in.txt`)
+// or another of its outputs (`--checkpoint x.h5 -o x.h5`): --output may not name the same file as
+// any other argument. A value names a file when it exists (then the same inode counts, whatever
+// the spelling), or when it looks like a path (it has a '/' or a '.') and spells the same path.
+void refuse_output_over_other_arguments(const CLI::App& cli, const std::string& output) {
+  namespace fs = std::filesystem;
+  if (output.empty()) return;
+  std::error_code error;
+  const bool output_exists = fs::exists(output, error);
+  const fs::path output_path = fs::absolute(output, error).lexically_normal();
+  for (const CLI::Option* option : cli.get_options()) {
+    if (option->check_lname("output")) continue;
+    for (const std::string& value : option->results()) {
+      if (value.empty()) continue;
+      bool same = false;
+      if (output_exists && fs::exists(value, error)) {
+        same = fs::equivalent(value, output, error) && !error;
+      } else if (value.find_first_of("/.") != std::string::npos) {
+        same = fs::absolute(value, error).lexically_normal() == output_path;
+      }
+      if (same) {
+        throw UsageError(fmt::format("--output {} is also given as {} {}: the results would "
+                                     "overwrite it (choose another --output)",
+                                     printable(output, 200), option->get_name(),
+                                     printable(value, 200)));
+      }
+    }
+  }
+}
+
+}  // namespace
 
 CommandLine::CommandLine(std::string app_name, std::string description,
                          std::string default_output)
@@ -40,7 +173,10 @@ void CommandLine::parse(int argc, const char* const* argv, bool print) {
   }
   if (auto* config = cli_.get_config_ptr(); config != nullptr && config->count() > 0) {
     common_.config_file = config->as<std::string>();
+    check_config_file(cli_, common_.config_file);
   }
+  check_numbers(cli_);
+  refuse_output_over_other_arguments(cli_, common_.output);
   parsed_ = true;
 }
 

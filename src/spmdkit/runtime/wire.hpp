@@ -124,11 +124,15 @@ class Reader {
     at_ += size;
     return part;
   }
+  /// A length or an element count. Every encoded element takes at least one byte, so a count
+  /// larger than the bytes left is corrupt (a damaged journal, a mismatched message): refused
+  /// here, before anyone allocates for it.
   [[nodiscard]] std::size_t size() {
     std::uint64_t value = 0;
     bytes(&value, sizeof value);
-    if (value > in_.size() - at_ && value > (std::uint64_t{1} << 40)) {
-      throw Error("spmd::wire: corrupt length " + std::to_string(value));
+    if (value > in_.size() - at_) {
+      throw Error("spmd::wire: corrupt length " + std::to_string(value) + " with " +
+                  std::to_string(in_.size() - at_) + " bytes left");
     }
     return static_cast<std::size_t>(value);
   }

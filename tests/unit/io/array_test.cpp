@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "spmdkit/io/array.hpp"
@@ -172,15 +174,38 @@ TEST(Array, BadBoxesAreClearErrors) {
   spmd::test::remove_shared(world, path);
 }
 
-TEST(File, MissingFileIsAnHdf5ErrorNamingIt) {
+TEST(File, MissingFileIsAUsageErrorNamingIt) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "no/such/file.h5");
   try {
     auto file = spmd::io::File::open(world, path);
-    ADD_FAILURE() << "expected Hdf5Error";
-  } catch (const spmd::Hdf5Error& e) {
+    ADD_FAILURE() << "expected UsageError";
+  } catch (const spmd::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
+}
+
+TEST(File, DirectoryEmptyOrTextIsAUsageErrorSayingWhat) {
+  const auto& world = spmd::test::world();
+  const std::string text = spmd::test::shared_scratch_path(world, "not-hdf5.txt");
+  const std::string empty = spmd::test::shared_scratch_path(world, "empty.h5");
+  if (world.rank() == 0) {
+    std::ofstream(text) << "plain text, no HDF5 signature\n";
+    std::ofstream{empty};
+  }
+  world.barrier();
+  for (const auto& [path, why] : {std::pair<std::string, std::string>{"/tmp", "a directory"},
+                                  {text, "not an HDF5 file"},
+                                  {empty, "empty"}}) {
+    try {
+      auto file = spmd::io::File::open(world, path);
+      ADD_FAILURE() << "expected UsageError for " << path;
+    } catch (const spmd::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+  spmd::test::remove_shared(world, text);
+  spmd::test::remove_shared(world, empty);
 }
 
 TEST(File, ExistsWalksThePath) {

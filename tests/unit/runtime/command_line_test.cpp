@@ -110,3 +110,101 @@ TEST(CommandLine, MissingConfigFileIsAUsageError) {
 }
 
 }  // namespace
+
+namespace {
+
+// The message of the UsageError that parsing `args` throws, or "" if it throws none.
+std::string usage_error(spmd::CommandLine& command_line, std::vector<const char*> args) {
+  try {
+    parse(command_line, std::move(args));
+  } catch (const spmd::UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string write_config(const std::string& stem, const std::string& text) {
+  const std::string path = spmd::test::scratch_path(
+      stem + "-" + std::to_string(spmd::test::world().rank()) + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CommandLine, NumbersThatWrapOrSaturateAreRefused) {
+  std::uint64_t count = 1;
+  std::int32_t steps = 1;
+  double dt = 0.1;
+  auto make = [&] {
+    auto command_line = std::make_unique<spmd::CommandLine>("demo", "a demo");
+    command_line->cli().add_option("--count", count);
+    command_line->cli().add_option("--steps", steps);
+    command_line->cli().add_option("--dt", dt);
+    return command_line;
+  };
+  EXPECT_NE(usage_error(*make(), {"--count", "-1"}).find("--count must not be negative"),
+            std::string::npos);
+  EXPECT_NE(usage_error(*make(), {"--count", "18446744073709551616"}).find("--count is too large"),
+            std::string::npos);
+  EXPECT_NE(usage_error(*make(), {"--steps", "99999999999999999999"}), "");
+  for (const char* bad : {"nan", "inf", "-inf", "1e400", "NaN"}) {
+    EXPECT_NE(usage_error(*make(), {"--dt", bad}).find("--dt must be a finite number"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_EQ(usage_error(*make(), {"--count", "18446744073709551615", "--dt", "1e-300"}), "");
+  EXPECT_EQ(count, 18446744073709551615ULL);
+}
+
+TEST(CommandLine, ConfigFileTyposAndSyntaxErrorsAreRefused) {
+  int steps = 10;
+  auto make = [&] {
+    auto command_line = std::make_unique<spmd::CommandLine>("demo", "a demo");
+    command_line->cli().add_option("--steps", steps);
+    command_line->cli().add_option("--max-depth", steps);
+    return command_line;
+  };
+  const std::string typo = write_config("typo", "# a comment\nstpes = 5\n");
+  EXPECT_NE(usage_error(*make(), {"--config", typo.c_str()}).find("line 2: unknown option 'stpes'"),
+            std::string::npos);
+  const std::string no_equals = write_config("no-equals", "steps 100\n");
+  EXPECT_NE(usage_error(*make(), {"--config", no_equals.c_str()}).find("line 1: expected"),
+            std::string::npos);
+  const std::string section = write_config("section", "[[[\n");
+  EXPECT_NE(usage_error(*make(), {"--config", section.c_str()}).find("line 1"), std::string::npos);
+  const std::string underscore = write_config("underscore", "max_depth = 2\n");
+  EXPECT_NE(usage_error(*make(), {"--config", underscore.c_str()}).find("unknown option 'max_depth'"),
+            std::string::npos);
+  std::remove(underscore.c_str());
+  const std::string bare = write_config("bare", "output = results.h5\n");
+  EXPECT_NE(usage_error(*make(), {"--config", bare.c_str()}).find("not a TOML value"),
+            std::string::npos);
+  const std::string good = write_config(
+      "good", "steps = 5 # five\nmax-depth = 2\noutput = \"x.h5\"\njson = true\n");
+  EXPECT_EQ(usage_error(*make(), {"--config", good.c_str()}), "");
+  for (const auto& path : {typo, no_equals, section, bare, good}) std::remove(path.c_str());
+}
+
+TEST(CommandLine, OutputThatIsAlsoAnInputIsRefused) {
+  const std::string input = spmd::test::scratch_path(
+      "input-" + std::to_string(spmd::test::world().rank()) + ".txt");
+  std::ofstream(input) << "precious\n";
+  std::vector<std::string> paths;
+  std::string checkpoint;
+  auto make = [&] {
+    auto command_line = std::make_unique<spmd::CommandLine>("demo", "a demo");
+    command_line->cli().add_option("paths", paths);
+    command_line->cli().add_option("--checkpoint", checkpoint);
+    return command_line;
+  };
+  EXPECT_NE(usage_error(*make(), {input.c_str(), "-o", input.c_str()}).find("would overwrite"),
+            std::string::npos);
+  // The same file under another spelling.
+  const std::string dotted = "/tmp/./" + input.substr(5);
+  EXPECT_NE(usage_error(*make(), {input.c_str(), "--output", dotted.c_str()}), "");
+  // Two outputs on one file, before either exists.
+  EXPECT_NE(usage_error(*make(), {"--checkpoint", "/tmp/none/x.h5", "-o", "/tmp/none/x.h5"}), "");
+  EXPECT_EQ(usage_error(*make(), {input.c_str(), "-o", "/tmp/none/other.h5"}), "");
+  std::remove(input.c_str());
+}
+
+}  // namespace
