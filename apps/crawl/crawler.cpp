@@ -1,6 +1,7 @@
 #include "crawler.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -59,6 +60,34 @@ std::string describe_status(std::int32_t s) {
   }
 }
 
+namespace {
+
+// The file a file URL really reaches: percent-decoded (as libcurl decodes it to open the file),
+// dot segments removed and symbolic links followed. Comparing the URL's text would let
+// "%2e%2e/", "..%2f" or a link to "/" out of the seed's directory.
+std::optional<std::filesystem::path> reached_file(const std::string& url) {
+  const auto path = file_path(url);
+  if (!path || path->empty()) return std::nullopt;
+  std::error_code error;
+  auto resolved = std::filesystem::weakly_canonical(std::filesystem::path(*path), error);
+  if (error) return std::nullopt;
+  if (resolved.filename().empty()) resolved = resolved.parent_path();  // "dir/" is "dir"
+  return resolved;
+}
+
+}  // namespace
+
+bool file_under_a_root(const std::string& url, const std::vector<std::string>& roots) {
+  const auto file = reached_file(url);
+  if (!file) return false;
+  return std::any_of(roots.begin(), roots.end(), [&](const std::string& root_url) {
+    const auto root = reached_file(root_url);
+    if (!root) return false;
+    const auto relative = file->lexically_relative(*root);
+    return !relative.empty() && *relative.begin() != ".." && !relative.is_absolute();
+  });
+}
+
 std::int32_t classify(const CrawlTask& task, const CrawlOptions& options, std::string* why) {
   const auto url = parts(task.url);
   if (!url) {
@@ -66,10 +95,7 @@ std::int32_t classify(const CrawlTask& task, const CrawlOptions& options, std::s
     return status::out_of_scope;
   }
   if (url->scheme == "file") {
-    const bool under_root =
-        std::any_of(options.file_roots.begin(), options.file_roots.end(),
-                    [&](const std::string& root) { return task.url.starts_with(root); });
-    if (!under_root) {
+    if (!file_under_a_root(task.url, options.file_roots)) {
       if (why != nullptr) *why = "file outside the seed directories";
       return status::out_of_scope;
     }

@@ -108,6 +108,18 @@ std::optional<UrlParts> parts(std::string_view url_text) {
   return p;
 }
 
+std::optional<std::string> file_path(std::string_view url_text) {
+  UrlHandle url(curl_url());
+  const std::string text(url_text);
+  if (!url || curl_url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
+                  CURLUE_OK) {
+    return std::nullopt;
+  }
+  if (lower(get(url.get(), CURLUPART_SCHEME).value_or("")) != "file") return std::nullopt;
+  // CURLU_URLDECODE refuses a decoded NUL (CURLUE_URLDECODE): such a path names no file.
+  return get(url.get(), CURLUPART_PATH, CURLU_URLDECODE);
+}
+
 std::string host_key(const UrlParts& p) { return p.port.empty() ? p.host : p.host + ":" + p.port; }
 
 }  // namespace crawl

@@ -20,6 +20,9 @@ struct UrlParts {
 [[nodiscard]] std::optional<std::string> normalize(std::string_view url);
 /// The parts of a normalised URL (nullopt if it does not parse).
 [[nodiscard]] std::optional<UrlParts> parts(std::string_view url);
+/// The file-system path a file URL names, percent-decoded as libcurl will decode it when it
+/// fetches ("%2e%2e/" is "../"); nullopt if it is not a file URL or decodes to a NUL byte.
+[[nodiscard]] std::optional<std::string> file_path(std::string_view url);
 /// "host" or "host:port" of a URL, as --allow-host matches it.
 [[nodiscard]] std::string host_key(const UrlParts& parts);
 

@@ -32,3 +32,11 @@ add_test(NAME crawl.tls
                  ${CMAKE_CURRENT_BINARY_DIR}/crawl-tls-scratch)
 set_tests_properties(crawl.tls PROPERTIES TIMEOUT 180 PROCESSORS 3 SKIP_RETURN_CODE 77
                      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+# file:// scope: no spelling of a link ("%2e%2e/", "..%2f", symbolic links) reads outside the
+# seed's directory.
+add_test(NAME crawl.file_scope
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/crawl_scope_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-crawl>
+                 ${CMAKE_CURRENT_BINARY_DIR}/crawl-scope-scratch)
+set_tests_properties(crawl.file_scope PROPERTIES TIMEOUT 120 PROCESSORS 3
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "spmdkit/runtime/error.hpp"
@@ -93,6 +95,20 @@ TEST(Wire, TruncatedOrOverlongInputIsAnError) {
   EXPECT_THROW((void)spmd::wire::decode<int>(bytes), spmd::Error);  // bytes left over
   std::string huge_length(8, '\xff');
   EXPECT_THROW((void)spmd::wire::decode<std::string>(huge_length), spmd::Error);
+}
+
+// A corrupt count below the old 2^40 guard (a damaged journal) asked for up to 1 TiB before it
+// was found out; now any count beyond the bytes that follow is refused before allocating.
+TEST(Wire, CountLargerThanTheRestIsRefusedBeforeAllocating) {
+  for (const std::uint64_t count : {std::uint64_t{1} << 39, std::uint64_t{1} << 30, std::uint64_t{17}}) {
+    std::string bytes(sizeof count, '\0');
+    std::memcpy(bytes.data(), &count, sizeof count);
+    bytes += std::string(16, 'x');  // far fewer bytes than the count claims
+    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes), spmd::Error) << count;
+    EXPECT_THROW((void)spmd::wire::decode<std::string>(bytes), spmd::Error) << count;
+    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::vector<double>>>(bytes), spmd::Error)
+        << count;
+  }
 }
 
 }  // namespace
