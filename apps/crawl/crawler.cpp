@@ -121,10 +121,19 @@ Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
     return page;
   }
   const auto url = parts(task.url);
-  if (!options.ignore_robots && url && !fetcher.robots_allow(*url)) {
-    page.status = status::robots;
-    page.error = describe_status(status::robots);
-    return page;
+  if (!options.ignore_robots && url) {
+    const auto robots = fetcher.robots_allow(*url);
+    if (robots.unreachable != CURLE_OK) {
+      page.status =
+          robots.unreachable == CURLE_OPERATION_TIMEDOUT ? status::timeout : status::fetch_error;
+      page.error = robots.error;
+      return page;
+    }
+    if (!robots.allowed) {
+      page.status = status::robots;
+      page.error = describe_status(status::robots);
+      return page;
+    }
   }
 
   FetchResult fetched = fetcher.fetch(task.url);

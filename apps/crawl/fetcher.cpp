@@ -117,23 +117,43 @@ FetchResult Fetcher::fetch(const std::string& url) {
   return result;
 }
 
-bool Fetcher::robots_allow(const UrlParts& url) {
-  if (url.scheme != "http" && url.scheme != "https") return true;
+Fetcher::RobotsVerdict Fetcher::robots_allow(const UrlParts& url) {
+  if (url.scheme != "http" && url.scheme != "https") return {};
   const std::string key = url.scheme + "://" + host_key(url);
   auto it = robots_.find(key);
-  if (it == robots_.end()) {
-    const FetchResult robots = fetch(key + "/robots.txt");
-    // No robots.txt (4xx) allows everything; a host that cannot be reached at all is left to
-    // the page fetch, which records the error.
-    RobotsRules rules;
-    if (robots.code == CURLE_OK && robots.status >= 200 && robots.status < 300) {
-      rules = RobotsRules(robots.body, options_.user_agent);
-    } else if (robots.code == CURLE_OK && robots.status >= 500) {
-      rules = RobotsRules("User-agent: *\nDisallow: /\n", options_.user_agent);  // RFC 9309 2.3.1.4
+  if (it == robots_.end()) it = robots_.emplace(key, read_robots(key)).first;
+  return {it->second.rules.allowed(url.path), it->second.unreachable, it->second.error};
+}
+
+// The rules of a host, as RFC 9309 2.3.1 says: a robots.txt that is there (2xx) is parsed; one
+// that redirects is followed, up to five times (on the same scheme, host and port only: the
+// crawler requests no host it was not allowed, so a redirect elsewhere counts as unreachable);
+// one that is unavailable (4xx, or more than five redirects) allows everything; one that is
+// unreachable (5xx, a time-out, a refused connection) disallows everything.
+Fetcher::HostRobots Fetcher::read_robots(const std::string& origin) {
+  const HostRobots disallow_all{RobotsRules("User-agent: *\nDisallow: /\n", options_.user_agent)};
+  std::string location = origin + "/robots.txt";
+  for (int redirects = 0; redirects <= 5; ++redirects) {
+    const FetchResult robots = fetch(location);
+    if (robots.code != CURLE_OK) {
+      return {disallow_all.rules, robots.code, "robots.txt unreachable, not fetched: " + robots.error};
     }
-    it = robots_.emplace(key, std::move(rules)).first;
+    if (robots.status >= 200 && robots.status < 300) {
+      return {RobotsRules(robots.body, options_.user_agent)};
+    }
+    if (robots.status >= 300 && robots.status < 400) {
+      const auto next = robots.redirect.empty() ? std::nullopt : normalize(robots.redirect, location);
+      const auto next_parts = next ? parts(*next) : std::nullopt;
+      if (!next_parts || next_parts->scheme + "://" + host_key(*next_parts) != origin) {
+        return disallow_all;
+      }
+      location = *next;
+      continue;
+    }
+    if (robots.status >= 400 && robots.status < 500) return {};
+    return disallow_all;
   }
-  return it->second.allowed(url.path);
+  return {};  // more than five redirects: unavailable
 }
 
 }  // namespace crawl

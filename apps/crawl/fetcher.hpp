@@ -49,18 +49,32 @@ class Fetcher {
  public:
   explicit Fetcher(FetchOptions options);
   [[nodiscard]] FetchResult fetch(const std::string& url);
-  /// Whether robots.txt of the URL's host allows it (fetched once per host and worker).
-  [[nodiscard]] bool robots_allow(const UrlParts& url);
+  /// What robots.txt of the URL's host says (fetched once per host and worker). A robots.txt
+  /// that cannot be reached disallows everything (RFC 9309 2.3.1.4); then `unreachable` says
+  /// how the transfer failed, so that a page is recorded with the real cause (a refused
+  /// certificate, a time-out) rather than as a robots exclusion.
+  struct RobotsVerdict {
+    bool allowed = true;
+    CURLcode unreachable = CURLE_OK;
+    std::string error;
+  };
+  [[nodiscard]] RobotsVerdict robots_allow(const UrlParts& url);
 
  private:
   struct EasyDeleter {
     void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
   };
   void wait_politely(const std::string& host);
+  struct HostRobots {
+    RobotsRules rules;
+    CURLcode unreachable = CURLE_OK;
+    std::string error;
+  };
+  [[nodiscard]] HostRobots read_robots(const std::string& origin);
 
   FetchOptions options_;
   std::unique_ptr<CURL, EasyDeleter> easy_;
-  std::map<std::string, RobotsRules> robots_;
+  std::map<std::string, HostRobots> robots_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_request_;
 };
 

@@ -40,3 +40,10 @@ add_test(NAME crawl.file_scope
                  ${CMAKE_CURRENT_BINARY_DIR}/crawl-scope-scratch)
 set_tests_properties(crawl.file_scope PROPERTIES TIMEOUT 120 PROCESSORS 3
                      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+# robots.txt as RFC 9309 says: redirects followed (same origin), unreachable disallows all.
+add_test(NAME crawl.robots
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/crawl_robots_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-crawl>
+                 ${CMAKE_CURRENT_BINARY_DIR}/crawl-robots-scratch)
+set_tests_properties(crawl.robots PROPERTIES TIMEOUT 180 PROCESSORS 3
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")

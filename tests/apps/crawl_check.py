@@ -143,7 +143,7 @@ def reference(port):
             elif depth > MAX_DEPTH:
                 status = -11
             elif parts.port == 1:
-                status = -1
+                status = -1  # its robots.txt is unreachable: the page is not fetched either
             elif path.startswith("/private/"):
                 status = -13
             elif path in REDIRECTS:
