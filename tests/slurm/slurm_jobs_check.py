@@ -78,7 +78,7 @@ def main():
         state = wait(bad, 120)
         log = open(os.path.join(scratch, f"spmd-heat-{bad}.out")).read()
         errors = [l for l in log.splitlines() if l.startswith("spmd-heat: error:")]
-        if state[1] != "FAILED" or errors != ["spmd-heat: error: --nx must be at least 1, got -5 (rank 0)"]:
+        if state[1] != "FAILED" or errors != ["spmd-heat: error: --nx must be in [1, 2147483647], got -5 (rank 0)"]:
             sys.exit(f"FAIL bad parameters: {state}\n{log}")
         print(f"bad parameters: job {bad} FAILED with one line: {errors[0]}")
 
