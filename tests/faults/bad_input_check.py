@@ -90,6 +90,13 @@ def main():
     with open(s("precious.h5"), "wb") as f:
         f.write(whole)
     non_utf8 = os.fsdecode(b"caf\xe9-\xff")
+    # Damaged journals for --resume: a segment that is text, cut short, or another HDF5 file.
+    for name, content in (("text", b"not a journal\n"), ("cut", whole[: len(whole) // 2]),
+                          ("foreign", whole)):
+        journal = s(f"journal-{name}.h5.journal")
+        os.makedirs(journal)
+        with open(os.path.join(journal, "segment-00000001.h5"), "wb") as f:
+            f.write(content)
 
     cases = []
     for app in APPS:
@@ -124,6 +131,9 @@ def main():
         ("fib", ["--inputs-file", s("dir")], 2), ("fib", ["--inputs-file", s("text.txt")], 2),
         ("fib", ["--inputs-file", s("empty.h5")], 2), ("fib", ["--random", "10000001"], 2),
         ("fib", ["--max-n", "1000000001", "--inputs", "5"], 2),
+        ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("journal-text.h5")], 2),
+        ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("journal-cut.h5")], 2),
+        ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("journal-foreign.h5")], 2),
         ("crawl", [], 2), ("crawl", [s("missing.html")], 2), ("crawl", ["ftp://x/"], 2),
         ("crawl", ["http://"], 2), ("crawl", ["http://127.0.0.1/", "--ca-file", s("missing.pem")], 2),
         ("wordcount", [], 2), ("wordcount", [s("missing.txt")], 2), ("wordcount", [s("dir")], 2),
@@ -175,7 +185,7 @@ def main():
 
     jobs = [(case, ranks) for case in cases for ranks in (1, 3)]
     problems = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         for found in pool.map(lambda job: run(*job), jobs):
             problems += found
     with open(s("precious.h5"), "rb") as f:

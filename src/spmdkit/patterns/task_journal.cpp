@@ -111,7 +111,7 @@ std::vector<JournalRecord> TaskJournal::load() {
     if (entry.path().extension() == ".tmp") fs::remove(entry.path(), error);
   }
   for (const fs::path& path : segment_paths()) {
-    auto part = read_segment(path);
+    auto part = read_damage_checked(path);
     records.insert(records.end(), std::make_move_iterator(part.begin()),
                    std::make_move_iterator(part.end()));
     next_sequence_ = std::max(next_sequence_, segment_sequence(path) + 1);
@@ -205,6 +205,19 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
   write_ragged(file, "error", records, &JournalRecord::error);
   write_ragged(file, "children", records, &JournalRecord::children);
   out.commit();
+}
+
+std::vector<JournalRecord> TaskJournal::read_damage_checked(const fs::path& path) const {
+  // A journal is input when a run resumes: a damaged one (a disk error, a hand edit, a foreign
+  // file) is bad input named in one line, with what to do about it.
+  try {
+    return read_segment(path);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw UsageError(fmt::format("the journal {} is damaged ({}): remove it to start afresh",
+                                 directory_.string(), e.what()));
+  }
 }
 
 std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const {
