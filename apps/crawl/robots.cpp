@@ -4,16 +4,13 @@
 #include <cctype>
 #include <sstream>
 
+#include <spmdkit/runtime/text.hpp>
+
 namespace crawl {
 
 namespace {
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(first, last - first + 1));
-}
+std::string trim(std::string_view s) { return std::string(spmd::trim_blanks(s)); }
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <spmdkit/runtime/error.hpp>
+#include <spmdkit/runtime/text.hpp>
 
 namespace fib {
 
@@ -33,10 +34,7 @@ bool read_line(std::istream& in, std::string& line, const std::string& path, std
 }  // namespace
 
 std::uint64_t parse_n(std::string_view text, std::string_view where, std::uint64_t max_n) {
-  const auto first = text.find_first_not_of(" \t\r");
-  const auto last = text.find_last_not_of(" \t\r");
-  const std::string_view trimmed =
-      first == std::string_view::npos ? std::string_view() : text.substr(first, last - first + 1);
+  const std::string_view trimmed = spmd::trim_blanks(text);
   std::uint64_t n = 0;
   const auto [end, error] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), n);
   if (trimmed.empty() || error != std::errc{} || end != trimmed.data() + trimmed.size()) {

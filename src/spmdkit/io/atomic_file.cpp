@@ -112,10 +112,8 @@ AtomicFile AtomicFile::create(MPI_Comm comm, std::string final_path,
   int rank = 0;
   check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   const std::string reserve = final_path + ".reserve";
-  int error = 0;
-  if (rank == 0 && options.metadata_reserve > 0) {
-    error = reserve_space(reserve, options.metadata_reserve);
-  }
+  const bool reserved = rank == 0 && options.metadata_reserve > 0;
+  int error = reserved ? reserve_space(reserve, options.metadata_reserve) : 0;
   // Every rank learns whether there was room, so all throw or none does.
   check_mpi(MPI_Bcast(&error, 1, MPI_INT, 0, comm), "MPI_Bcast");
   if (error != 0) {
@@ -123,7 +121,6 @@ AtomicFile AtomicFile::create(MPI_Comm comm, std::string final_path,
                                   options.metadata_reserve >> 10, reserve),
                       error);
   }
-  const bool reserved = rank == 0 && options.metadata_reserve > 0;
   try {
     File file = File::create(comm, final_path + ".tmp", options.file);
     return AtomicFile(std::move(file), std::move(final_path), options.keep_previous, reserved);

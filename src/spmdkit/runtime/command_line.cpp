@@ -20,13 +20,6 @@ namespace spmd {
 
 namespace {
 
-std::string trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r");
-  return std::string(text.substr(first, last - first + 1));
-}
-
 // CLI11 converts numbers with strtoull/strtod, which wrap a negative unsigned value to 2^64-1,
 // saturate one too large, and accept nan and inf: every numeric option of every app is checked
 // here for those, so no app can forget. Ranges of their own the apps check after parsing.
@@ -39,7 +32,7 @@ void check_numbers(const CLI::App& cli) {
     if (!is_unsigned && !is_signed && !is_float) continue;
     const std::string name = option->get_name();
     for (const std::string& result : option->results()) {
-      const std::string text = trimmed(result);
+      const std::string text(trim_blanks(result));
       if (text.empty()) {
         throw UsageError(fmt::format("{} needs a number, got an empty value (see --help)", name));
       }
@@ -89,7 +82,7 @@ void check_config_file(const CLI::App& cli, const std::string& path) {
       R"(^("([^"\\]|\\.)*"|'[^']*'|[+-]?[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|[+-]?\.[0-9]+([eE][+-]?[0-9]+)?|0x[0-9A-Fa-f]+|true|false|\[.*\])\s*(#.*)?$)");
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    const std::string text = trimmed(line);
+    const std::string text(trim_blanks(line));
     if (text.empty() || text.starts_with('#')) continue;
     const auto where = [&] { return fmt::format("{} line {}", printable(path, 200), number); };
     std::smatch match;

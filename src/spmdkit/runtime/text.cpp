@@ -32,6 +32,13 @@ std::size_t utf8_sequence_length(std::string_view bytes, std::size_t at) noexcep
   return length;
 }
 
+std::string_view trim_blanks(std::string_view text) noexcept {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
 std::string json_quote(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + 2);

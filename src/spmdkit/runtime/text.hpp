@@ -27,6 +27,10 @@ namespace spmd {
 /// as \xNN, and at most `max_bytes` of it (the middle cut out and marked).
 [[nodiscard]] std::string printable(std::string_view bytes, std::size_t max_bytes = 2000);
 
+/// `text` without the blanks (space, tab, carriage return) at either end: a value from a line
+/// of a file or a command-line word.
+[[nodiscard]] std::string_view trim_blanks(std::string_view text) noexcept;
+
 /// Length of the valid UTF-8 sequence starting at bytes[at], or 0 if none starts there
 /// (overlong forms, surrogates and code points past U+10FFFF are not valid).
 [[nodiscard]] std::size_t utf8_sequence_length(std::string_view bytes, std::size_t at) noexcept;
