@@ -110,21 +110,17 @@ void run_collect(spmd::App& app, const Options& o) {
                                                 return a;
                                               });
   std::vector<std::string> file_column, command_column;
-  std::size_t file_width = 1, command_width = 1;
   for (const auto& row : mine) {
     file_column.push_back(row.file);
     command_column.push_back(row.command_line);
-    file_width = std::max(file_width, row.file.size() + 1);
-    command_width = std::max(command_width, row.command_line.size() + 1);
   }
-  file_width = spmd::allreduce(app.comm(), file_width, spmd::op::max{});
-  command_width = spmd::allreduce(app.comm(), command_width, spmd::op::max{});
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.id(), app.provenance(), "spmd-collect: a sweep's results");
   auto table = spmd::io::Table::create(out.file(), "collected");
   spmd::io::TableBatch batch;
-  batch.column("file", file_column, file_width).column("command_line", command_column, command_width);
+  batch.column("file", file_column, spmd::io::TableBatch::longest_value)
+      .column("command_line", command_column, spmd::io::TableBatch::longest_value);
   std::vector<std::vector<double>> value_columns;
   for (const auto& name : all_names) {
     auto& column = value_columns.emplace_back();

@@ -23,13 +23,16 @@ bool is_html(const std::string& content_type) {
   return content_type == "text/html" || content_type == "application/xhtml+xml";
 }
 
-// Up to `limit` bytes, not splitting a UTF-8 sequence.
+}  // namespace
+
 std::string cut_utf8(const std::string& text, std::size_t limit) {
   if (text.size() <= limit) return text;
   std::size_t end = limit;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) --end;
   return text.substr(0, end);
 }
+
+namespace {
 
 bool transient(CURLcode code) {
   switch (code) {
@@ -150,7 +153,7 @@ Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
     throw spmd::Error(fmt::format("{}: HTTP {}", task.url, fetched.status));
   }
   page.status = static_cast<std::int32_t>(fetched.status);
-  page.content_type = fetched.content_type;
+  page.content_type = cut_utf8(fetched.content_type, max_content_type_bytes);
   page.bytes = fetched.body.size();
   page.truncated = fetched.truncated ? 1 : 0;
   if (fetched.truncated) page.error = fmt::format("body cut at --max-bytes {}", options.fetch.max_bytes);
@@ -161,7 +164,7 @@ Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
     hrefs.push_back(fetched.redirect);  // a redirect is a link the crawler may follow
   } else if (page.status >= 200 && page.status < 300 && is_html(page.content_type)) {
     HtmlSummary html = parse_html(fetched.body);
-    page.title = cut_utf8(html.title, 200);
+    page.title = cut_utf8(html.title, max_title_bytes);
     if (!html.base.empty()) {
       if (auto resolved = normalize(html.base, task.url)) base = *resolved;
     }
@@ -171,6 +174,10 @@ Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
   for (const std::string& href : hrefs) {
     auto link = normalize(href, base);
     if (!link || !seen.insert(*link).second) continue;
+    if (link->size() > max_url_bytes || page.links.size() >= options.max_links) {
+      ++page.links_cut;
+      continue;
+    }
     page.links.push_back(*link);
     context.emit(CrawlTask{*link, task.depth + 1, 0});
   }

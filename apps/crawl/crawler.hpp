@@ -38,7 +38,15 @@ struct Page {
   std::uint64_t bytes = 0;
   std::uint8_t truncated = 0;
   std::vector<std::string> links;  ///< normalised, each once, in document order
+  std::uint32_t links_cut = 0;     ///< links not followed: beyond --max-links, or too long
 };
+
+/// Bounds on what one page adds to the output, so that a hostile page cannot blow it up.
+/// URLs: RFC 9110 (4.1) asks for at least 8000 octets; longer links are not followed.
+inline constexpr std::size_t max_url_bytes = 8000;
+inline constexpr std::size_t max_title_bytes = 200;
+inline constexpr std::size_t max_content_type_bytes = 256;
+inline constexpr std::size_t max_error_bytes = 1024;
 
 struct CrawlOptions {
   std::vector<std::string> seeds;        ///< normalised
@@ -46,6 +54,7 @@ struct CrawlOptions {
   std::vector<std::string> file_roots;   ///< file URLs under these prefixes are in scope
   std::uint32_t max_depth = 3;
   std::uint64_t max_pages = 1000;
+  std::uint32_t max_links = 1000;  ///< links followed per page, in document order
   bool ignore_robots = false;
   std::uint32_t attempts = 3;  ///< tries of a transient failure (timeout, 5xx)
   FetchOptions fetch;
@@ -61,6 +70,8 @@ struct CrawlOptions {
 /// Runs one task on a worker (throws on a transient failure while attempts remain).
 [[nodiscard]] Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
                               const CrawlOptions& options, Fetcher& fetcher);
+/// Up to `limit` bytes of `text`, not splitting a UTF-8 sequence.
+[[nodiscard]] std::string cut_utf8(const std::string& text, std::size_t limit);
 /// What a status code means, for the summary and the error column.
 [[nodiscard]] std::string describe_status(std::int32_t status);
 
@@ -92,6 +103,7 @@ struct spmd::wire::Codec<crawl::Page> {
     out.put(p.bytes);
     out.put(p.truncated);
     out.put(p.links);
+    out.put(p.links_cut);
   }
   static crawl::Page decode(Reader& in) {
     crawl::Page p;
@@ -102,6 +114,7 @@ struct spmd::wire::Codec<crawl::Page> {
     in.get(p.bytes);
     in.get(p.truncated);
     in.get(p.links);
+    in.get(p.links_cut);
     return p;
   }
 };

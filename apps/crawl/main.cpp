@@ -31,6 +31,7 @@ struct Options {
   std::vector<std::string> allow_hosts;
   std::uint32_t max_depth = 3;
   std::uint64_t max_pages = 1000;
+  std::uint32_t max_links = 1000;
   double timeout = 10;
   std::uint64_t max_bytes = 1 << 20;
   std::uint32_t retries = 2;
@@ -50,6 +51,11 @@ struct Options {
     cli.add_option("--max-pages", max_pages,
                    "pages to fetch at most (the first in breadth-first, URL order)")
         ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cli.add_option("--max-links", max_links,
+                   "links followed per page, the first in document order (more, and links "
+                   "longer than 8000 bytes, are counted in links_cut)")
+        ->check(CLI::Range(0u, 1000000u))
         ->capture_default_str();
     cli.add_option("--timeout", timeout, "seconds per request")
         ->check(CLI::PositiveNumber)
@@ -112,6 +118,7 @@ crawl::CrawlOptions crawl_options(const Options& o, int workers) {
   }
   c.max_depth = o.max_depth;
   c.max_pages = o.max_pages;
+  c.max_links = o.max_links;
   c.ignore_robots = o.ignore_robots;
   c.attempts = o.retries + 1;
   c.fetch.timeout_ms = static_cast<long>(o.timeout * 1000);
@@ -126,17 +133,12 @@ crawl::CrawlOptions crawl_options(const Options& o, int workers) {
 
 std::string fingerprint(const crawl::CrawlOptions& c) {
   // The trusted CAs decide which https pages can be fetched: part of what a journal resumes.
-  return fmt::format("spmd-crawl 1 seeds={} allow={} files={} depth={} pages={} bytes={} robots={}{}",
-                     fmt::join(c.seeds, " "), fmt::join(c.allow_hosts, " "),
-                     fmt::join(c.file_roots, " "), c.max_depth, c.max_pages, c.fetch.max_bytes,
+  return fmt::format(
+      "spmd-crawl 2 seeds={} allow={} files={} depth={} pages={} links={} bytes={} robots={}{}",
+      fmt::join(c.seeds, " "), fmt::join(c.allow_hosts, " "), fmt::join(c.file_roots, " "),
+      c.max_depth, c.max_pages, c.max_links, c.fetch.max_bytes,
                      c.ignore_robots ? "ignored" : "honoured",
                      c.fetch.ca_file.empty() ? "" : " ca=" + c.fetch.ca_file);
-}
-
-std::size_t width_of(const std::vector<std::string>& values) {
-  std::size_t width = 1;
-  for (const auto& v : values) width = std::max(width, v.size() + 1);
-  return width;
 }
 
 void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcomes) {
@@ -150,7 +152,7 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
 
   std::vector<std::string> url, error, content_type, title;
   std::vector<std::int32_t> status, worker;
-  std::vector<std::uint32_t> depth, attempts;
+  std::vector<std::uint32_t> depth, attempts, links_cut;
   std::vector<std::uint64_t> bytes;
   std::vector<std::uint8_t> truncated;
   std::vector<double> ms;
@@ -160,7 +162,7 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
     const crawl::Page page = o.result.value_or(crawl::Page{});
     url.push_back(o.task.url);
     status.push_back(o.ok() ? page.status : crawl::status::fetch_error);
-    error.push_back(o.ok() ? page.error : o.error);
+    error.push_back(crawl::cut_utf8(o.ok() ? page.error : o.error, crawl::max_error_bytes));
     content_type.push_back(page.content_type);
     title.push_back(page.title);
     depth.push_back(o.task.depth);
@@ -168,6 +170,7 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
     truncated.push_back(page.truncated);
     worker.push_back(o.worker);
     attempts.push_back(o.attempts);
+    links_cut.push_back(page.links_cut);
     ms.push_back(o.seconds * 1e3);
     std::vector<std::int64_t> targets;
     for (const std::string& link : page.links) {
@@ -179,26 +182,24 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
       dst.push_back(t);
     }
   }
-  // String columns have one fixed width on every rank (the dataset type is created collectively).
-  const auto url_width = spmd::broadcast(app.comm(), width_of(url));
-  const auto error_width = spmd::broadcast(app.comm(), width_of(error));
-  const auto type_width = spmd::broadcast(app.comm(), width_of(content_type));
-  const auto title_width = spmd::broadcast(app.comm(), width_of(title));
+  // Strings as wide as their longest value: bounded by crawl::max_*_bytes, stored compressed.
+  constexpr auto longest = spmd::io::TableBatch::longest_value;
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.id(), app.provenance(), "spmd-crawl: pages and links");
   auto pages = spmd::io::Table::create(out.file(), "pages");
   spmd::io::TableBatch batch;
-  batch.column("url", url, url_width)
+  batch.column("url", url, longest)
       .column("status", status)
-      .column("error", error, error_width)
-      .column("content_type", content_type, type_width)
-      .column("title", title, title_width)
+      .column("error", error, longest)
+      .column("content_type", content_type, longest)
+      .column("title", title, longest)
       .column("depth", depth)
       .column("bytes", bytes, "byte")
       .column("truncated", truncated)
       .column("worker", worker)
       .column("attempts", attempts)
+      .column("links_cut", links_cut)
       .column("ms", ms, "ms");
   pages.append(batch);
   auto links = spmd::io::Table::create(out.file(), "links");
@@ -260,11 +261,12 @@ int run_crawl(spmd::App& app, const Options& options) {
   }
 
   std::map<std::int32_t, std::uint64_t> by_status;
-  std::uint64_t link_count = 0, truncated = 0;
+  std::uint64_t link_count = 0, truncated = 0, links_cut = 0;
   for (const auto& outcome : run.outcomes) {
     const crawl::Page page = outcome.result.value_or(crawl::Page{});
     ++by_status[outcome.ok() ? page.status : crawl::status::fetch_error];
     link_count += page.links.size();
+    links_cut += page.links_cut;
     truncated += page.truncated;
   }
   std::uint64_t fetched = 0, ok = 0;
@@ -276,6 +278,7 @@ int run_crawl(spmd::App& app, const Options& options) {
   summary.set("fetched", static_cast<std::int64_t>(fetched));
   summary.set("ok", static_cast<std::int64_t>(ok));
   summary.set("links", static_cast<std::int64_t>(link_count));
+  summary.set("links_cut", static_cast<std::int64_t>(links_cut));
   summary.set("failed", static_cast<std::int64_t>(report.failed));
   summary.set("output", app.options().output);
   std::string counts;
@@ -290,9 +293,10 @@ int run_crawl(spmd::App& app, const Options& options) {
     return json + "}";
   }());
   app.print("spmd-crawl: {} URLs found from {} seed(s) on {} worker(s) in {:.2f} s: {} fetched "
-            "({} ok), {} links, {} bodies cut{}\n",
+            "({} ok), {} links ({} not followed: --max-links or longer than {} bytes), {} bodies "
+            "cut{}\n",
             report.tasks, crawl.seeds.size(), report.workers, report.seconds, fetched, ok,
-            link_count, truncated, counts);
+            link_count, links_cut, crawl::max_url_bytes, truncated, counts);
   app.print("  wrote {} (/pages, /links)\n", app.options().output);
   if (report.failed > 0) return spmd::exit_code::tasks_failed;
   if (app.is_root()) farm.remove_journal();

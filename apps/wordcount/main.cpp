@@ -168,21 +168,19 @@ int run_wordcount(spmd::App& app, const Options& o) {
 
   std::vector<std::string> words;
   std::vector<std::uint64_t> word_counts;
-  std::size_t width = 1;
   if (app.is_root()) {
     for (const auto& [word, n] : sorted) {
       words.push_back(word);
       word_counts.push_back(n);
-      width = std::max(width, word.size() + 1);
     }
   }
-  width = spmd::broadcast(app.comm(), width);
   tokens = spmd::broadcast(app.comm(), tokens);
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.id(), app.provenance(), "spmd-wordcount: word frequencies");
   auto table = spmd::io::Table::create(out.file(), "words");
   spmd::io::TableBatch batch;
-  batch.column("word", words, width).column("count", word_counts, "1");
+  // As wide as the longest word, stored compressed: a long token does not pad the file out.
+  batch.column("word", words, spmd::io::TableBatch::longest_value).column("count", word_counts, "1");
   table.append(batch);
   spmd::io::set_attribute(out.id(), "files", static_cast<std::uint64_t>(files.size()));
   spmd::io::set_attribute(out.id(), "files_skipped",

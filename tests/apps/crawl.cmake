@@ -47,3 +47,10 @@ add_test(NAME crawl.robots
                  ${CMAKE_CURRENT_BINARY_DIR}/crawl-robots-scratch)
 set_tests_properties(crawl.robots PROPERTIES TIMEOUT 180 PROCESSORS 3
                      ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+# A hostile site: link flood, endless and huge bodies, a dripping server, huge headers.
+add_test(NAME crawl.hostile
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/crawl_hostile_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-crawl>
+                 ${CMAKE_CURRENT_BINARY_DIR}/crawl-hostile-scratch)
+set_tests_properties(crawl.hostile PROPERTIES TIMEOUT 180 PROCESSORS 3
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")

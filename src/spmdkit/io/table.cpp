@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -22,20 +23,37 @@ Handle string_type(std::size_t width) {
   return type;
 }
 
+// Collective: this rank's `count` rows at `start` (none: an empty selection, still collective).
+void write_rows(const File& file, hid_t dataset, hid_t type, hsize_t start, hsize_t count,
+                const void* data, const std::string& what) {
+  const Handle file_space = owned(H5Dget_space(dataset), "H5Dget_space");
+  const Handle memory = owned(H5Screate_simple(1, &count, nullptr), "H5Screate_simple");
+  if (count == 0) {
+    check_h5(H5Sselect_none(file_space.get()), "H5Sselect_none");
+    check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
+  } else {
+    check_h5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+             "H5Sselect_hyperslab");
+  }
+  const Handle dxpl = collective_transfer();
+  write_selection(file, dataset, type, memory.get(), file_space.get(), dxpl.get(), data, what);
+  inspect_transfer(dxpl.get(), what, CollectivePolicy::require);
+}
+
 }  // namespace
 
 TableBatch& TableBatch::column(std::string name, std::span<const std::string> rows,
                                std::size_t width) {
-  if (width == 0) throw Error("string column '" + name + "' needs a width of at least 1");
-  Column column{std::move(name), H5T_C_S1, width + 1, rows.size(), {}, {}, width};
-  column.bytes.resize(rows.size() * (width + 1), std::byte{0});
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i].size() > width) {
-      throw Error(fmt::format("string column '{}': a value of {} bytes exceeds the width {}",
-                              column.name, rows[i].size(), width));
+  if (width != longest_value) {
+    for (const std::string& row : rows) {
+      if (row.size() > width) {
+        throw Error(fmt::format("string column '{}': a value of {} bytes exceeds the width {}", name,
+                                row.size(), width));
+      }
     }
-    std::memcpy(column.bytes.data() + i * (width + 1), rows[i].data(), rows[i].size());
   }
+  Column column{std::move(name), H5T_C_S1, 0, rows.size(), {}, {}, true, width, {}};
+  column.strings.assign(rows.begin(), rows.end());
   columns_.push_back(std::move(column));
   return *this;
 }
@@ -86,16 +104,33 @@ hsize_t Table::append(const TableBatch& batch) {
     const std::string path = path_ + "/" + column.name;
     Handle own_type;
     hid_t type = column.type;
-    if (column.string_width > 0) {
-      own_type = string_type(column.string_width);
+    std::size_t element_size = column.element_size;
+    std::size_t string_width = column.string_width;
+    if (column.is_string) {
+      if (string_width == TableBatch::longest_value) {
+        unsigned long long longest = 1;  // HDF5 strings hold at least one byte besides the null
+        for (const std::string& row : column.strings) {
+          longest = std::max<unsigned long long>(longest, row.size());
+        }
+        check_mpi(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm),
+                  "MPI_Allreduce");
+        string_width = longest;
+        if (exists(file_->id(), path)) {  // a later batch: as wide as the column already is
+          const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+          const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
+          string_width = std::max(string_width, H5Tget_size(stored.get()) - 1);
+        }
+      }
+      own_type = string_type(string_width);
       type = own_type.get();
+      element_size = string_width + 1;
     }
     if (!exists(file_->id(), path)) {
       const hsize_t zero = 0;
       const hsize_t unlimited = H5S_UNLIMITED;
       // Chunks sized after the first batch (a power of two, at least 256 rows, at most 1 MiB):
       // tiny tables stay tiny, big ones get large sequential chunks.
-      const hsize_t most = std::max<hsize_t>(1, (hsize_t{1} << 20) / column.element_size);
+      const hsize_t most = std::max<hsize_t>(1, (hsize_t{1} << 20) / element_size);
       hsize_t chunk = 256;
       while (chunk < total && chunk < most) chunk *= 2;
       chunk = std::min(chunk, most);
@@ -103,37 +138,46 @@ hsize_t Table::append(const TableBatch& batch) {
       const Handle dcpl = owned(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
       check_h5(H5Pset_chunk(dcpl.get(), 1, &chunk), "H5Pset_chunk");
       check_h5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+      if (column.is_string) check_h5(H5Pset_deflate(dcpl.get(), 1), "H5Pset_deflate");
       const Handle dataset = owned(H5Dcreate2(file_->id(), path.c_str(), type, space.get(),
                                               H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                                    "H5Dcreate2");
       if (!column.units.empty()) set_attribute(dataset.get(), "units", column.units);
     }
     const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-    if (column.string_width > 0) {
+    if (column.is_string) {
       const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
-      if (H5Tget_size(stored.get()) != column.string_width + 1) {
+      if (H5Tget_size(stored.get()) != string_width + 1) {
         throw Error(fmt::format("table '{}': column '{}' is {} bytes wide, the batch {}", path_,
-                                column.name, H5Tget_size(stored.get()) - 1, column.string_width));
+                                column.name, H5Tget_size(stored.get()) - 1, string_width));
       }
     }
     const hsize_t new_rows = rows_ + total;
     check_h5(H5Dset_extent(dataset.get(), &new_rows), "H5Dset_extent");
     if (total == 0) continue;
-    const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-    const hsize_t mine = local_rows;
-    const Handle memory = owned(H5Screate_simple(1, &mine, nullptr), "H5Screate_simple");
-    if (mine == 0) {
-      check_h5(H5Sselect_none(file_space.get()), "H5Sselect_none");
-      check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
-    } else {
-      const hsize_t start = rows_ + offset;
-      check_h5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &mine, nullptr),
-               "H5Sselect_hyperslab");
+    const std::string what = fmt::format("appending to '{}'", path);
+    if (!column.is_string) {
+      write_rows(*file_, dataset.get(), type, rows_ + offset, local_rows, column.bytes.data(), what);
+      continue;
     }
-    const Handle dxpl = collective_transfer();
-    write_selection(*file_, dataset.get(), type, memory.get(), file_space.get(), dxpl.get(),
-                    column.bytes.data(), fmt::format("appending to '{}'", path));
-    inspect_transfer(dxpl.get(), fmt::format("appending to '{}'", path), CollectivePolicy::require);
+    // Padded strings in slabs of at most string_slab_bytes_ per rank; every rank makes as many (collective)
+    // writes as the rank with the most slabs, the others writing nothing.
+    const unsigned long long slab_rows =
+        std::max<unsigned long long>(1, string_slab_bytes_ / element_size);
+    unsigned long long slabs = (local_rows + slab_rows - 1) / slab_rows;
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, &slabs, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm),
+              "MPI_Allreduce");
+    std::vector<char> padded;
+    for (unsigned long long slab = 0; slab < slabs; ++slab) {
+      const unsigned long long first = std::min(local_rows, slab * slab_rows);
+      const unsigned long long count = std::min(local_rows - first, slab_rows);
+      padded.assign(count * element_size, '\0');
+      for (unsigned long long i = 0; i < count; ++i) {
+        const std::string& value = column.strings[first + i];
+        std::memcpy(padded.data() + i * element_size, value.data(), value.size());
+      }
+      write_rows(*file_, dataset.get(), type, rows_ + offset + first, count, padded.data(), what);
+    }
   }
   rows_ += total;
   return rows_;

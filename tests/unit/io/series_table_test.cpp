@@ -1,9 +1,11 @@
 // Time series (append snapshots), tables (uneven rows per rank) and the XDMF sidecar.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "spmdkit/io/array.hpp"
@@ -106,6 +108,47 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
   EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Box{{0}, {n}}), expected_keys);
   EXPECT_EQ(spmd::io::read_string_column(file, "results/tasks/word"), expected_words);
   file.close();
+  spmd::test::remove_shared(world, path);
+}
+
+// One long value among many short ones: the column is as wide as the longest value on any rank,
+// written in several slabs (64 KiB here) by the ranks that hold more rows (the others write nothing in
+// the extra rounds), and the file stays near the size of the text (compressed padding).
+TEST(Table, LongestValueWidthSlabsAndBoundedFile) {
+  const auto& world = spmd::test::world();
+  const std::string path = spmd::test::shared_scratch_path(world, "wide-table.h5");
+  constexpr std::size_t long_value = 16 << 10;  // 4 padded rows make one slab of 64 KiB
+  std::vector<std::string> expected;
+  std::vector<std::string> mine;
+  for (int r = 0; r < world.size(); ++r) {
+    const int rows = 40 * r + 3;  // rank 0: 1 slab; rank 1: 11 slabs; rank 3: 31 slabs
+    for (int i = 0; i < rows; ++i) {
+      std::string value = i == 1 && r == world.size() - 1 ? std::string(long_value, 'L')
+                                                          : fmt::format("r{}-{}", r, i);
+      if (r == world.rank()) mine.push_back(value);
+      expected.push_back(std::move(value));
+    }
+  }
+  {
+    auto file = spmd::io::File::create(world, path);
+    auto table = spmd::io::Table::create(file, "t");
+    table.set_string_slab_bytes(64 << 10);
+    spmd::io::TableBatch batch;
+    batch.column("word", mine, spmd::io::TableBatch::longest_value);
+    table.append(batch);
+    spmd::io::TableBatch second;  // a later batch takes the column's width
+    second.column("word", std::vector<std::string>{"x"}, spmd::io::TableBatch::longest_value);
+    table.append(second);
+    file.close();
+  }
+  for (int r = 0; r < world.size(); ++r) expected.emplace_back("x");
+  auto file = spmd::io::File::open(world, path);
+  EXPECT_EQ(spmd::io::read_string_column(file, "t/word"), expected);
+  file.close();
+  if (world.rank() == 0) {
+    // Uncompressed: rows x 16 KiB (0.7 MB at one rank, 4 MB at four).
+    EXPECT_LT(std::filesystem::file_size(path), expected.size() * 1024 + 100000);
+  }
   spmd::test::remove_shared(world, path);
 }
 
