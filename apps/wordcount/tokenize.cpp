@@ -1,6 +1,8 @@
 #include "tokenize.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 
 namespace wordcount {
 
@@ -54,48 +56,68 @@ char32_t next_code_point(std::string_view text, std::size_t& at) {
   return cp;
 }
 
-bool is_word_char(char32_t c) {
+// Properties of code points from `first` up to the next run's first.
+struct CharacterRun {
+  char32_t first;
+  std::uint8_t flags;
+};
+// str.lower() of a word character: one code point, or two (`then` non-zero).
+struct LowerCase {
+  char32_t from;
+  char32_t to;
+  char32_t then;
+};
+constexpr std::uint8_t word_flag = 1;
+constexpr std::uint8_t cased_flag = 2;
+constexpr std::uint8_t case_ignorable_flag = 4;
+
+#include "unicode_tables.inc"
+
+std::uint8_t flags_of(char32_t c) {
+  if (c < 0x80) {  // the common case, without a search
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return word_flag | cased_flag;
+    return (c >= '0' && c <= '9') ? word_flag : 0;
+  }
+  if (c == invalid) return 0;
+  const auto* after = std::upper_bound(std::begin(character_runs), std::end(character_runs), c,
+                                       [](char32_t v, const CharacterRun& run) { return v < run.first; });
+  return std::prev(after)->flags;
+}
+
+bool is_word_char(char32_t c) { return (flags_of(c) & word_flag) != 0; }
+
+// Appends str.lower() of a word character to `out`.
+void append_lower(std::u32string& out, char32_t c) {
   if (c < 0x80) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    out += (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
+    return;
   }
-  if (c == invalid) return false;
-  if (c <= 0xBF || c == 0xD7 || c == 0xF7) return false;
-  if (c >= 0x300 && c <= 0x36F) return false;
-  if (c >= 0x2000 && c <= 0x2BFF) return false;
-  if (c >= 0x3000 && c <= 0x303F) return false;
-  if ((c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xFE30 && c <= 0xFE4F) || c == 0xFEFF) return false;
-  if ((c >= 0xFF00 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
-      (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65)) {
-    return false;
+  const auto* it = std::lower_bound(std::begin(lower_cases), std::end(lower_cases), c,
+                                    [](const LowerCase& entry, char32_t v) { return entry.from < v; });
+  if (it == std::end(lower_cases) || it->from != c) {
+    out += c;
+    return;
   }
-  if (c >= 0x1F000 && c <= 0x1FAFF) return false;
+  out += it->to;
+  if (it->then != 0) out += it->then;
+}
+
+// Python's final-sigma rule (unicodeobject.c, handle_capital_sigma): U+03A3 at `i` of `word` is
+// final when a cased letter precedes it and none follows, case-ignorable letters skipped.
+bool is_final_sigma(const std::u32string& word, std::size_t i) {
+  std::size_t j = i;
+  std::uint8_t before = 0;
+  while (j > 0) {
+    before = flags_of(word[--j]);
+    if ((before & case_ignorable_flag) == 0) break;
+    before = 0;
+  }
+  if ((before & cased_flag) == 0) return false;
+  for (std::size_t k = i + 1; k < word.size(); ++k) {
+    const std::uint8_t after = flags_of(word[k]);
+    if ((after & case_ignorable_flag) == 0) return (after & cased_flag) == 0;
+  }
   return true;
-}
-
-// Simple lower-case mapping (see tokenize.hpp); Σ is handled by the caller (final sigma).
-char32_t to_lower(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 0x20;
-  if (c < 0xC0) return c;
-  if (c <= 0xDE) return c == 0xD7 ? c : c + 0x20;
-  if (c >= 0x100 && c <= 0x17F) {
-    if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
-    if (c == 0x178) return 0xFF;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c % 2 == 1) ? c + 1 : c;
-    return (c % 2 == 0) ? c + 1 : c;
-  }
-  if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 0x20;
-  if (c == 0x386) return 0x3AC;
-  if (c >= 0x388 && c <= 0x38A) return c + 0x25;
-  if (c == 0x38C) return 0x3CC;
-  if (c == 0x38E || c == 0x38F) return c + 0x3F;
-  if (c >= 0x410 && c <= 0x42F) return c + 0x20;
-  if (c >= 0x400 && c <= 0x40F) return c + 0x50;
-  return c;
-}
-
-bool is_cased_letter(char32_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
-         (c >= 0x370 && c <= 0x3FF) || (c >= 0x400 && c <= 0x4FF);
 }
 
 void append_utf8(std::string& out, char32_t c) {
@@ -118,25 +140,25 @@ void append_utf8(std::string& out, char32_t c) {
 
 }  // namespace
 
+const char* unicode_version() { return tables_unicode_version; }
+
 std::uint64_t count_words(std::string_view text, Counts& counts) {
   std::uint64_t words = 0;
   std::u32string word;
+  std::u32string lower;
   std::string utf8;
   auto finish = [&] {
     if (word.empty()) return;
-    utf8.clear();
+    lower.clear();
     for (std::size_t i = 0; i < word.size(); ++i) {
-      char32_t c = word[i];
-      if (c == 0x3A3) {
-        // Final sigma: Σ after a cased letter and not before one becomes ς, else σ.
-        const bool after = i > 0 && is_cased_letter(word[i - 1]);
-        const bool before = i + 1 < word.size() && is_cased_letter(word[i + 1]);
-        c = after && !before ? 0x3C2 : 0x3C3;
+      if (word[i] == 0x3A3) {
+        lower += is_final_sigma(word, i) ? U'\u03C2' : U'\u03C3';
       } else {
-        c = to_lower(c);
+        append_lower(lower, word[i]);
       }
-      append_utf8(utf8, c);
     }
+    utf8.clear();
+    for (const char32_t c : lower) append_utf8(utf8, c);
     ++counts[utf8];
     ++words;
     word.clear();

@@ -1,18 +1,17 @@
 #pragma once
-// spmd-wordcount's definition of a word, for UTF-8 text.
-//
-// A word is a maximal run of word characters:
-//  - ASCII letters and digits (not '_');
-//  - any other code point, except punctuation, symbols and spaces: U+0080-U+00BF (Latin-1
-//    punctuation and signs), U+00D7, U+00F7, combining marks U+0300-U+036F, U+2000-U+2BFF
-//    (punctuation, currency, letterlike and number forms, arrows, maths, technical, boxes,
-//    shapes, dingbats), U+3000-U+303F (CJK punctuation), U+FE00-U+FE0F, U+FE30-U+FE4F, U+FEFF,
-//    fullwidth punctuation (U+FF00-U+FF0F, U+FF1A-U+FF20, U+FF3B-U+FF40, U+FF5B-U+FF65) and
-//    U+1F000-U+1FAFF (emoji and pictographs).
-// Bytes that are not valid UTF-8 separate words. Words are lower-cased: ASCII, Latin-1,
-// Latin Extended-A (not U+0130), Greek (with the final sigma, as Unicode's rules give it) and
-// Cyrillic; other scripts are kept as written. On text in those scripts this agrees with
-// Python's re.findall(r"[^\W_]+", text) followed by str.lower() on each word.
+// spmd-wordcount's definition of a word, for UTF-8 text: exactly Python's
+//   [w.lower() for w in re.findall(r"[^\W_]+", text)]
+// for every code point of Unicode 14.0 (Python 3.11, Debian 12's):
+//  - a word is a maximal run of characters for which str.isalnum() is true: letters (L*) and
+//    numbers (Nd, Nl, No and those with a numeric value). Combining marks (Mn, Mc, Me) are not
+//    word characters in Python, so they split words (a Hindi vowel sign, a decomposed accent);
+//  - words are lower-cased as str.lower() does: the full mapping (U+0130 becomes "i" + U+0307)
+//    and the final sigma in context (a capital sigma after a cased letter and not before one,
+//    case-ignorable letters skipped, becomes U+03C2);
+//  - bytes that are not valid UTF-8 separate words (Python's decode with errors="replace").
+// The properties come from unicode_tables.inc, generated from Python's own unicodedata by
+// make_unicode_tables.py. A code point assigned after Unicode 14.0 is not a word character.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +19,9 @@
 namespace wordcount {
 
 using Counts = std::unordered_map<std::string, std::uint64_t>;
+
+/// The Unicode version of the tokenizer's tables.
+[[nodiscard]] const char* unicode_version();
 
 /// Adds every word of `text` (lower-cased) to `counts`; returns how many words there were.
 std::uint64_t count_words(std::string_view text, Counts& counts);

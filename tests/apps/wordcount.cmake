@@ -17,3 +17,11 @@ spmd_add_run_test(NAME wordcount.stage_failure TARGET spmd-wordcount RANKS 1 2 3
          --stderr-once "^spmd-wordcount: error: pipeline stage '(read\\+)?tokenise(\\+count)?' failed on rank [0-9]: test failure at the word 'spmdkit' \\(rank [0-9]\\)$"
   ARGS ${PROJECT_SOURCE_DIR}/README.md --test-fail-word spmdkit
        --output ${CMAKE_CURRENT_BINARY_DIR}/words-fail.h5)
+# Every code point of Unicode against Python's re + str.lower (the tokenizer's tables).
+add_test(NAME wordcount.unicode
+         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/wordcount_unicode_check.py
+                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-wordcount>
+                 ${CMAKE_CURRENT_BINARY_DIR}/wordcount-unicode-scratch
+                 ${PROJECT_SOURCE_DIR}/apps/wordcount/unicode_tables.inc)
+set_tests_properties(wordcount.unicode PROPERTIES TIMEOUT 240 PROCESSORS 3 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
