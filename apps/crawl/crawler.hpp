@@ -10,6 +10,7 @@
 #include <spmdkit/spmdkit.hpp>
 
 #include "fetcher.hpp"
+#include "scope.hpp"
 #include "url.hpp"
 
 namespace crawl {
@@ -60,9 +61,6 @@ struct CrawlOptions {
   FetchOptions fetch;
 };
 
-/// Whether the file a file URL reaches (decoded, dot segments and symbolic links resolved) lies
-/// inside one of the directories the `roots` (file URLs of directories) name.
-[[nodiscard]] bool file_under_a_root(const std::string& url, const std::vector<std::string>& roots);
 /// Whether a URL may be fetched at this depth (0) or the status that says why not. Pure: the
 /// master (budget) and the workers (fetch) agree.
 [[nodiscard]] std::int32_t classify(const CrawlTask& task, const CrawlOptions& options,

@@ -54,11 +54,41 @@ std::optional<std::string> rebuild(CURLU* url) {
 
 }  // namespace
 
+namespace {
+
+std::optional<std::string> normalize_once(const std::string& text) {
+  UrlHandle url(curl_url());
+  if (!url || curl_url_set(url.get(), CURLUPART_URL, text.c_str(),
+                           CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) != CURLUE_OK) {
+    return std::nullopt;
+  }
+  return rebuild(url.get());
+}
+
+// A normalised URL must read back (parts) and normalise to itself, or one page would have two
+// keys. libcurl's output is not always its own fixed point (a host spelled "%37" becomes "7",
+// which it then reads as the address 0.0.0.7; a file URL with a percent-encoded host is refused
+// when read again): normalise again until nothing changes, and drop what never settles
+// (fuzz_url found these).
+std::optional<std::string> settled(std::optional<std::string> url) {
+  for (int round = 0; url && round < 3; ++round) {
+    auto again = normalize_once(*url);
+    if (again == url) return parts(*url) ? url : std::nullopt;
+    url = std::move(again);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> normalize(std::string_view href, std::string_view base) {
   UrlHandle url(curl_url());
   if (!url) return std::nullopt;
   const std::string base_text(base);
-  if (curl_url_set(url.get(), CURLUPART_URL, base_text.c_str(), 0) != CURLUE_OK) {
+  // Encoded as the link is: a base with raw bytes (a <base href>) must not give the links it
+  // resolves, or a fragment-only link, a second spelling of one page (fuzz_url found it).
+  if (curl_url_set(url.get(), CURLUPART_URL, base_text.c_str(),
+                   CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) != CURLUE_OK) {
     return std::nullopt;
   }
   // Leading/trailing white space is common in real hrefs and not part of the URL.
@@ -68,7 +98,7 @@ std::optional<std::string> normalize(std::string_view href, std::string_view bas
   std::string link(href.substr(first, last - first + 1));
   // libcurl resolves a fragment-only or query-only reference against the host, not the
   // document (RFC 3986 5.2.2 keeps the base path): spell those out.
-  if (link.front() == '#') return rebuild(url.get());
+  if (link.front() == '#') return settled(rebuild(url.get()));
   if (link.front() == '?') {
     const std::string base_text_no_query(base.substr(0, base.find_first_of("?#")));
     link = base_text_no_query + link;
@@ -78,7 +108,7 @@ std::optional<std::string> normalize(std::string_view href, std::string_view bas
                    CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) != CURLUE_OK) {
     return std::nullopt;
   }
-  return rebuild(url.get());
+  return settled(rebuild(url.get()));
 }
 
 std::optional<std::string> normalize(std::string_view url_text) {
@@ -89,7 +119,7 @@ std::optional<std::string> normalize(std::string_view url_text) {
                    CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) != CURLUE_OK) {
     return std::nullopt;
   }
-  return rebuild(url.get());
+  return settled(rebuild(url.get()));
 }
 
 std::optional<UrlParts> parts(std::string_view url_text) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "spmdkit/runtime/check.hpp"
 
@@ -20,7 +21,8 @@ std::optional<AgreedOutcome> agree_outcome(MPI_Comm comm, LocalOutcome local,
   // largest exit code. Raw MPI: Boost.MPI has no non-blocking collectives, and a deadline
   // needs one.
   // On the heap: if we give up waiting, the request stays pending and a late completion still
-  // writes into these buffers, so they are deliberately leaked then (the job is about to end).
+  // writes into these buffers, so they are then kept for the life of the process (the job is
+  // about to end), reachable so that a leak checker does not report them.
   struct Buffers {
     std::array<int, 2> mine;
     std::array<int, 2> agreed;
@@ -40,7 +42,8 @@ std::optional<AgreedOutcome> agree_outcome(MPI_Comm comm, LocalOutcome local,
       check_mpi(MPI_Test(&buffers->request, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (done != 0) break;
       if (std::chrono::steady_clock::now() >= deadline) {
-        static_cast<void>(buffers.release());  // see above: still in use by the pending request
+        static std::vector<std::unique_ptr<Buffers>> abandoned;  // still in use by the requests
+        abandoned.push_back(std::move(buffers));
         return std::nullopt;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
