@@ -101,3 +101,27 @@ function(spmd_add_run_test)
   endif()
   spmd_add_mpi_test(CHECKED TIMEOUT ${ARG_TIMEOUT} ${ARG_UNPARSED_ARGUMENTS})
 endfunction()
+
+# spmd_add_check_script(NAME name SCRIPT file.py [ARGS ...] [TIMEOUT s] [PROCESSORS n]
+#                       [COST c] [LABELS ...]): a Python check (run by the Python that has h5py)
+# that launches its own jobs: it gets mpiexec as its first argument, then ARGS, and the MPI test
+# environment. Exit code 77 means skipped (the script says why). COST: CTest starts costlier
+# tests first.
+function(spmd_add_check_script)
+  cmake_parse_arguments(ARG "" "NAME;SCRIPT;TIMEOUT;PROCESSORS;COST" "ARGS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  if(NOT ARG_PROCESSORS)
+    set(ARG_PROCESSORS 3)
+  endif()
+  add_test(NAME ${ARG_NAME}
+           COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/${ARG_SCRIPT}
+                   ${MPIEXEC_EXECUTABLE} ${ARG_ARGS})
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS}
+                       SKIP_RETURN_CODE 77 ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}"
+                       LABELS "mpi;${ARG_LABELS}")
+  if(ARG_COST)
+    set_tests_properties(${ARG_NAME} PROPERTIES COST ${ARG_COST})
+  endif()
+endfunction()

@@ -9,6 +9,8 @@
 // count, then word, and identical for any rank count. Unreadable files and directories are
 // reported and skipped, and the run then ends with exit code 3 (its counts leave them out).
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -86,11 +88,12 @@ std::vector<std::string> list_files(const std::vector<std::string>& paths,
 }
 
 // Reads `path` in chunks of about `chunk` bytes cut after white space (never inside a word or a
-// UTF-8 sequence). Returns false if the file cannot be read.
+// UTF-8 sequence). Returns why the file cannot be read, or an empty string.
 template <class Emit>
-bool read_chunks(const std::string& path, std::size_t chunk, Emit&& emit) {
+std::string read_chunks(const std::string& path, std::size_t chunk, Emit&& emit) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) return errno != 0 ? std::strerror(errno) : "cannot be opened";
   std::string carry;
   std::string buffer(chunk, '\0');
   while (in) {
@@ -103,9 +106,9 @@ bool read_chunks(const std::string& path, std::size_t chunk, Emit&& emit) {
     emit(carry.substr(0, cut + 1));
     carry.erase(0, cut + 1);
   }
-  if (in.bad()) return false;
+  if (in.bad()) return "a read failed";
   if (!carry.empty()) emit(std::move(carry));
-  return true;
+  return {};
 }
 
 int run_wordcount(spmd::App& app, const Options& o) {
@@ -126,11 +129,11 @@ int run_wordcount(spmd::App& app, const Options& o) {
           [&](spmd::StageContext& stage, spmd::Emit<std::string>& out) {
             for (std::size_t i = static_cast<std::size_t>(stage.rank_in_stage); i < files.size();
                  i += static_cast<std::size_t>(stage.width)) {
-              const bool ok = read_chunks(files[i], o.chunk_kib * 1024, [&](std::string text) {
+              const std::string why = read_chunks(files[i], o.chunk_kib * 1024, [&](std::string text) {
                 bytes += text.size();
                 out(text);
               });
-              if (!ok) unreadable.push_back(files[i]);
+              if (!why.empty()) unreadable.push_back(files[i] + ": " + why);
             }
           },
           {.width = app.size() >= 6 ? 2 : 0})
@@ -162,6 +165,10 @@ int run_wordcount(spmd::App& app, const Options& o) {
                                               a.insert(a.end(), b.begin(), b.end());
                                               return a;
                                             });
+  if (skipped.size() == files.size()) {  // every rank knows: nothing to count is bad input
+    throw spmd::UsageError(fmt::format("no readable files in {} ({})", fmt::join(o.paths, ", "),
+                                       skipped.front()));
+  }
   const auto total_bytes = spmd::allreduce(app.comm(), bytes, std::plus<>{});
   std::uint64_t tokens = 0;
   for (const auto& [word, n] : sorted) tokens += n;
@@ -202,8 +209,8 @@ int run_wordcount(spmd::App& app, const Options& o) {
   if (app.is_root() && !sorted.empty()) summary.set("top_word", sorted.front().first);
 
   if (app.is_root() && !app.options().json) {
-    for (const auto& problem : problems) fmt::print(stderr, "spmd-wordcount: skipped {}\n", problem);
-    for (const auto& file : skipped) fmt::print(stderr, "spmd-wordcount: skipped {}: unreadable\n", file);
+    for (const auto& problem : problems) fmt::print(stderr, "spmd-wordcount: skipped {}\n", spmd::printable(problem));
+    for (const auto& file : skipped) fmt::print(stderr, "spmd-wordcount: skipped {}\n", spmd::printable(file));
   }
   if (tokens == 0) {
     app.print("spmd-wordcount: the corpus ({} file(s), {} bytes) holds no words\n", files.size(),

@@ -1,11 +1,8 @@
 # spmd-wordcount (included from tests/apps/CMakeLists.txt): against collections.Counter on a
 # generated multilingual corpus at 1-4 ranks; empty corpora.
-add_test(NAME wordcount.counter
-         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/wordcount_check.py
-                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-wordcount>
-                 ${CMAKE_CURRENT_BINARY_DIR}/wordcount-scratch)
-set_tests_properties(wordcount.counter PROPERTIES TIMEOUT 240 PROCESSORS 4
-                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+spmd_add_check_script(NAME wordcount.counter SCRIPT wordcount_check.py
+  TIMEOUT 240 PROCESSORS 4 LABELS app
+  ARGS $<TARGET_FILE:spmd-wordcount> ${CMAKE_CURRENT_BINARY_DIR}/wordcount-scratch)
 spmd_add_run_test(NAME wordcount.missing_path TARGET spmd-wordcount RANKS 1 3 TIMEOUT 30
   EXPECT --exit 2 --max-seconds 10 --stderr-count "error:=1"
          --stderr-once "^spmd-wordcount: error: no readable files in /nonexistent/corpus \\(/nonexistent/corpus: No such file or directory\\) \\(rank 0\\)$"
@@ -18,10 +15,6 @@ spmd_add_run_test(NAME wordcount.stage_failure TARGET spmd-wordcount RANKS 1 2 3
   ARGS ${PROJECT_SOURCE_DIR}/README.md --test-fail-word spmdkit
        --output ${CMAKE_CURRENT_BINARY_DIR}/words-fail.h5)
 # Every code point of Unicode against Python's re + str.lower (the tokenizer's tables).
-add_test(NAME wordcount.unicode
-         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/wordcount_unicode_check.py
-                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-wordcount>
-                 ${CMAKE_CURRENT_BINARY_DIR}/wordcount-unicode-scratch
-                 ${PROJECT_SOURCE_DIR}/apps/wordcount/unicode_tables.inc)
-set_tests_properties(wordcount.unicode PROPERTIES TIMEOUT 240 PROCESSORS 3 SKIP_RETURN_CODE 77
-                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+spmd_add_check_script(NAME wordcount.unicode SCRIPT wordcount_unicode_check.py
+  TIMEOUT 240 PROCESSORS 3 LABELS app
+  ARGS $<TARGET_FILE:spmd-wordcount> ${CMAKE_CURRENT_BINARY_DIR}/wordcount-unicode-scratch ${PROJECT_SOURCE_DIR}/apps/wordcount/unicode_tables.inc)

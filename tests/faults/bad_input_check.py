@@ -2,8 +2,10 @@
 """Bad-input matrix: every app x its numeric options x {wrong type, negative, zero, beyond its
 range, overflow, NaN/inf, missing value}, every file input x {missing, directory, empty, text,
 truncated or foreign HDF5, no line breaks}, config files (unknown key, syntax error), an output
-that is also an input, and non-UTF-8 bytes -- at 1 rank (a singleton run) and at 3 ranks. Each
-run must end within 10 s with the documented exit code (2: bad input) and exactly one error
+that is also an input, non-UTF-8 bytes, inputs the user cannot read (as nobody when run as
+root) and an output directory it cannot write, damaged journals -- at 1 rank (a singleton run)
+and at 3 ranks (numeric options: every value at 1 rank, two per option at 3). Each run must
+end within 10 s with the documented exit code (2: bad input) and exactly one error
 line from the app, nothing else of its own; and an output that is an input stays untouched.
 
   bad_input_check.py MPIRUN BIN_DIR SCRATCH
@@ -11,13 +13,17 @@ line from the app, nothing else of its own; and an output that is an input stays
 The numeric cases come from each app's --help (the option's type and any range CLI11 states),
 so a new option is covered as soon as it exists; the cases below add what --help cannot say.
 """
+import atexit
 import concurrent.futures
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
+
+import h5py
 
 APPS = ["heat", "pi", "fib", "crawl", "wordcount", "h5stats", "collect", "info"]
 MAX_SECONDS = 10
@@ -45,7 +51,11 @@ def numeric_options(help_text):
 
 
 def generated_cases(app, help_text):
-    cases = []
+    """(cases at 1 rank, cases at 1 and 3 ranks). Every value is tried at 1 rank; at 3 ranks,
+    for each option, the two values that reach its own checks (the overflow and the last,
+    usually just past its range): whether every rank checks an option does not depend on the
+    value, and 3-rank runs cost 5 times more."""
+    one_rank, both = [], []
     for name, kind, low, high in numeric_options(help_text):
         bad = ["abc", "", OVERFLOW if kind != "float" else "1e999"]
         if kind == "uint":
@@ -58,10 +68,62 @@ def generated_cases(app, help_text):
             bad.append("-1")
         if high is not None:
             bad.append(str(int(high) + 1) if kind != "float" else repr(high * 2 + 1))
-        for value in bad:
-            cases.append((app, [name, value], 2))
-        cases.append((app, [name], 2))  # the value is missing
-    return cases
+        for i, value in enumerate(bad):
+            (both if i == 2 or i == len(bad) - 1 else one_rank).append((app, [name, value], 2))
+        one_rank.append((app, [name], 2))  # the value is missing
+    return one_rank, both
+
+
+def unreadable_cases(scratch, bin_dir):
+    """Inputs the user running the app cannot read, and an output directory it cannot write.
+    As root (which reads everything) the apps run as nobody, from a copy of the binaries and
+    libraries that nobody can reach; otherwise as the current user."""
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            print("note: no setpriv, unreadable inputs not tried")
+            return []
+        stage = tempfile.mkdtemp(prefix="spmd-unreadable-")
+        atexit.register(shutil.rmtree, stage, True)
+        os.chmod(stage, 0o755)
+        shutil.copytree(bin_dir, os.path.join(stage, "bin"),
+                        ignore=lambda d, names: [n for n in names if not n.startswith("spmd-")])
+        shutil.copytree(os.path.join(bin_dir, "..", "lib"), os.path.join(stage, "lib"), symlinks=True)
+        work = os.path.join(stage, "work")
+        os.makedirs(work)
+        os.chmod(work, 0o1777)
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                  "env", "HOME=/tmp"]
+        user = (prefix, os.path.join(stage, "bin"), work)
+    else:
+        work = os.path.join(scratch, "unreadable")
+        os.makedirs(work)
+        user = ([], bin_dir, work)
+    w = lambda name: os.path.join(work, name)
+    with open(w("closed.txt"), "w") as f:
+        f.write("1\n2\n")
+    with open(w("closed.toml"), "w") as f:
+        f.write("samples = 100\n")
+    shutil.copy(os.path.join(scratch, "pi.h5"), w("closed.h5"))
+    os.makedirs(w("corpus/locked"))
+    with open(w("corpus/open.txt"), "w") as f:
+        f.write("some words\n")
+    with open(w("corpus/locked/hidden.txt"), "w") as f:
+        f.write("hidden words\n")
+    os.makedirs(w("readonly"))
+    for path in ("closed.txt", "closed.toml", "closed.h5", "corpus/locked"):
+        os.chmod(w(path), 0)
+    os.chmod(w("readonly"), 0o555)
+    return [
+        ("wordcount", [w("closed.txt")], 2, user),
+        ("wordcount", [w("corpus/locked")], 2, user),
+        ("wordcount", [w("corpus")], 3, user, "skipped "),  # counted without it, and said so
+        ("fib", ["--inputs-file", w("closed.txt")], 2, user),
+        ("heat", ["--restart", w("closed.h5")], 2, user),
+        ("h5stats", [w("closed.h5")], 2, user),
+        ("collect", [w("closed.h5"), os.path.join(scratch, "pi.h5")], 2, user),
+        ("pi", ["--config", w("closed.toml")], 2, user),
+        ("pi", ["--samples", "1000", "-o", w("readonly/pi.h5")], 1, user),
+    ]
 
 
 def main():
@@ -97,12 +159,23 @@ def main():
         os.makedirs(journal)
         with open(os.path.join(journal, "segment-00000001.h5"), "wb") as f:
             f.write(content)
+    # A journal whose HDF5 is intact but whose result bytes do not decode: a run with a failing
+    # task keeps its journal; its result bytes are then overwritten in place.
+    subprocess.run([mpirun, "-np", "1", os.path.join(bin_dir, "spmd-fib"), "-q", "--inputs",
+                    "1,2,3", "--test-fail-n", "3", "-o", s("blobs.h5")], capture_output=True)
+    for segment in os.listdir(s("blobs.h5.journal")):
+        with h5py.File(os.path.join(s("blobs.h5.journal"), segment), "r+") as f:
+            if f["result/bytes"].shape[0] > 0:
+                f["result/bytes"][...] = 0xFF
 
-    cases = []
+    cases = unreadable_cases(scratch, bin_dir)
+    single = []  # tried at 1 rank only
     for app in APPS:
         help_text = subprocess.run([os.path.join(bin_dir, "spmd-" + app), "--help"],
                                    capture_output=True, text=True).stdout
-        cases += generated_cases(app, help_text)
+        one_rank, both = generated_cases(app, help_text)
+        single += one_rank
+        cases += both
         cases += [
             (app, ["--no-such-option"], 2),
             (app, ["--config", s("missing.toml")], 2),
@@ -134,6 +207,7 @@ def main():
         ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("journal-text.h5")], 2),
         ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("journal-cut.h5")], 2),
         ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("journal-foreign.h5")], 2),
+        ("fib", ["--inputs", "1,2,3", "--resume", "-o", s("blobs.h5")], 2),
         ("crawl", [], 2), ("crawl", [s("missing.html")], 2), ("crawl", ["ftp://x/"], 2),
         ("crawl", ["http://"], 2), ("crawl", ["http://127.0.0.1/", "--ca-file", s("missing.pem")], 2),
         ("wordcount", [], 2), ("wordcount", [s("missing.txt")], 2), ("wordcount", [s("dir")], 2),
@@ -152,16 +226,20 @@ def main():
     ]
 
     def run(case, ranks):
-        app, args, expected = case
-        command = [os.path.join(bin_dir, "spmd-" + app)] + args
+        app, args, expected = case[:3]
+        user = case[3] if len(case) > 3 else None  # (command prefix, bin dir, work dir)
+        line = case[4] if len(case) > 4 else "error: "
+        prefix, bin_path, work = user if user else ([], bin_dir, scratch)
+        command = [os.path.join(bin_path, "spmd-" + app)] + args
         if "-o" not in args and "--output" not in args:
-            command += ["-o", s(f"out-{os.getpid()}-{abs(hash(tuple(args)))}-{ranks}.h5")]
+            command += ["-o", os.path.join(work, f"out-{os.getpid()}-{abs(hash(tuple(args)))}-{ranks}.h5")]
         if ranks > 1:
             command = [mpirun, "-np", str(ranks)] + command
+        command = prefix + command
         start = time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, timeout=3 * MAX_SECONDS,
-                                  cwd=scratch)
+                                  cwd=work)
             code, err = done.returncode, done.stderr.decode(errors="replace")
         except subprocess.TimeoutExpired:
             code, err = None, ""
@@ -177,13 +255,13 @@ def main():
             problems.append(f"{where}: exit {code}, expected 1 or 2")
         if code is not None and seconds > MAX_SECONDS:
             problems.append(f"{where}: took {seconds:.1f} s")
-        if code not in (None, 0) and (len(own) != 1 or not own[0].startswith(f"spmd-{app}: error: ")):
+        if code not in (None, 0) and (len(own) != 1 or not own[0].startswith(f"spmd-{app}: {line}")):
             problems.append(f"{where}: {len(own)} lines of its own: {own[:3]}")
         if any(len(l) > 2500 or "\x1b" in l for l in own):
             problems.append(f"{where}: an unescaped or uncut message")
         return problems
 
-    jobs = [(case, ranks) for case in cases for ranks in (1, 3)]
+    jobs = [(case, ranks) for case in cases for ranks in (1, 3)] + [(case, 1) for case in single]
     problems = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         for found in pool.map(lambda job: run(*job), jobs):
@@ -194,7 +272,7 @@ def main():
     with open(s("words.txt")) as f:
         if f.read() != "the quick brown fox\n":
             problems.append("words.txt, given as input and output, was changed")
-    print(f"{len(jobs)} bad-input runs ({len(cases)} cases at 1 and 3 ranks), "
+    print(f"{len(jobs)} bad-input runs ({len(cases)} cases at 1 and 3 ranks, {len(single)} at 1), "
           f"{len(problems)} problems")
     for p in problems:
         print("FAIL:", p)

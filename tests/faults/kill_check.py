@@ -114,67 +114,66 @@ class Matrix:
             self.missed += 1
         return running
 
-    def heat(self):
-        args = ["--nx", "48", "--ny", "40", "--steps", "240", "--every", "40",
-                "--checkpoint-every", "15", "--test-step-delay-ms", "8", "-q"]
-        reference = os.path.join(self.scratch, "heat-reference.h5")
-        if not self.run("spmd-heat", 1, args + ["-o", reference], "heat reference"):
+    def kill_and_continue(self, app, args, reference_ranks, result, continuation, changed=None):
+        """A reference run, then four kills (whole job, one rank, twice each) at 3 ranks, each
+        followed by the continuation at 2 ranks; `result(path)` reads what must match,
+        `continuation(out)` gives the extra arguments of the continuing run. With `changed`
+        (arguments that change a parameter), the first continuation tries those first: refused
+        (exit 2, naming the option), and nothing changes."""
+        name = app.removeprefix("spmd-")
+        reference = os.path.join(self.scratch, f"{name}-reference.h5")
+        if not self.run(app, reference_ranks, args + ["-o", reference], f"{name} reference"):
             return
         self.reference_seconds = self.seconds
-        wanted = columns(reference, "fields", ["T", "time"])
+        wanted = result(reference)
         for trial, mode in enumerate(("job", "rank", "job", "rank")):
-            out = os.path.join(self.scratch, f"heat-{trial}.h5")
-            if not self.kill_run("spmd-heat", 3, args + ["-o", out], out, mode):
+            out = os.path.join(self.scratch, f"{name}-{trial}.h5")
+            if not self.kill_run(app, 3, args + ["-o", out], out, mode):
                 continue
             if os.path.exists(out):
-                self.problems.append(f"heat {mode} kill {trial}: a file under the final name")
-            checkpoint = out + ".checkpoint.h5"
-            more = ["--restart", checkpoint] if os.path.exists(checkpoint) else []
-            if self.run("spmd-heat", 2, args + ["-o", out] + more, f"heat restart {trial}"):
-                if not same(columns(out, "fields", ["T", "time"]), wanted):
-                    self.problems.append(f"heat {mode} kill {trial}: the restarted result differs")
+                self.problems.append(f"{name} {mode} kill {trial}: a file under the final name")
+            if changed and os.path.isdir(out + ".journal"):
+                done = subprocess.run(self.command(app, 2, args + ["-o", out] + continuation(out)
+                                                   + changed), capture_output=True, text=True,
+                                      timeout=60)
+                if done.returncode != 2 or "other parameters (" + changed[0] not in done.stderr:
+                    self.problems.append(f"{name}: resumed with {changed}: exit "
+                                         f"{done.returncode}: {done.stderr.strip()[-300:]}")
+                changed = None
+            if self.run(app, 2, args + ["-o", out] + continuation(out), f"{name} continued {trial}"):
+                if not same(result(out), wanted):
+                    self.problems.append(f"{name} {mode} kill {trial}: the continued result differs")
+
+    def heat(self):
+        def restart(out):
+            checkpoint = out + ".checkpoint.h5"  # none if killed before the first one
+            return ["--restart", checkpoint] if os.path.exists(checkpoint) else []
+
+        self.kill_and_continue(
+            "spmd-heat", ["--nx", "48", "--ny", "40", "--steps", "240", "--every", "40",
+                          "--checkpoint-every", "15", "--test-step-delay-ms", "8", "-q"], 1,
+            lambda path: columns(path, "fields", ["T", "time"]), restart)
 
     def fib(self):
-        args = ["--random", "300", "--max-n", "30000", "--seed", "9", "--journal-interval", "0.1",
-                "-q"]
-        names = ["n", "digits", "mod1e18", "leading", "ok"]
-        reference = os.path.join(self.scratch, "fib-reference.h5")
-        if not self.run("spmd-fib", 2, args + ["-o", reference], "fib reference"):
-            return
-        self.reference_seconds = self.seconds
-        wanted = columns(reference, "tasks", names)
-        for trial, mode in enumerate(("job", "rank", "job", "rank")):
-            out = os.path.join(self.scratch, f"fib-{trial}.h5")
-            if not self.kill_run("spmd-fib", 3, args + ["-o", out], out, mode):
-                continue
-            if os.path.exists(out):
-                self.problems.append(f"fib {mode} kill {trial}: a file under the final name")
-            if self.run("spmd-fib", 2, args + ["-o", out, "--resume"], f"fib resume {trial}"):
-                if not same(columns(out, "tasks", names), wanted):
-                    self.problems.append(f"fib {mode} kill {trial}: the resumed result differs")
+        self.kill_and_continue(
+            "spmd-fib", ["--random", "300", "--max-n", "30000", "--seed", "9",
+                         "--journal-interval", "0.1", "-q"], 2,
+            lambda path: columns(path, "tasks", ["n", "digits", "mod1e18", "leading", "ok"]),
+            lambda out: ["--resume"])  # a changed parameter: fib.resume_other_parameters
 
     def crawl(self):
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         seed = f"http://127.0.0.1:{server.server_address[1]}/p0"
-        args = [seed, "--max-depth", "6", "--journal-interval", "0.1", "-q"]
-        names = ["url", "status", "depth", "title", "bytes"]
-        reference = os.path.join(self.scratch, "crawl-reference.h5")
-        if self.run("spmd-crawl", 3, args + ["-o", reference], "crawl reference"):
-            self.reference_seconds = self.seconds
-            wanted = columns(reference, "pages", names)
-            wanted.update(columns(reference, "links", ["src", "dst"]))
-            for trial, mode in enumerate(("job", "rank", "job", "rank")):
-                out = os.path.join(self.scratch, f"crawl-{trial}.h5")
-                if not self.kill_run("spmd-crawl", 3, args + ["-o", out], out, mode):
-                    continue
-                if os.path.exists(out):
-                    self.problems.append(f"crawl {mode} kill {trial}: a file under the final name")
-                if self.run("spmd-crawl", 2, args + ["-o", out, "--resume"], f"crawl resume {trial}"):
-                    got = columns(out, "pages", names)
-                    got.update(columns(out, "links", ["src", "dst"]))
-                    if not same(got, wanted):
-                        self.problems.append(f"crawl {mode} kill {trial}: the resumed result differs")
+
+        def pages_and_links(path):
+            found = columns(path, "pages", ["url", "status", "depth", "title", "bytes"])
+            found.update(columns(path, "links", ["src", "dst"]))
+            return found
+
+        self.kill_and_continue("spmd-crawl", [seed, "--max-depth", "6", "--journal-interval", "0.1",
+                                              "-q"], 3, pages_and_links, lambda out: ["--resume"],
+                               changed=["--max-pages", "50"])
         server.shutdown()
 
     def wordcount(self):

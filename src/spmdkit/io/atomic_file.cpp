@@ -116,14 +116,18 @@ AtomicFile AtomicFile::create(MPI_Comm comm, std::string final_path,
   int error = reserved ? reserve_space(reserve, options.metadata_reserve) : 0;
   // Every rank learns whether there was room, so all throw or none does.
   check_mpi(MPI_Bcast(&error, 1, MPI_INT, 0, comm), "MPI_Bcast");
-  if (error != 0) {
+  if (error == ENOSPC || error == EDQUOT) {
     throw SystemError(fmt::format("cannot write {}: no room for {} KiB beside it ({})", final_path,
                                   options.metadata_reserve >> 10, reserve),
                       error);
   }
+  if (error != 0) {  // a directory that is not writable, or missing: not a matter of room
+    throw SystemError(fmt::format("cannot write {}: cannot create {}", final_path, reserve), error);
+  }
   try {
     File file = File::create(comm, final_path + ".tmp", options.file);
-    return AtomicFile(std::move(file), std::move(final_path), options.keep_previous, reserved);
+    return AtomicFile(std::move(file), std::move(final_path), options.keep_previous, reserved,
+                      rank == 0);
   } catch (...) {
     if (reserved) ::unlink(reserve.c_str());
     throw;
@@ -135,9 +139,14 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
       final_path_(std::move(other.final_path_)),
       keep_previous_(other.keep_previous_),
       reserved_(std::exchange(other.reserved_, false)),
+      removes_partial_(std::exchange(other.removes_partial_, false)),
       committed_(other.committed_) {}
 
-AtomicFile::~AtomicFile() { release_reserve(); }
+AtomicFile::~AtomicFile() {
+  release_reserve();
+  // Unlinked while the ranks may still hold it open: POSIX keeps the data until the last close.
+  if (removes_partial_ && !committed_) ::unlink(partial_path().c_str());
+}
 
 void AtomicFile::release_reserve() noexcept {
   if (reserved_) {

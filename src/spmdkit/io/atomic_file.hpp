@@ -33,7 +33,9 @@ struct AtomicFileOptions {
 
 class AtomicFile {
  public:
-  /// Collective: creates NAME.tmp (replacing a stale one from an earlier, failed run).
+  /// Collective: creates NAME.tmp (replacing a stale one from an earlier, failed run). A file
+  /// destroyed without commit() (an exception) is removed by rank 0; one left by a killed run is
+  /// replaced by the next.
   [[nodiscard]] static AtomicFile create(MPI_Comm comm, std::string final_path,
                                          const AtomicFileOptions& options = {});
 
@@ -55,16 +57,21 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
  private:
-  AtomicFile(File file, std::string final_path, bool keep_previous, bool reserved)
+  AtomicFile(File file, std::string final_path, bool keep_previous, bool reserved,
+             bool removes_partial)
       : file_(std::move(file)),
         final_path_(std::move(final_path)),
         keep_previous_(keep_previous),
-        reserved_(reserved) {}
+        reserved_(reserved),
+        removes_partial_(removes_partial) {}
   void release_reserve() noexcept;
   File file_;
   std::string final_path_;
   bool keep_previous_ = false;
   bool reserved_ = false;  ///< this rank holds NAME.reserve (rank 0)
+  /// This rank removes NAME.tmp if the file is abandoned (rank 0): a failed run gives the disk
+  /// space back at once (a full disk or quota is a common cause) and leaves no partial file.
+  bool removes_partial_ = false;
   bool committed_ = false;
 };
 

@@ -199,14 +199,22 @@ class FarmEngine::Master {
   FarmReport run() {
     start_ = Clock::now();
     last_flush_ = last_progress_ = start_;
-    open_journal();
-    if (farm_.level_) {
-      for (std::uint64_t id = 0; id < slots().size(); ++id) park(id);
-      start_next_wave();
-    } else {
-      for (std::uint64_t id = 0; id < slots().size(); ++id) enqueue(id);
+    try {
+      open_journal();
+      if (farm_.level_) {
+        for (std::uint64_t id = 0; id < slots().size(); ++id) park(id);
+        start_next_wave();
+      } else {
+        for (std::uint64_t id = 0; id < slots().size(); ++id) enqueue(id);
+      }
+      deliver_resumed();
+    } catch (const Error& e) {
+      // A journal whose HDF5 reads back but whose task or result bytes do not decode (a disk
+      // error, another program's journal with the same name) is bad input like any damage.
+      if (!farm_.journal_ || std::string_view(e.what()).substr(0, 10) != "spmd::wire") throw;
+      throw UsageError(fmt::format("the journal {} is damaged ({}): remove it to start afresh",
+                                   farm_.journal_->directory().string(), e.what()));
     }
-    deliver_resumed();
     if (options_.schedule == Schedule::static_blocks && workers_ > 0) split_statically();
 
     Backoff backoff;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "spmdkit/io/array.hpp"
@@ -61,6 +63,7 @@ TEST(AtomicFile, OlderOutputStaysIntactUntilTheNewOneIsComplete) {
   }
   EXPECT_EQ(generation_of(world, path), 1);
   world.barrier();
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));  // an abandoned file is removed
   if (world.rank() == 0) {
     std::remove(path.c_str());
     std::remove((path + ".tmp").c_str());
