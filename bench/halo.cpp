@@ -29,7 +29,8 @@ using spmd::decomp::Index;
 // exchange exactly the same two faces per rank.
 double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   const auto& comm = app.comm();
-  spmd::decomp::CartSpec<2> spec{.cells = {n, n}, .ghost = {1, 1}};
+  spmd::decomp::CartSpec<2> spec{.cells = {n, n}, .ghost = {1, 1},
+                                 .stencil = spmd::decomp::Stencil::star};
   spec.periodic[static_cast<std::size_t>(axis)] = true;
   spec.procs = axis == 0 ? std::array<int, 2>{comm.size(), 1} : std::array<int, 2>{1, comm.size()};
   spmd::decomp::CartDecomposition<2> cart(comm, spec);

@@ -221,7 +221,7 @@ int run_crawl(spmd::App& app, const Options& options) {
   auto progress = app.progress("pages", crawl.seeds.size());
 
   spmd::FarmOptions farm_options = options.farm.options(app.options().output);
-  farm_options.fingerprint = fingerprint(crawl);
+  farm_options.fingerprint += "\ncrawl=" + fingerprint(crawl);  // seeds as normalised, CA path
   farm_options.stop = &stop;
   farm_options.max_attempts = crawl.attempts;
   spmd::attach_progress(farm_options, progress);
@@ -299,7 +299,6 @@ int run_crawl(spmd::App& app, const Options& options) {
             link_count, links_cut, crawl::max_url_bytes, truncated, counts);
   app.print("  wrote {} (/pages, /links)\n", app.options().output);
   if (report.failed > 0) return spmd::exit_code::tasks_failed;
-  if (app.is_root()) farm.remove_journal();
   return spmd::exit_code::ok;
 }
 

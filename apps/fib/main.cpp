@@ -97,7 +97,6 @@ int run_fib(spmd::App& app, const Options& options) {
   spmd::StopRequest stop;
   auto progress = app.progress("tasks", inputs.size());
   spmd::FarmOptions farm_options = options.farm.options(app.options().output);
-  farm_options.fingerprint = "spmd-fib 1";  // F(n) depends on n only: any run's results fit
   farm_options.stop = &stop;
   spmd::attach_progress(farm_options, progress);
 
@@ -181,7 +180,6 @@ int run_fib(spmd::App& app, const Options& options) {
     }
     return spmd::exit_code::tasks_failed;
   }
-  if (app.is_root()) farm.remove_journal();  // the output is complete: nothing to resume
   return spmd::exit_code::ok;
 }
 

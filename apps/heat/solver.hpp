@@ -187,6 +187,7 @@ class Solver {
   static spmd::decomp::CartSpec<D> spec(const Options& opt) {
     const std::array<long, 3> cells_zyx{opt.nz, opt.ny, opt.nx};
     spmd::decomp::CartSpec<D> s;
+    s.stencil = spmd::decomp::Stencil::star;  // the 5-/7-point update reads faces only
     for (std::size_t a = 0; a < D; ++a) {
       s.cells[a] = cells_zyx[3 - D + a];
       s.periodic[a] = opt.periodic();

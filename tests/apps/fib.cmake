@@ -64,6 +64,27 @@ add_test(NAME fib.failing_task.clean
 set_tests_properties(fib.failing_task.clean PROPERTIES FIXTURES_SETUP fib_failing_clean LABELS app)
 set_tests_properties(fib.failing_task.np1 fib.failing_task.np3 PROPERTIES
                      FIXTURES_REQUIRED fib_failing_clean)
+set_tests_properties(fib.failing_task.np3 PROPERTIES FIXTURES_SETUP fib_failing_journal)
+# Its journal resumed with other parameters: refused, naming the option; with the same ones:
+# the failed task is redone, and the complete run removes the journal.
+set(fib_journaled ${CMAKE_CURRENT_BINARY_DIR}/fib-failing-3.h5)
+spmd_add_run_test(NAME fib.resume_other_parameters TARGET spmd-fib RANKS 2 TIMEOUT 30
+  EXPECT --exit 2 --max-seconds 10 --stderr-count "error:=1"
+         --stderr-once "${fib_error}the journal .* belongs to a run with other parameters \\(--inputs was 1,2,3,5,8,13,21, is 1,2,3,5,8,13 now\\)"
+  ARGS --inputs 1,2,3,5,8,13 --resume --output ${fib_journaled})
+spmd_add_run_test(NAME fib.resume_completes TARGET spmd-fib RANKS 3 TIMEOUT 60
+  EXPECT --exit 0 --json failed=0 --json resumed=6
+  ARGS --inputs 1,2,3,5,8,13,21 --resume --json --output ${fib_journaled})
+add_test(NAME fib.resume_completes.journal_removed
+         COMMAND ${Python3_EXECUTABLE} -c "import os, sys; sys.exit(os.path.exists(sys.argv[1]))"
+                 ${fib_journaled}.journal)
+set_tests_properties(fib.resume_other_parameters.np2 PROPERTIES FIXTURES_REQUIRED fib_failing_journal
+                     FIXTURES_SETUP fib_journal_refused)
+set_tests_properties(fib.resume_completes.np3 PROPERTIES
+                     FIXTURES_REQUIRED "fib_failing_journal;fib_journal_refused"
+                     FIXTURES_SETUP fib_journal_resumed)
+set_tests_properties(fib.resume_completes.journal_removed PROPERTIES LABELS app
+                     FIXTURES_REQUIRED fib_journal_resumed)
 spmd_add_run_test(NAME fib.flaky_task TARGET spmd-fib RANKS 2 4 TIMEOUT 60
   EXPECT --exit 0 --json failed=0 --json retries=1 --json done=7
   ARGS --inputs 1,2,3,5,8,13,21 --test-flaky-n 8 --json
@@ -71,9 +92,6 @@ spmd_add_run_test(NAME fib.flaky_task TARGET spmd-fib RANKS 2 4 TIMEOUT 60
 
 # Interrupted runs resume to an identical table: SIGKILL at 2 ranks -> 3, SIGUSR1 -> 4, a dead
 # worker -> 2.
-add_test(NAME fib.resume
-         COMMAND ${SPMD_PYTHON_WITH_H5PY} ${CMAKE_CURRENT_SOURCE_DIR}/farm_resume_check.py
-                 ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:spmd-fib>
-                 ${CMAKE_CURRENT_BINARY_DIR}/fib-resume-scratch)
-set_tests_properties(fib.resume PROPERTIES TIMEOUT 300 PROCESSORS 4
-                     ENVIRONMENT "${SPMD_MPI_TEST_ENVIRONMENT}" LABELS "mpi;app")
+spmd_add_check_script(NAME fib.resume SCRIPT farm_resume_check.py
+  TIMEOUT 300 PROCESSORS 4 LABELS app
+  ARGS $<TARGET_FILE:spmd-fib> ${CMAKE_CURRENT_BINARY_DIR}/fib-resume-scratch)

@@ -1,5 +1,6 @@
 #include "spmdkit/decomp/cart.hpp"
 
+#include <algorithm>
 #include <numeric>
 #include <utility>
 
@@ -45,6 +46,13 @@ CartDecomposition<D>::CartDecomposition(MPI_Comm comm, const CartSpec<D>& spec) 
     if (spec.ghost[a] < 0) throw UsageError(fmt::format("negative ghost width on axis {}", a));
     if (spec.procs[a] < 0) throw UsageError(fmt::format("negative process count on axis {}", a));
   }
+  const bool has_ghosts = std::any_of(spec.ghost.begin(), spec.ghost.end(), [](int g) { return g > 0; });
+  if (D >= 2 && has_ghosts && spec.stencil == Stencil::unspecified) {
+    throw UsageError(
+        "CartSpec::stencil must be chosen: Stencil::star (faces only: 5-/7-point updates) or "
+        "Stencil::box (faces, edges and corners: any update that reads a diagonal neighbour)");
+  }
+  if (spec.stencil == Stencil::unspecified) spec_.stencil = Stencil::star;  // 1-D or no ghosts: alike
   procs_ = spec.procs;
   int fixed = 1;
   for (int p : procs_) fixed *= p > 0 ? p : 1;

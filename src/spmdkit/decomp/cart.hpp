@@ -14,9 +14,13 @@
 
 namespace spmd::decomp {
 
+/// Which ghost cells a halo exchange fills. There is no default: an update that reads a
+/// diagonal neighbour (a 9-point Laplacian, the Game of Life) with `star` ghosts would silently
+/// read stale corners, so a decomposition with ghosts in 2 or more dimensions must say which.
 enum class Stencil {
-  star,  ///< faces only: 2·D neighbours
-  box,   ///< faces, edges and corners: 3^D - 1 neighbours
+  unspecified,  ///< refused where it matters (2+ dimensions with ghosts)
+  star,         ///< faces only: 2·D neighbours (5-/7-point stencils)
+  box,          ///< faces, edges and corners: 3^D - 1 neighbours (any stencil)
 };
 
 /// A half-open box [lo, hi) of global cell indices.
@@ -50,7 +54,7 @@ struct CartSpec {
   std::array<bool, D> periodic{};     ///< per axis
   std::array<int, D> procs{};         ///< process grid; 0 entries chosen by MPI_Dims_create
   std::array<int, D> ghost{};         ///< ghost width per axis
-  Stencil stencil = Stencil::star;
+  Stencil stencil = Stencil::unspecified;  ///< required with ghosts in 2+ dimensions
   /// Optional explicit per-rank extents along an axis (size = procs on that axis); empty: balanced.
   std::array<std::vector<Index>, D> extents{};
 };

@@ -22,12 +22,23 @@ struct FarmFlags {
   double journal_interval = 1.0;
   double stop_grace = 30.0;
 
-  /// Adds the options to `cli` (in an option group "Task farm").
+  /// Adds the options to `cli` (in an option group "Task farm"), and remembers `cli`: its
+  /// options, as parsed, make the run's fingerprint.
   void declare(CLI::App& cli);
-  /// The options for a run writing `output`; the journal defaults to OUTPUT.journal.
+  /// The options for a run writing `output`; the journal defaults to OUTPUT.journal. The
+  /// fingerprint is the app's whole configuration (configuration_fingerprint): a journal is
+  /// resumed only with the parameters that wrote it. An app may append lines of its own.
   [[nodiscard]] FarmOptions options(const std::string& output) const;
   [[nodiscard]] std::string journal_path(const std::string& output) const;
+
+ private:
+  const CLI::App* cli_ = nullptr;
 };
+
+/// Every option of `cli` that can change a run's results, one "--name=value" line each, sorted:
+/// all options except the task farm's own, --output, --config (its values are counted), the
+/// display flags (--json, --quiet, --progress), --help/--version and hidden (test) options.
+[[nodiscard]] std::string configuration_fingerprint(const CLI::App& cli);
 
 /// Shows a farm's progress on `progress`: done / known, failed, rate, ETA.
 void attach_progress(FarmOptions& options, Progress& progress);

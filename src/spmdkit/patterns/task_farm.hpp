@@ -18,6 +18,7 @@
 #include <mpi.h>
 
 #include <concepts>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <ranges>
@@ -67,7 +68,7 @@ struct TaskOutcome {
 
 template <class Task, class Result>
 struct FarmRun {
-  FarmReport report;
+  FarmReport report;  ///< agreed: the same on every rank
   std::vector<TaskOutcome<Task, Result>> outcomes;  ///< master only; in task order
 };
 
@@ -80,6 +81,21 @@ class TaskFarm {
   explicit TaskFarm(MPI_Comm comm, FarmOptions options = {})
       : engine_(comm, std::move(options)),
         key_([](const Task& task) { return wire::encode(task); }) {}
+
+  /// After a complete run (every task done, none failed, not stopped) the journal is removed
+  /// here, when the farm goes out of scope normally -- keep the farm alive until the output is
+  /// written (as the apps do), so that a crash while writing can still be resumed. Leaving the
+  /// scope by an exception, a failed task, a stop request or a killed process keep it.
+  ~TaskFarm() {
+    if (!complete_ || std::uncaught_exceptions() > 0) return;
+    try {
+      remove_journal();
+    } catch (const std::exception&) {
+      // a journal that cannot be removed is refused by the next run, which says so
+    }
+  }
+  TaskFarm(const TaskFarm&) = delete;
+  TaskFarm& operator=(const TaskFarm&) = delete;
 
   /// Deduplicates by `key(task)` (any encodable value) instead of the whole task.
   template <class KeyFn>
@@ -155,7 +171,9 @@ class TaskFarm {
       outcome.resumed = raw.resumed;
       on_outcome(std::as_const(outcome));
     };
-    return engine_.run(raw_work, raw_deliver);
+    FarmReport report = engine_.run(raw_work, raw_deliver);
+    complete_ = report.failed == 0 && !report.stopped;
+    return report;
   }
 
   /// Collective: runs every task; the master gets all outcomes in task order.
@@ -174,7 +192,7 @@ class TaskFarm {
     return result;
   }
 
-  /// On the master, once the run's output is safely written: the journal is no longer needed.
+  /// On the master: removes the journal now (the destructor does it after a complete run).
   void remove_journal() {
     if (TaskJournal* journal = engine_.journal()) journal->remove();
   }
@@ -195,10 +213,12 @@ class TaskFarm {
 
   detail::FarmEngine engine_;
   std::function<std::string(const Task&)> key_;
+  bool complete_ = false;
 };
 
 /// Collective: the book's pool.map -- runs `work` over `inputs` on a task farm; the master gets
-/// the outcomes in input order (duplicates in `inputs` are run once).
+/// the outcomes in input order (duplicates in `inputs` are run once). With a journal, a
+/// complete run removes it before returning (the outcomes are then in memory only).
 template <std::ranges::input_range R, class Work,
           class Task = std::remove_cvref_t<std::ranges::range_value_t<R>>,
           class Result = std::remove_cvref_t<std::invoke_result_t<Work&, const Task&>>>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -34,6 +35,44 @@ std::uint64_t segment_sequence(const fs::path& path) {
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (error != std::errc{} || end != digits.data() + digits.size()) return 0;
   return value;
+}
+
+// A checksum of what a segment's records say (FNV-1a, 64 bits, over every field with its
+// length): HDF5 checksums its metadata but not raw data, so bytes damaged on disk or by hand
+// would otherwise be read back as a task's result without a word (and decode into nonsense).
+class RecordChecksum {
+ public:
+  void add(const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+      hash_ ^= bytes[i];
+      hash_ *= 0x100000001b3ULL;
+    }
+  }
+  void add(const std::string& text) {
+    const std::uint64_t size = text.size();
+    add(&size, sizeof size);
+    add(text.data(), text.size());
+  }
+  [[nodiscard]] std::uint64_t value() const noexcept { return hash_; }
+
+ private:
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
+
+std::uint64_t checksum_of(const std::vector<JournalRecord>& records) {
+  RecordChecksum sum;
+  for (const JournalRecord& r : records) {
+    const auto state = static_cast<std::uint8_t>(r.state);
+    sum.add(&state, sizeof state);
+    sum.add(&r.attempts, sizeof r.attempts);
+    sum.add(&r.worker, sizeof r.worker);
+    sum.add(&r.seconds, sizeof r.seconds);
+    for (const std::string* field : {&r.key, &r.task, &r.result, &r.error, &r.children}) {
+      sum.add(*field);
+    }
+  }
+  return sum.value();
 }
 
 template <class T>
@@ -184,6 +223,7 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
   io::set_attribute(file.id(), "format", journal_format);
   io::set_attribute(file.id(), "fingerprint", fingerprint_);
   io::set_attribute(file.id(), "records", static_cast<std::uint64_t>(records.size()));
+  io::set_attribute(file.id(), "checksum", checksum_of(records));
 
   std::vector<std::uint8_t> state;
   std::vector<std::uint32_t> attempts;
@@ -206,6 +246,43 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
   write_ragged(file, "children", records, &JournalRecord::children);
   out.commit();
 }
+
+namespace {
+
+// The first line ("--name=value") where two fingerprints differ, said as a change of that option.
+std::string first_difference(const std::string& then, const std::string& now) {
+  const auto lines = [](const std::string& text) {
+    std::map<std::string, std::string> by_name;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const auto end = std::min(text.find('\n', start), text.size());
+      const std::string line = text.substr(start, end - start);
+      const auto eq = line.find('=');
+      by_name[line.substr(0, eq)] = eq == std::string::npos ? "" : line.substr(eq + 1);
+      start = end + 1;
+    }
+    return by_name;
+  };
+  const auto shown = [](const std::string& text) {
+    if (text.empty()) return std::string("unset");
+    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+  };
+  const auto before = lines(then);
+  const auto after = lines(now);
+  for (const auto& [name, value] : after) {
+    const auto it = before.find(name);
+    if (it == before.end()) return fmt::format("{} is new", shown(name));
+    if (it->second != value) {
+      return fmt::format("{} was {}, is {} now", shown(name), shown(it->second), shown(value));
+    }
+  }
+  for (const auto& [name, value] : before) {
+    if (!after.contains(name)) return fmt::format("{} is gone", shown(name));
+  }
+  return "they differ";
+}
+
+}  // namespace
 
 std::vector<JournalRecord> TaskJournal::read_damage_checked(const fs::path& path) const {
   // A journal is input when a run resumes: a damaged one (a disk error, a hand edit, a foreign
@@ -231,9 +308,9 @@ std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const
   const std::string fingerprint = io::string_attribute(file.id(), "fingerprint");
   if (fingerprint != fingerprint_) {
     throw UsageError(fmt::format(
-        "the journal {} belongs to a run with different parameters ({} there, {} now): resume "
-        "with the same parameters, or remove it to start afresh",
-        directory_.string(), fingerprint, fingerprint_));
+        "the journal {} belongs to a run with other parameters ({}): resume with the same "
+        "parameters, or remove it to start afresh",
+        directory_.string(), first_difference(fingerprint, fingerprint_)));
   }
   const auto state = read_column<std::uint8_t>(file, "state");
   const auto attempts = read_column<std::uint32_t>(file, "attempts");
@@ -258,6 +335,12 @@ std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const
   read_ragged(file, "result", records, &JournalRecord::result);
   read_ragged(file, "error", records, &JournalRecord::error);
   read_ragged(file, "children", records, &JournalRecord::children);
+  // Segments of earlier versions have no checksum; every one written now has.
+  if (io::has_attribute(file.id(), "checksum") &&
+      io::attribute<std::uint64_t>(file.id(), "checksum") !=
+          std::vector<std::uint64_t>{checksum_of(records)}) {
+    throw Error(fmt::format("{}: the records do not match their checksum", path.string()));
+  }
   return records;
 }
 

@@ -149,6 +149,19 @@ TEST(Halo, RequestDestroyedWithoutEndCompletes) {
   EXPECT_THROW(static_cast<void>(halo.begin(std::span<double>(field).first(1))), spmd::Error);
 }
 
+// No silent stencil: with ghosts in 2+ dimensions the stencil must be chosen (a corner-reading
+// update with face-only ghosts would read stale corners); 1-D, or no ghosts, needs no choice.
+TEST(Cart, StencilMustBeChosenWhereCornersExist) {
+  const auto& world = spmd::test::world();
+  EXPECT_THROW((CartDecomposition<2>(world, {.cells = {8, 8}, .ghost = {1, 1}})), spmd::UsageError);
+  EXPECT_THROW((CartDecomposition<3>(world, {.cells = {4, 4, 4}, .ghost = {0, 0, 1}})),
+               spmd::UsageError);
+  EXPECT_NO_THROW((CartDecomposition<2>(world, {.cells = {8, 8}})));
+  EXPECT_NO_THROW((CartDecomposition<1>(world, {.cells = {8}, .ghost = {1}})));
+  EXPECT_NO_THROW(
+      (CartDecomposition<2>(world, {.cells = {8, 8}, .ghost = {1, 1}, .stencil = Stencil::box})));
+}
+
 TEST(Cart, SubdomainsTileTheGridAndNeighboursAreMutual) {
   const auto& world = spmd::test::world();
   CartDecomposition<2> cart(world, {.cells = {9, 4}, .periodic = {true, false}, .ghost = {1, 1},
@@ -173,12 +186,13 @@ TEST(Cart, SubdomainsTileTheGridAndNeighboursAreMutual) {
 TEST(Cart, OneRankPeriodicIsItsOwnNeighbour) {
   const auto& world = spmd::test::world();
   const auto self = world.split(world.rank());  // a 1-rank communicator on every rank
-  CartDecomposition<2> cart(self, {.cells = {3, 3}, .periodic = {true, true}, .ghost = {1, 1}});
+  CartDecomposition<2> cart(self, {.cells = {3, 3}, .periodic = {true, true}, .ghost = {1, 1},
+                                   .stencil = Stencil::star});
   const auto right = cart.subdomain().neighbour({0, 1});
   ASSERT_TRUE(right.has_value());
   EXPECT_EQ(right->rank, 0);
   EXPECT_TRUE(right->periodic_image);
-  CartDecomposition<2> closed(self, {.cells = {3, 3}, .ghost = {1, 1}});
+  CartDecomposition<2> closed(self, {.cells = {3, 3}, .ghost = {1, 1}, .stencil = Stencil::star});
   EXPECT_EQ(closed.subdomain().neighbour({0, 1})->rank, MPI_PROC_NULL);
 }
 

@@ -32,7 +32,7 @@ std::vector<double> make_field(const Subdomain<3>& sub, double ghost_value) {
 TEST(IoAdapter, FieldWrittenAtPReadAtQ) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "field.h5");
-  const CartSpec<3> spec{.cells = {4, 5, 6}, .ghost = {1, 2, 1}};
+  const CartSpec<3> spec{.cells = {4, 5, 6}, .ghost = {1, 2, 1}, .stencil = Stencil::star};
   {
     CartDecomposition<3> cart(world, spec);
     auto file = spmd::io::File::create(world, path);
@@ -46,7 +46,7 @@ TEST(IoAdapter, FieldWrittenAtPReadAtQ) {
   const int readers = std::max(1, world.size() - 1);
   const auto sub_comm = world.split(world.rank() < readers ? 0 : 1);
   if (world.rank() < readers) {
-    CartDecomposition<3> cart(sub_comm, {.cells = {4, 5, 6}, .ghost = {1, 1, 2}});
+    CartDecomposition<3> cart(sub_comm, {.cells = {4, 5, 6}, .ghost = {1, 1, 2}, .stencil = Stencil::star});
     auto file = spmd::io::File::open(sub_comm, path);
     std::vector<double> field(static_cast<std::size_t>(cart.subdomain().local_cells()), -7.0);
     const auto report = read_field<double>(file, "fields/T", cart.subdomain(), std::span<double>(field));

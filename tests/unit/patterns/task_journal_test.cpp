@@ -113,6 +113,16 @@ TEST(TaskJournal, ResumedFarmMatchesAnUninterruptedRun) {
   EXPECT_GT(first.report.failed, 0u);
   // Without --resume, the unfinished run's journal is protected, on every rank alike.
   EXPECT_THROW((void)journaled_run(journal, false, false), spmd::UsageError);
+  // A different fingerprint is refused everywhere.
+  {
+    spmd::FarmOptions options;
+    options.journal = journal;
+    options.resume = true;
+    options.fingerprint = "test v2";
+    spmd::TaskFarm<int, long> farm(world, options);
+    farm.submit(1);
+    EXPECT_THROW((void)farm.run([](int n) { return static_cast<long>(n); }), spmd::UsageError);
+  }
 
   const auto resumed = journaled_run(journal, true, false);
   EXPECT_EQ(resumed.report.failed, 0u);
@@ -136,17 +146,13 @@ TEST(TaskJournal, ResumedFarmMatchesAnUninterruptedRun) {
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(tasks, expected);
   }
-  // A different fingerprint is refused everywhere.
-  {
-    spmd::FarmOptions options;
-    options.journal = journal;
-    options.resume = true;
-    options.fingerprint = "test v2";
-    spmd::TaskFarm<int, long> farm(world, options);
-    farm.submit(1);
-    EXPECT_THROW((void)farm.run([](int n) { return static_cast<long>(n); }), spmd::UsageError);
-  }
+  // The complete run's farm removed the journal as it went out of scope: a new run starts
+  // without --resume (it was refused above).
   world.barrier();
+  EXPECT_FALSE(fs::exists(journal));
+  EXPECT_EQ(journaled_run(journal, false, false).report.failed, 0u);
+  world.barrier();
+  EXPECT_FALSE(fs::exists(journal));
   if (world.rank() == 0) fs::remove_all(journal);
 }
 
