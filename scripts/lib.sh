@@ -16,16 +16,6 @@ spmd_mpi_environment() {
   fi
 }
 
-# spmd_test_environment: spmd_mpi_environment, and no grace between mpirun's SIGTERM and SIGKILL.
-# Open MPI sleeps odls_base_sigkill_timeout (1 s) twice whenever a rank exits non-zero, even when
-# every rank has already exited: 2 s of each of the ~900 failing runs the tests make (usage
-# errors, the fault matrices) -- a third of the test time. The tests check our exit paths, which
-# end before mpirun starts killing; the grace only matters to programs that handle SIGTERM late.
-spmd_test_environment() {
-  spmd_mpi_environment
-  export OMPI_MCA_odls_base_sigkill_timeout=0
-}
-
 # spmd_build PRESET [TARGET] [cmake -D args...]: configure (once) and build.
 spmd_build() {
   local preset=$1 target=${2:-all}
