@@ -208,10 +208,10 @@ class FarmEngine::Master {
         for (std::uint64_t id = 0; id < slots().size(); ++id) enqueue(id);
       }
       deliver_resumed();
-    } catch (const Error& e) {
+    } catch (const wire::DecodeError& e) {
       // A journal whose HDF5 reads back but whose task or result bytes do not decode (a disk
       // error, another program's journal with the same name) is bad input like any damage.
-      if (!farm_.journal_ || std::string_view(e.what()).substr(0, 10) != "spmd::wire") throw;
+      if (!farm_.journal_) throw;
       throw UsageError(fmt::format("the journal {} is damaged ({}): remove it to start afresh",
                                    farm_.journal_->directory().string(), e.what()));
     }

@@ -35,6 +35,14 @@
 
 namespace spmd::wire {
 
+/// Bytes that do not decode as the expected type: a truncated or corrupt message, or a sender
+/// and receiver that disagree on a type. Its own type, so that a reader of stored bytes (the
+/// farm's journal) can tell damaged input from other failures.
+class DecodeError : public Error {
+ public:
+  using Error::Error;
+};
+
 class Writer;
 class Reader;
 
@@ -107,7 +115,7 @@ class Reader {
   /// Throws unless `size` more bytes are there.
   void require(std::size_t size) const {
     if (size > in_.size() - at_) {
-      throw Error("spmd::wire: message truncated (" + std::to_string(in_.size()) +
+      throw DecodeError("spmd::wire: message truncated (" + std::to_string(in_.size()) +
                   " bytes, wanted " + std::to_string(at_ + size) +
                   "): sender and receiver disagree on a type");
     }
@@ -131,7 +139,7 @@ class Reader {
     std::uint64_t value = 0;
     bytes(&value, sizeof value);
     if (value > in_.size() - at_) {
-      throw Error("spmd::wire: corrupt length " + std::to_string(value) + " with " +
+      throw DecodeError("spmd::wire: corrupt length " + std::to_string(value) + " with " +
                   std::to_string(in_.size() - at_) + " bytes left");
     }
     return static_cast<std::size_t>(value);
@@ -182,7 +190,7 @@ template <Encodable T>
   Reader in(bytes);
   T value = in.template get<T>();
   if (!in.at_end()) {
-    throw Error("spmd::wire: " + std::to_string(in.remaining()) +
+    throw DecodeError("spmd::wire: " + std::to_string(in.remaining()) +
                 " bytes left after decoding a value: sender and receiver disagree on a type");
   }
   return value;

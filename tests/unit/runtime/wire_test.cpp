@@ -89,12 +89,12 @@ TEST(Wire, TruncatedOrOverlongInputIsAnError) {
   const std::string bytes = spmd::wire::encode(std::vector<std::string>{"abc", "def"});
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
     EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes.substr(0, cut)),
-                 spmd::Error)
+                 spmd::wire::DecodeError)
         << cut;
   }
-  EXPECT_THROW((void)spmd::wire::decode<int>(bytes), spmd::Error);  // bytes left over
+  EXPECT_THROW((void)spmd::wire::decode<int>(bytes), spmd::wire::DecodeError);  // bytes left over
   std::string huge_length(8, '\xff');
-  EXPECT_THROW((void)spmd::wire::decode<std::string>(huge_length), spmd::Error);
+  EXPECT_THROW((void)spmd::wire::decode<std::string>(huge_length), spmd::wire::DecodeError);
 }
 
 // A corrupt count below the old 2^40 guard (a damaged journal) asked for up to 1 TiB before it
@@ -104,8 +104,8 @@ TEST(Wire, CountLargerThanTheRestIsRefusedBeforeAllocating) {
     std::string bytes(sizeof count, '\0');
     std::memcpy(bytes.data(), &count, sizeof count);
     bytes += std::string(16, 'x');  // far fewer bytes than the count claims
-    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes), spmd::Error) << count;
-    EXPECT_THROW((void)spmd::wire::decode<std::string>(bytes), spmd::Error) << count;
+    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes), spmd::wire::DecodeError) << count;
+    EXPECT_THROW((void)spmd::wire::decode<std::string>(bytes), spmd::wire::DecodeError) << count;
     EXPECT_THROW((void)spmd::wire::decode<std::vector<std::vector<double>>>(bytes), spmd::Error)
         << count;
   }
