@@ -75,34 +75,6 @@ void select_box(hid_t space, const Box& box) {
   }
 }
 
-Handle memory_space(const Box& box, const std::optional<MemoryLayout>& layout) {
-  if (!layout) {
-    const hsize_t elements = box.elements();
-    Handle space = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
-    if (elements == 0) check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
-    return space;
-  }
-  if (layout->extents.size() != box.rank() || layout->offset.size() != box.rank()) {
-    throw Error("memory layout and box differ in dimensions");
-  }
-  for (std::size_t d = 0; d < box.rank(); ++d) {
-    if (layout->offset[d] + box.count[d] > layout->extents[d]) {
-      throw Error(fmt::format("the box does not fit the memory layout along dimension {}", d));
-    }
-  }
-  Handle space = owned(H5Screate_simple(static_cast<int>(layout->extents.size()),
-                                        layout->extents.data(), nullptr),
-                       "H5Screate_simple");
-  if (box.empty()) {
-    check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
-  } else {
-    check_h5(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, layout->offset.data(), nullptr,
-                                 box.count.data(), nullptr),
-             "H5Sselect_hyperslab");
-  }
-  return space;
-}
-
 void check_box_in_shape(const Box& box, const Extents& shape, const std::string& path) {
   if (box.rank() != shape.size()) {
     throw Error(fmt::format("'{}' has {} dimensions, the box {}", path, shape.size(), box.rank()));
@@ -134,6 +106,34 @@ std::size_t buffer_bytes(hid_t memory_space, hid_t type) {
 }
 
 }  // namespace
+
+Handle memory_selection(const Box& box, const std::optional<MemoryLayout>& layout) {
+  if (!layout) {
+    const hsize_t elements = box.elements();
+    Handle space = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
+    if (elements == 0) check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
+    return space;
+  }
+  if (layout->extents.size() != box.rank() || layout->offset.size() != box.rank()) {
+    throw Error("memory layout and box differ in dimensions");
+  }
+  for (std::size_t d = 0; d < box.rank(); ++d) {
+    if (layout->offset[d] + box.count[d] > layout->extents[d]) {
+      throw Error(fmt::format("the box does not fit the memory layout along dimension {}", d));
+    }
+  }
+  Handle space = owned(H5Screate_simple(static_cast<int>(layout->extents.size()),
+                                        layout->extents.data(), nullptr),
+                       "H5Screate_simple");
+  if (box.empty()) {
+    check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
+  } else {
+    check_h5(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, layout->offset.data(), nullptr,
+                                 box.count.data(), nullptr),
+             "H5Sselect_hyperslab");
+  }
+  return space;
+}
 
 bool verifying_writes() {
   static const bool verify = [] {
@@ -222,7 +222,7 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
     return nothing_to_transfer();  // no storage to write into; every rank knows (same shape)
   }
   select_box(file_space.get(), box);
-  const Handle memory = memory_space(box, options.memory);
+  const Handle memory = memory_selection(box, options.memory);
   const Handle dxpl = collective_transfer();
   write_selection(file, dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data,
                   "writing '" + path + "'");
@@ -240,7 +240,7 @@ TransferReport read_array_bytes(const File& file, const std::string& path, hid_t
     return nothing_to_transfer();
   }
   select_box(file_space.get(), box);
-  const Handle memory = memory_space(box, layout);
+  const Handle memory = memory_selection(box, layout);
   const Handle dxpl = collective_transfer();
   check_h5(H5Dread(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
            "H5Dread");

@@ -91,6 +91,10 @@ template <H5Scalar T>
 /// the simplest decomposition, for reading a file at any rank count.
 [[nodiscard]] Box leading_block(const Extents& global_shape, int rank, int ranks);
 
+/// The memory dataspace holding `box`: packed (no layout), or at layout.offset of an array of
+/// layout.extents. An empty box selects nothing.
+[[nodiscard]] Handle memory_selection(const Box& box, const std::optional<MemoryLayout>& layout);
+
 /// A dataset transfer property list for collective MPI-IO.
 [[nodiscard]] Handle collective_transfer();
 

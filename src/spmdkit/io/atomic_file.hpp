@@ -40,6 +40,7 @@ class AtomicFile {
                                          const AtomicFileOptions& options = {});
 
   [[nodiscard]] File& file() noexcept { return file_; }
+  [[nodiscard]] const File& file() const noexcept { return file_; }
   [[nodiscard]] hid_t id() const noexcept { return file_.id(); }
   [[nodiscard]] const std::string& final_path() const noexcept { return final_path_; }
   [[nodiscard]] std::string partial_path() const { return final_path_ + ".tmp"; }

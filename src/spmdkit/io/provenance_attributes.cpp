@@ -13,7 +13,10 @@ void write_provenance(hid_t object, const Provenance& p, std::string_view title)
   set_attribute(object, "history",
                 fmt::format("{} {}", p.start_time_utc, p.command_line_string()));
   set_attribute(object, "source",
-                fmt::format("spmd-{} {} (spmdkit, git {})", p.app, p.version, p.git_commit));
+                fmt::format("{} {} (spmdkit {}, git {})", p.program, p.app_version, p.version,
+                            p.git_commit));
+  set_attribute(object, "program", p.program);
+  set_attribute(object, "program_version", p.app_version);
   set_attribute(object, "spmdkit_app", p.app);
   set_attribute(object, "spmdkit_version", p.version);
   set_attribute(object, "git_commit", p.git_commit);

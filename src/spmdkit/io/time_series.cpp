@@ -3,6 +3,8 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -62,8 +64,15 @@ TimeSeries TimeSeries::create(const File& file, std::string path, hid_t type, Ex
         create_extendible(file, path, type, initial, frame_chunk(frame_shape, H5Tget_size(type)));
     if (!options.units.empty()) set_attribute(dataset.get(), "units", options.units);
     if (!options.long_name.empty()) set_attribute(dataset.get(), "long_name", options.long_name);
+    if (!options.grid_origin.empty()) set_attribute(dataset.get(), "grid_origin", options.grid_origin);
+    if (!options.grid_spacing.empty()) set_attribute(dataset.get(), "grid_spacing", options.grid_spacing);
+    if (!options.axes.empty()) set_attribute(dataset.get(), "axes", options.axes);
   }
   std::string time_path = options.time_path.empty() ? sibling(path, "time") : options.time_path;
+  {
+    const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+    set_attribute(dataset.get(), "time_coordinate", time_path);
+  }
   if (!exists(file.id(), time_path)) {
     const Handle time = create_extendible(file, time_path, H5T_NATIVE_DOUBLE, {0}, {1024});
     set_attribute(time.get(), "units", options.time_units);
@@ -74,7 +83,35 @@ TimeSeries TimeSeries::create(const File& file, std::string path, hid_t type, Ex
                     options.policy);
 }
 
-TransferReport TimeSeries::append_bytes(double time, const Box& box, const void* data) {
+TimeSeries TimeSeries::open(const File& file, std::string path, hid_t type,
+                            CollectivePolicy policy) {
+  if (!exists(file.id(), path)) {
+    throw Error(fmt::format("{}: there is no time series '{}'", file.path(), path));
+  }
+  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+  const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
+  if (check_h5(H5Tequal(stored.get(), type), "H5Tequal") <= 0) {
+    throw Error(fmt::format("{}: the time series '{}' holds another element type", file.path(), path));
+  }
+  Extents shape = dataset_shape(file, path);
+  if (shape.empty()) throw Error(fmt::format("{}: '{}' is not a time series", file.path(), path));
+  std::string time_path = has_attribute(dataset.get(), "time_coordinate")
+                              ? string_attribute(dataset.get(), "time_coordinate")
+                              : sibling(path, "time");
+  TimeSeries series(file, std::move(path), std::move(time_path), type,
+                    Extents(shape.begin() + 1, shape.end()), policy);
+  series.frames_ = shape[0];
+  series.times_ = read_times(file, series.time_path_);
+  if (series.times_.size() < series.frames_) {
+    throw Error(fmt::format("{}: '{}' has {} frames but {} times", file.path(), series.path_,
+                            series.frames_, series.times_.size()));
+  }
+  series.times_.resize(series.frames_);
+  return series;
+}
+
+TransferReport TimeSeries::append_bytes(double time, const Box& box, const void* data,
+                                        const std::optional<MemoryLayout>& memory_layout) {
   if (box.rank() != frame_shape_.size()) {
     throw Error(fmt::format("'{}': frames have {} dimensions, the box {}", path_,
                             frame_shape_.size(), box.rank()));
@@ -87,11 +124,9 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
     extent.insert(extent.end(), frame_shape_.begin(), frame_shape_.end());
     check_h5(H5Dset_extent(dataset.get(), extent.data()), "H5Dset_extent");
     const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-    const hsize_t elements = box.elements();
-    const Handle memory = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
-    if (elements == 0) {
+    const Handle memory = memory_selection(box, memory_layout);
+    if (box.empty()) {
       check_h5(H5Sselect_none(file_space.get()), "H5Sselect_none");
-      check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
     } else {
       Extents offset{index};
       offset.insert(offset.end(), box.offset.begin(), box.offset.end());
@@ -135,7 +170,60 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
     }
   }
   frames_ = index + 1;
+  times_.push_back(time);
   return report;
+}
+
+TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Box& box, void* data,
+                                            const std::optional<MemoryLayout>& memory) const {
+  if (frame >= frames_) {
+    throw Error(fmt::format("'{}' has {} frames, not {}", path_, frames_, frame + 1));
+  }
+  if (box.rank() != frame_shape_.size()) {
+    throw Error(fmt::format("'{}': frames have {} dimensions, the box {}", path_,
+                            frame_shape_.size(), box.rank()));
+  }
+  Box in_series{{frame}, {1}};
+  in_series.offset.insert(in_series.offset.end(), box.offset.begin(), box.offset.end());
+  in_series.count.insert(in_series.count.end(), box.count.begin(), box.count.end());
+  std::optional<MemoryLayout> layout;
+  if (memory) {
+    layout = MemoryLayout{{1}, {0}};
+    layout->extents.insert(layout->extents.end(), memory->extents.begin(), memory->extents.end());
+    layout->offset.insert(layout->offset.end(), memory->offset.begin(), memory->offset.end());
+  }
+  return read_array_bytes(*file_, path_, type_, in_series, data, policy_, layout);
+}
+
+void TimeSeries::append_copy(const TimeSeries& source, hsize_t frame, const Box& box) {
+  if (check_h5(H5Tequal(source.type_, type_), "H5Tequal") <= 0 ||
+      source.frame_shape_ != frame_shape_) {
+    throw Error(fmt::format("cannot copy frames of '{}' to '{}': other type or shape",
+                            source.path_, path_));
+  }
+  std::vector<std::byte> buffer(box.elements() * H5Tget_size(type_));
+  source.read_frame_bytes(frame, box, buffer.data());
+  append_bytes(source.times_.at(frame), box, buffer.data());
+}
+
+void TimeSeries::truncate(hsize_t frames) {
+  if (frames > frames_) {
+    throw Error(fmt::format("'{}' has {} frames, cannot keep {}", path_, frames_, frames));
+  }
+  for (const std::string& path : {path_, time_path_}) {
+    const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+    Extents extent = dataset_shape(*file_, path);
+    extent[0] = frames;
+    check_h5(H5Dset_extent(dataset.get(), extent.data()), "H5Dset_extent");
+  }
+  frames_ = frames;
+  times_.resize(frames);
+}
+
+XdmfField TimeSeries::xdmf_field(std::string name) const {
+  const bool integer = H5Tget_class(type_) == H5T_INTEGER;
+  return {std::move(name), path_, static_cast<int>(H5Tget_size(type_)), integer,
+          integer && H5Tget_sign(type_) == H5T_SGN_NONE};
 }
 
 std::vector<double> read_times(const File& file, const std::string& time_path) {

@@ -64,7 +64,9 @@ void write_xdmf(const std::string& xmf_path, const std::string& h5_file_name, co
         dims, join(grid.spacing));
     xml += "    </Geometry>\n";
     for (const auto& field : fields) {
-      const std::string number = field.integer ? "Int" : "Float";
+      std::string number = "Float";
+      if (field.integer) number = field.precision == 1 ? "Char" : "Int";
+      if (field.integer && field.is_unsigned) number = "U" + number;
       xml += fmt::format(
           "    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n",
           escape(field.name));

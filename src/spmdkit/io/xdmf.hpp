@@ -16,8 +16,9 @@ struct XdmfGrid {
 struct XdmfField {
   std::string name;          ///< as ParaView shows it
   std::string dataset;       ///< path in the HDF5 file, shape (time, shape...)
-  int precision = 8;         ///< bytes per value: 4 or 8
+  int precision = 8;         ///< bytes per value: 1, 2, 4 or 8
   bool integer = false;
+  bool is_unsigned = false;  ///< of an integer
 };
 
 /// Writes `xmf_path` (atomically: tmp + rename) for `h5_file_name` (relative to the .xmf, usually

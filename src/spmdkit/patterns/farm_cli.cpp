@@ -1,41 +1,13 @@
 #include "spmdkit/patterns/farm_cli.hpp"
 
-#include <algorithm>
-#include <set>
-#include <vector>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 namespace spmd {
 
-namespace {
-const std::string farm_group = "Task farm";
-}  // namespace
-
-std::string configuration_fingerprint(const CLI::App& cli) {
-  static const std::set<std::string> not_parameters = {"--output", "--config", "--json", "--quiet",
-                                                       "--progress", "--help", "--version"};
-  std::vector<std::string> lines;
-  for (const CLI::Option* option : cli.get_options()) {
-    const std::string name = option->get_lnames().empty() ? option->get_name()
-                                                          : "--" + option->get_lnames().front();
-    if (option->get_group() == farm_group || option->get_group().empty() ||
-        not_parameters.contains(name)) {
-      continue;
-    }
-    const auto& given = option->results();
-    std::string value = option->get_default_str();
-    if (option->count() > 0) value = given.empty() ? "set" : fmt::format("{}", fmt::join(given, ","));
-    lines.push_back(name + "=" + value);
-  }
-  std::sort(lines.begin(), lines.end());
-  return fmt::format("{}\n{}", cli.get_name(), fmt::join(lines, "\n"));
-}
-
 void FarmFlags::declare(CLI::App& cli) {
   cli_ = &cli;
-  const std::string& group = farm_group;
+  const std::string& group = farm_option_group;
   cli.add_option("--schedule", schedule,
                  "dynamic: workers pull batches (load balance); static: one fixed block each")
       ->check(CLI::IsMember({"dynamic", "static"}))

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "spmdkit/patterns/farm_options.hpp"
+#include "spmdkit/runtime/command_line.hpp"
 #include "spmdkit/runtime/progress.hpp"
 
 namespace spmd {
@@ -34,11 +35,6 @@ struct FarmFlags {
  private:
   const CLI::App* cli_ = nullptr;
 };
-
-/// Every option of `cli` that can change a run's results, one "--name=value" line each, sorted:
-/// all options except the task farm's own, --output, --config (its values are counted), the
-/// display flags (--json, --quiet, --progress), --help/--version and hidden (test) options.
-[[nodiscard]] std::string configuration_fingerprint(const CLI::App& cli);
 
 /// Shows a farm's progress on `progress`: done / known, failed, rate, ETA.
 void attach_progress(FarmOptions& options, Progress& progress);

@@ -13,6 +13,7 @@
 #include "spmdkit/io/atomic_file.hpp"
 #include "spmdkit/io/attributes.hpp"
 #include "spmdkit/io/file.hpp"
+#include "spmdkit/runtime/command_line.hpp"
 #include "spmdkit/runtime/error.hpp"
 
 namespace spmd {
@@ -246,43 +247,6 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
   write_ragged(file, "children", records, &JournalRecord::children);
   out.commit();
 }
-
-namespace {
-
-// The first line ("--name=value") where two fingerprints differ, said as a change of that option.
-std::string first_difference(const std::string& then, const std::string& now) {
-  const auto lines = [](const std::string& text) {
-    std::map<std::string, std::string> by_name;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      const auto end = std::min(text.find('\n', start), text.size());
-      const std::string line = text.substr(start, end - start);
-      const auto eq = line.find('=');
-      by_name[line.substr(0, eq)] = eq == std::string::npos ? "" : line.substr(eq + 1);
-      start = end + 1;
-    }
-    return by_name;
-  };
-  const auto shown = [](const std::string& text) {
-    if (text.empty()) return std::string("unset");
-    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
-  };
-  const auto before = lines(then);
-  const auto after = lines(now);
-  for (const auto& [name, value] : after) {
-    const auto it = before.find(name);
-    if (it == before.end()) return fmt::format("{} is new", shown(name));
-    if (it->second != value) {
-      return fmt::format("{} was {}, is {} now", shown(name), shown(it->second), shown(value));
-    }
-  }
-  for (const auto& [name, value] : before) {
-    if (!after.contains(name)) return fmt::format("{} is gone", shown(name));
-  }
-  return "they differ";
-}
-
-}  // namespace
 
 std::vector<JournalRecord> TaskJournal::read_damage_checked(const fs::path& path) const {
   // A journal is input when a run resumes: a damaged one (a disk error, a hand edit, a foreign

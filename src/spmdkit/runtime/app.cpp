@@ -22,7 +22,8 @@ App::App(const Environment& env, AppInfo info, int argc, const char* const* argv
       info_(std::move(info)),
       argc_(argc),
       argv_(argv),
-      command_line_(info_.name, info_.description, info_.default_output),
+      command_line_(info_.name, info_.description, info_.default_output, info_.program_name(),
+                    info_.version),
       start_(std::chrono::steady_clock::now()) {}
 
 double App::elapsed_seconds() const {
@@ -40,6 +41,8 @@ void App::parse() {
   // Collective, and only after a successful parse: every rank got here alike.
   provenance_ = Provenance::collect(comm(), info_.name, argc_, argv_, env_.threading());
   provenance_.config_toml = command_line_.config_toml();
+  provenance_.program = info_.program_name();
+  provenance_.app_version = info_.version.empty() ? provenance_.version : info_.version;
 }
 
 namespace {
@@ -147,7 +150,7 @@ int world_rank_or_zero() {
 }  // namespace
 
 int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody body) {
-  const std::string program = "spmd-" + info.name;
+  const std::string program = info.program_name();
   std::optional<Environment> env;
   try {
     env.emplace(argc, argv, info.threading);

@@ -32,10 +32,14 @@
 namespace spmd {
 
 struct AppInfo {
-  std::string name;            ///< "heat": the program is spmd-heat
+  std::string name;            ///< "heat": the program is spmd-heat (unless `program` is given)
   std::string description;     ///< one line for --help
   std::string default_output;  ///< default of --output
   Threading threading = Threading::funneled;
+  std::string version;         ///< the app's own version (--version, provenance); default: spmdkit's
+  std::string program;         ///< the program's name in messages and --help; default spmd-<name>
+
+  [[nodiscard]] std::string program_name() const { return program.empty() ? "spmd-" + name : program; }
 };
 
 /// What the body of a run sees: its communicator, options, provenance and summary.
@@ -44,7 +48,7 @@ class App {
   App(const Environment& env, AppInfo info, int argc, const char* const* argv);
 
   [[nodiscard]] const std::string& name() const noexcept { return info_.name; }
-  [[nodiscard]] std::string program() const { return "spmd-" + info_.name; }
+  [[nodiscard]] std::string program() const { return info_.program_name(); }
   [[nodiscard]] const boost::mpi::communicator& comm() const noexcept { return env_.world(); }
   [[nodiscard]] int rank() const noexcept { return comm().rank(); }
   [[nodiscard]] int size() const noexcept { return comm().size(); }

@@ -1,16 +1,20 @@
 #include "spmdkit/runtime/command_line.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/text.hpp"
@@ -134,11 +138,15 @@ void refuse_output_over_other_arguments(const CLI::App& cli, const std::string& 
 }  // namespace
 
 CommandLine::CommandLine(std::string app_name, std::string description,
-                         std::string default_output)
-    : cli_(std::move(description), "spmd-" + app_name) {
+                         std::string default_output, std::string program, std::string app_version)
+    : cli_(std::move(description), program.empty() ? "spmd-" + app_name : std::move(program)) {
   common_.output = std::move(default_output);
-  cli_.set_version_flag("--version", cli_.get_name() + " " + std::string(version_string) +
-                                         " (spmdkit, git " + std::string(git_commit) + ")");
+  cli_.set_version_flag("--version",
+                        app_version.empty()
+                            ? fmt::format("{} {} (spmdkit, git {})", cli_.get_name(),
+                                          version_string, git_commit)
+                            : fmt::format("{} {} (spmdkit {}, git {})", cli_.get_name(),
+                                          app_version, version_string, git_commit));
   cli_.set_config("--config", "", "Read options from a TOML file (command-line values win)");
   cli_.add_option("-o,--output", common_.output, "Where to write the results")
       ->capture_default_str();
@@ -174,5 +182,59 @@ void CommandLine::parse(int argc, const char* const* argv, bool print) {
 }
 
 std::string CommandLine::config_toml() const { return cli_.config_to_str(true, false); }
+
+// The first line ("--name=value") where two fingerprints differ, said as a change of that option.
+std::string first_difference(const std::string& then, const std::string& now) {
+  const auto lines = [](const std::string& text) {
+    std::map<std::string, std::string> by_name;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const auto end = std::min(text.find('\n', start), text.size());
+      const std::string line = text.substr(start, end - start);
+      const auto eq = line.find('=');
+      by_name[line.substr(0, eq)] = eq == std::string::npos ? "" : line.substr(eq + 1);
+      start = end + 1;
+    }
+    return by_name;
+  };
+  const auto shown = [](const std::string& text) {
+    if (text.empty()) return std::string("unset");
+    return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+  };
+  const auto before = lines(then);
+  const auto after = lines(now);
+  for (const auto& [name, value] : after) {
+    const auto it = before.find(name);
+    if (it == before.end()) return fmt::format("{} is new", shown(name));
+    if (it->second != value) {
+      return fmt::format("{} was {}, is {} now", shown(name), shown(it->second), shown(value));
+    }
+  }
+  for (const auto& [name, value] : before) {
+    if (!after.contains(name)) return fmt::format("{} is gone", shown(name));
+  }
+  return "they differ";
+}
+
+std::string configuration_fingerprint(const CLI::App& cli, const std::set<std::string>& may_change) {
+  static const std::set<std::string> not_parameters = {"--output", "--config", "--json", "--quiet",
+                                                       "--progress", "--help", "--version"};
+  std::vector<std::string> lines;
+  for (const CLI::Option* option : cli.get_options()) {
+    const std::string name = option->get_lnames().empty() ? option->get_name()
+                                                          : "--" + option->get_lnames().front();
+    const std::string& group = option->get_group();
+    if (group == farm_option_group || group == checkpoint_option_group || group.empty() ||
+        not_parameters.contains(name) || may_change.contains(name)) {
+      continue;
+    }
+    const auto& given = option->reduced_results();  // as the app sees it (a repeated option: the last)
+    std::string value = option->get_default_str();
+    if (option->count() > 0) value = given.empty() ? "set" : fmt::format("{}", fmt::join(given, ","));
+    lines.push_back(name + "=" + value);
+  }
+  std::sort(lines.begin(), lines.end());
+  return fmt::format("{}\n{}", cli.get_name(), fmt::join(lines, "\n"));
+}
 
 }  // namespace spmd

@@ -2,6 +2,7 @@
 // The shared command line of every spmdkit app, on CLI11: --help, --version, --config FILE (TOML),
 // --output PATH, --json, --quiet, --progress. An app adds its own options to cli() before parse().
 #include <CLI/CLI.hpp>
+#include <set>
 #include <string>
 
 namespace spmd {
@@ -23,7 +24,10 @@ struct ExitRequest {
 
 class CommandLine {
  public:
-  CommandLine(std::string app_name, std::string description, std::string default_output = {});
+  /// The program is `program` (default "spmd-" + app_name); --version shows `app_version` (an
+  /// app's own version; default: spmdkit's) with spmdkit's version and commit.
+  CommandLine(std::string app_name, std::string description, std::string default_output = {},
+              std::string program = {}, std::string app_version = {});
 
   /// Add the app's own options here before parse().
   [[nodiscard]] CLI::App& cli() noexcept { return cli_; }
@@ -44,5 +48,20 @@ class CommandLine {
   CommonOptions common_;
   bool parsed_ = false;
 };
+
+/// Option groups that hold how a run is carried out, not what it computes: the task farm's
+/// (FarmFlags) and the checkpoints' (CheckpointFlags). A resume or restart may change them.
+inline const std::string farm_option_group = "Task farm";
+inline const std::string checkpoint_option_group = "Checkpoints";
+
+/// Every option of `cli` that can change a run's results, one "--name=value" line each, sorted:
+/// all options except those of the farm and checkpoint groups, --output, --config (its values are
+/// counted), the display flags (--json, --quiet, --progress), --help/--version, hidden (test)
+/// options and those named in `may_change` ("--steps": a restart may run further).
+[[nodiscard]] std::string configuration_fingerprint(const CLI::App& cli,
+                                                    const std::set<std::string>& may_change = {});
+
+/// The first line where two fingerprints differ, as "--name was A, is B now" (empty if equal).
+[[nodiscard]] std::string first_difference(const std::string& before, const std::string& now);
 
 }  // namespace spmd

@@ -126,7 +126,9 @@ Provenance Provenance::collect(const boost::mpi::communicator& comm, std::string
                                const char* const* argv, Threading threading) {
   Provenance p;
   p.app = std::move(app);
+  p.program = "spmd-" + p.app;
   p.version = std::string(spmd::version_string);
+  p.app_version = p.version;
   p.git_commit = std::string(spmd::git_commit);
   for (int i = 0; i < argc; ++i) p.command_line.emplace_back(argv[i]);
   std::error_code ignored;
@@ -197,6 +199,8 @@ std::string Provenance::to_json() const { return json_dump(to_json_value()); }
 nlohmann::ordered_json Provenance::to_json_value() const {
   nlohmann::ordered_json j;
   j["app"] = app;
+  j["program"] = program;
+  j["app_version"] = app_version;
   j["version"] = version;
   j["git_commit"] = git_commit;
   j["command_line"] = command_line;
@@ -241,7 +245,10 @@ std::string Provenance::to_text() const {
   auto line = [&text](std::string_view key, const std::string& value) {
     text += fmt::format("  {:<16} {}\n", key, value);
   };
-  text += fmt::format("spmd-{} {} (spmdkit, git {})\n", app, version, git_commit);
+  text += app_version == version
+              ? fmt::format("{} {} (spmdkit, git {})\n", program, version, git_commit)
+              : fmt::format("{} {} (spmdkit {}, git {})\n", program, app_version, version,
+                            git_commit);
   line("ranks", fmt::format("{} on {} host(s): {}", ranks, hosts.size(), fmt::join(hosts, ", ")));
   line("cores per rank", cores_per_rank_min == cores_per_rank_max
                              ? std::to_string(cores_per_rank_min)

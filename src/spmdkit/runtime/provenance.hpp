@@ -32,8 +32,10 @@ struct SlurmJob {
 
 struct Provenance {
   std::string app;
-  std::string version;
-  std::string git_commit;
+  std::string program;       ///< "spmd-heat", or a user's app's own name
+  std::string app_version;   ///< the app's own version (spmdkit's for spmdkit's apps)
+  std::string version;       ///< spmdkit's
+  std::string git_commit;    ///< spmdkit's
   std::vector<std::string> command_line;
   std::string working_directory;
   std::string user;
