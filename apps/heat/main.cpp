@@ -10,9 +10,7 @@
 // --restart FILE continues at any rank count, with results identical to an uninterrupted run.
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <thread>
-#include <optional>
 
 #include <fmt/ranges.h>
 
@@ -69,168 +67,50 @@ std::vector<StepStats> read_stats(const spmd::io::File& file) {
   return rows;
 }
 
-std::string default_checkpoint(const spmd::App& app) {
-  const std::string& output = app.options().output;
-  if (output.empty()) return "heat.checkpoint.h5";
-  return std::filesystem::path(output).replace_extension(".checkpoint.h5").string();
-}
-
-// A run of the solver with its outputs: snapshots, statistics, checkpoints.
+// A run of the solver in the library's checkpointed time loop, with its statistics table.
 template <std::size_t D>
 class Run {
  public:
-  Run(spmd::App& app, const Options& opt)
+  Run(spmd::App& app, const Options& opt, const spmd::CheckpointFlags& checkpoints)
       : app_(app), opt_(opt), solver_(app.comm(), opt),
-        frame_(solver_.cells().begin(), solver_.cells().end()),
-        box_(spmd::decomp::io_box(solver_.sub())),
-        checkpoint_path_(opt.checkpoint.empty() ? default_checkpoint(app) : opt.checkpoint) {
-    if (!app.options().output.empty()) {
-      out_.emplace(spmd::io::AtomicFile::create(app.comm(), app.options().output));
-      spmd::io::write_provenance(out_->id(), app.provenance(),
-                                 fmt::format("spmd-heat: {}-D heat diffusion", D));
-      series_.emplace(create_series(out_->file(), "fields/T"));
-    }
+        loop_(app, checkpoints,
+              {.steps = solver_.steps(), .dt = solver_.dt(), .snapshot_every = opt.every,
+               .title = fmt::format("spmd-heat: {}-D heat diffusion", D),
+               .may_change_on_restart = {"--steps"}}) {
+    loop_.state("T", solver_.field());
+    loop_.snapshots("fields/T", solver_.field(),
+                    {.series = {.units = "K", .long_name = "temperature",
+                                .grid_origin = {solver_.origin().begin(), solver_.origin().end()},
+                                .grid_spacing = {solver_.spacing().begin(), solver_.spacing().end()}},
+                     .name = "T"});
+    const bool sine = opt.init == "sine";
+    loop_.on_checkpoint([this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); },
+                        [this](const spmd::io::File& f) { stats_ = read_stats(f); });
+    loop_.on_finish([this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); });
   }
 
   /// Returns the exit code: ok, or requeue when stopped by a signal after a checkpoint.
   int simulate() {
-    long first = 1;
-    if (opt_.restart.empty()) {
-      solver_.initialise();
-      stats_.push_back(solver_.stats(0, 0.0));
-      snapshot(0.0);
-    } else {
-      first = restart() + 1;
-    }
-    spmd::StopRequest stop;
-    auto progress = app_.progress("steps", static_cast<std::uint64_t>(solver_.steps()));
-    for (long step = first; step <= solver_.steps(); ++step) {
-      solver_.step();
-      if (opt_.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
-      const double time = static_cast<double>(step) * solver_.dt();
-      stats_.push_back(solver_.stats(step, time));
-      if (step % opt_.every == 0 || step == solver_.steps()) snapshot(time);
-      progress.update(static_cast<std::uint64_t>(step));
-      const bool periodic = opt_.checkpoint_every > 0 && step % opt_.checkpoint_every == 0 &&
-                            step < solver_.steps();
-      // Every rank asks at the same step, so all stop together.
-      if (stop.agreed(app_.comm())) {
-        write_checkpoint(step);
-        progress.finish();
-        app_.print("spmd-heat: stopped by signal {} at step {}; checkpoint {}\n"
-                   "  continue with: --restart {}\n",
-                   stop.signal(), step, checkpoint_path_, checkpoint_path_);
-        app_.summary().set("stopped_at_step", static_cast<std::int64_t>(step));
-        app_.summary().set("checkpoint", checkpoint_path_);
-        return spmd::exit_code::requeue;
-      }
-      if (periodic) write_checkpoint(step);
-    }
-    progress.finish();
-    finish();
-    return spmd::exit_code::ok;
+    const int code = loop_.run(
+        [&] {
+          solver_.initialise();
+          stats_.push_back(solver_.stats(0, 0.0));
+        },
+        [&](long step) {
+          solver_.step();
+          if (opt_.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
+          stats_.push_back(solver_.stats(step, static_cast<double>(step) * solver_.dt()));
+        });
+    if (code == spmd::exit_code::ok) report();
+    return code;
   }
 
  private:
-  spmd::io::TimeSeries create_series(const spmd::io::File& file, const std::string& path) {
-    auto series = spmd::io::TimeSeries::create<double>(file, path, frame_,
-                                                       {.units = "K", .long_name = "temperature"});
-    const auto dataset = spmd::io::owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-    spmd::io::set_attribute(dataset.get(), "grid_spacing",
-                            std::vector<double>(solver_.spacing().begin(), solver_.spacing().end()));
-    spmd::io::set_attribute(dataset.get(), "grid_origin",
-                            std::vector<double>(solver_.origin().begin(), solver_.origin().end()));
-    spmd::io::set_attribute(dataset.get(), "axes", D == 2 ? "time y x" : "time z y x");
-    return series;
-  }
-
-  void snapshot(double time) {
-    times_.push_back(time);
-    if (series_) series_->template append<double>(time, box_, solver_.owned_values());
-  }
-
-  // Frame i of a series, this rank's box.
-  std::vector<double> read_frame(const spmd::io::File& file, const std::string& path, hsize_t i) {
-    spmd::io::Box box{{i}, {1}};
-    box.offset.insert(box.offset.end(), box_.offset.begin(), box_.offset.end());
-    box.count.insert(box.count.end(), box_.count.begin(), box_.count.end());
-    return spmd::io::read_array<double>(file, path, box);
-  }
-
-  // Everything needed to continue exactly: the field, the snapshots so far (copied from the
-  // output being written), the statistics so far. Atomic, the previous one kept as .prev.
-  void write_checkpoint(long step) {
-    auto checkpoint = spmd::io::AtomicFile::create(app_.comm(), checkpoint_path_, {.keep_previous = true});
-    spmd::io::write_provenance(checkpoint.id(), app_.provenance(), "spmd-heat checkpoint");
-    spmd::io::set_attribute(checkpoint.id(), "step", static_cast<std::int64_t>(step));
-    spmd::io::set_attribute(checkpoint.id(), "signature", opt_.signature());
-    solver_.save(checkpoint.file(), "state/T");
-    if (series_) {
-      auto copy = create_series(checkpoint.file(), "snapshots/T");
-      for (hsize_t i = 0; i < series_->frames(); ++i) {
-        copy.template append<double>(times_[i], box_, read_frame(out_->file(), "fields/T", i));
-      }
-    }
-    write_stats(checkpoint.file(), stats_, app_.is_root(), opt_.init == "sine");
-    checkpoint.commit();
-  }
-
-  // Continues from a checkpoint written at any rank count; returns its step.
-  long restart() {
-    auto checkpoint = spmd::io::File::open(app_.comm(), opt_.restart);
-    for (const char* name : {"signature", "step"}) {
-      if (!spmd::io::has_attribute(checkpoint.id(), name) ||
-          !spmd::io::exists(checkpoint.id(), "state/T")) {
-        throw spmd::UsageError(fmt::format("{} is not a spmd-heat checkpoint (no '{}')",
-                                           opt_.restart, name));
-      }
-    }
-    if (spmd::io::string_attribute(checkpoint.id(), "signature") != opt_.signature()) {
-      throw spmd::UsageError(fmt::format("{} was written by a run with other options ({}); "
-                                         "restart with the same grid and physics",
-                                         opt_.restart,
-                                         spmd::io::string_attribute(checkpoint.id(), "signature")));
-    }
-    const long step = spmd::io::attribute<std::int64_t>(checkpoint.id(), "step").at(0);
-    if (step < 0 || step > solver_.steps()) {
-      throw spmd::UsageError(fmt::format("{} is at step {}, past the {} steps of this run "
-                                         "(--steps or --t-end)",
-                                         opt_.restart, step, solver_.steps()));
-    }
-    solver_.load(checkpoint, "state/T");
-    stats_ = read_stats(checkpoint);
-    if (spmd::io::exists(checkpoint.id(), "snapshots/T")) {
-      const auto times = spmd::io::read_times(checkpoint, "snapshots/time");
-      for (hsize_t i = 0; i < times.size(); ++i) {
-        const auto frame = read_frame(checkpoint, "snapshots/T", i);
-        times_.push_back(times[i]);
-        if (series_) series_->template append<double>(times[i], box_, frame);
-      }
-    }
-    checkpoint.close();
-    app_.print("spmd-heat: restarting from {} at step {}\n", opt_.restart, step);
-    return step;
-  }
-
-  void finish() {
+  void report() {
     const StepStats& last = stats_.back();
     const bool sine = opt_.init == "sine";
-    if (out_) {
-      write_stats(out_->file(), stats_, app_.is_root(), sine);
-      out_->commit();
-      if (app_.is_root()) {
-        const std::filesystem::path path(app_.options().output);
-        spmd::io::write_xdmf(std::filesystem::path(path).replace_extension(".xmf").string(),
-                             path.filename().string(),
-                             {std::vector<unsigned long long>(frame_.begin(), frame_.end()),
-                              std::vector<double>(solver_.origin().begin(), solver_.origin().end()),
-                              std::vector<double>(solver_.spacing().begin(), solver_.spacing().end())},
-                             times_, {{"T", "fields/T"}});
-      }
-    }
     auto& summary = app_.summary();
     summary.set("dims", static_cast<int>(D));
-    summary.set("steps", static_cast<std::int64_t>(solver_.steps()));
     summary.set("dt", solver_.dt());
     summary.set("time", last.time);
     summary.set("min", last.min);
@@ -238,7 +118,6 @@ class Run {
     summary.set("mean", last.mean);
     summary.set("l2_norm", last.l2);
     if (sine) summary.set("error_max", last.error_max);
-    summary.set("snapshots", static_cast<std::int64_t>(times_.size()));
     app_.print("spmd-heat: {}-D grid {} on {} ranks ({}), {} boundaries, init {}\n", D,
                fmt::join(solver_.cells(), " x "), app_.size(),
                fmt::join(solver_.cart().procs(), " x "), opt_.boundary, opt_.init);
@@ -246,8 +125,8 @@ class Run {
     app_.print("  final T: min {:.6g}, max {:.6g}, mean {:.6g}, L2 norm {:.6g}\n", last.min,
                last.max, last.mean, last.l2);
     if (sine) app_.print("  max error against the exact solution: {:.3e}\n", last.error_max);
-    if (out_) {
-      app_.print("  {} snapshots written to {} (ParaView: the .xmf next to it)\n", times_.size(),
+    if (!app_.options().output.empty()) {
+      app_.print("  snapshots written to {} (ParaView: the .xmf next to it)\n",
                  app_.options().output);
     }
   }
@@ -255,12 +134,7 @@ class Run {
   spmd::App& app_;
   const Options& opt_;
   heat::Solver<D> solver_;
-  spmd::io::Extents frame_;
-  spmd::io::Box box_;
-  std::string checkpoint_path_;
-  std::optional<spmd::io::AtomicFile> out_;
-  std::optional<spmd::io::TimeSeries> series_;
-  std::vector<double> times_;
+  spmd::TimeLoop loop_;
   std::vector<StepStats> stats_;
 };
 
@@ -268,14 +142,18 @@ class Run {
 
 int main(int argc, char** argv) {
   Options opt;
+  spmd::CheckpointFlags checkpoints;
   return spmd::run(
       argc, argv,
       {.name = "heat", .description = "Heat diffusion on a 2-D or 3-D grid (domain decomposition)",
        .default_output = "heat.h5"},
-      [&](CLI::App& cli) { opt.declare(cli); },
+      [&](CLI::App& cli) {
+        opt.declare(cli);
+        checkpoints.declare(cli);
+      },
       [&](spmd::App& app) {
         opt.validate();
-        if (opt.dims == 2) return Run<2>(app, opt).simulate();
-        return Run<3>(app, opt).simulate();
+        if (opt.dims == 2) return Run<2>(app, opt, checkpoints).simulate();
+        return Run<3>(app, opt, checkpoints).simulate();
       });
 }

@@ -23,19 +23,7 @@ void Options::declare(CLI::App& cli) {
   cli.add_option("--init", init, "sine, hotspot or random")->capture_default_str();
   cli.add_option("--seed", seed, "seed of --init random")->capture_default_str();
   cli.add_option("--every", every, "snapshot every N steps (and the last)")->capture_default_str();
-  cli.add_option("--checkpoint-every", checkpoint_every,
-                 "write a checkpoint every N steps (0: only on SIGUSR1/SIGTERM)")
-      ->capture_default_str();
-  cli.add_option("--checkpoint", checkpoint, "checkpoint file (default: OUTPUT.checkpoint.h5)");
-  cli.add_option("--restart", restart, "continue from this checkpoint (any rank count)");
   cli.add_option("--test-step-delay-ms", step_delay_ms)->group("");  // hidden: for tests
-}
-
-std::string Options::signature() const {
-  return fmt::format("dims={} nx={} ny={} nz={} lx={} ly={} lz={} alpha={} dt={} t_end={} "
-                     "boundary={} boundary_value={} init={} seed={} every={}",
-                     dims, nx, ny, nz, lx, ly, lz, alpha, dt, t_end, boundary, boundary_value, init,
-                     seed, every);
 }
 
 void Options::validate() const {
@@ -61,9 +49,6 @@ void Options::validate() const {
     throw UsageError(fmt::format("--steps must be in [1, {}], got {}", max_steps, steps));
   }
   if (every < 1) throw UsageError(fmt::format("--every must be at least 1, got {}", every));
-  if (checkpoint_every < 0) {
-    throw UsageError(fmt::format("--checkpoint-every must be 0 or more, got {}", checkpoint_every));
-  }
   if (boundary != "dirichlet" && boundary != "periodic") {
     throw UsageError(fmt::format("--boundary must be dirichlet or periodic, got '{}'", boundary));
   }

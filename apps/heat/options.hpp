@@ -26,13 +26,7 @@ struct Options {
   std::string init = "sine";
   std::uint64_t seed = 1;
   long every = 50;       ///< snapshot interval (steps); the final step is always written
-  long checkpoint_every = 0;  ///< 0: only when a stop signal arrives
-  std::string checkpoint;     ///< default: next to the output, NAME.checkpoint.h5
-  std::string restart;        ///< continue from this checkpoint
   int step_delay_ms = 0;      ///< tests only (hidden): slow each step so a signal can land mid-run
-
-  /// The physics and grid, as text: a checkpoint only restarts a run with the same signature.
-  [[nodiscard]] std::string signature() const;
 
   void declare(CLI::App& cli);
   /// Throws spmd::UsageError for inconsistent values (every rank alike).

@@ -11,15 +11,14 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <numbers>
 #include <span>
 #include <vector>
 
-#include <spmdkit/decomp/cart.hpp>
-#include <spmdkit/decomp/halo.hpp>
-#include <spmdkit/decomp/io_adapter.hpp>
+#include <spmdkit/decomp/field.hpp>
 #include <spmdkit/patterns/exact_sum.hpp>
-#include <spmdkit/runtime/check.hpp>
+#include <spmdkit/patterns/reduce.hpp>
 #include <spmdkit/runtime/error.hpp>
 
 #include "options.hpp"
@@ -47,7 +46,9 @@ template <std::size_t D>
 class Solver {
  public:
   Solver(MPI_Comm comm, const Options& opt)
-      : opt_(opt), cart_(comm, spec(opt)), halo_(cart_) {
+      : opt_(opt), cart_(spmd::decomp::make_cart<D>(comm, spec(opt))),
+        u_(cart_, opt.boundary_value), next_(cart_, opt.boundary_value) {  // ghosts on Dirichlet
+                                                                          // boundaries keep it
     const std::array<double, 3> lengths_zyx{opt.lz, opt.ly, opt.lx};
     for (std::size_t a = 0; a < D; ++a) {
       length_[a] = lengths_zyx[3 - D + a];
@@ -77,60 +78,29 @@ class Solver {
       dt_ = opt.t_end / static_cast<double>(steps_);  // land exactly on t_end
     }
     for (std::size_t a = 0; a < D; ++a) coefficient_[a] = dt_ * opt.alpha / (spacing_[a] * spacing_[a]);
-    const auto local = static_cast<std::size_t>(sub().local_cells());
-    u_.assign(local, opt.boundary_value);  // ghosts on Dirichlet boundaries keep this value
-    next_ = u_;
-    const auto e = sub().local_extents();
-    stride_[D - 1] = 1;
-    for (std::size_t a = D - 1; a > 0; --a) stride_[a - 1] = stride_[a] * e[a];
   }
 
-  [[nodiscard]] const spmd::decomp::CartDecomposition<D>& cart() const noexcept { return cart_; }
-  [[nodiscard]] const spmd::decomp::Subdomain<D>& sub() const noexcept { return cart_.subdomain(); }
-  [[nodiscard]] const std::array<Index, D>& cells() const noexcept { return cart_.spec().cells; }
+  [[nodiscard]] const spmd::decomp::CartDecomposition<D>& cart() const noexcept { return *cart_; }
+  [[nodiscard]] const spmd::decomp::Subdomain<D>& sub() const noexcept { return cart_->subdomain(); }
+  [[nodiscard]] const std::array<Index, D>& cells() const noexcept { return cart_->spec().cells; }
   [[nodiscard]] const std::array<double, D>& spacing() const noexcept { return spacing_; }
   [[nodiscard]] const std::array<double, D>& origin() const noexcept { return origin_; }
   [[nodiscard]] double dt() const noexcept { return dt_; }
   [[nodiscard]] long steps() const noexcept { return steps_; }
-  [[nodiscard]] std::span<const double> field() const noexcept { return u_; }
+  /// The temperature field (state and output of the run).
+  [[nodiscard]] spmd::decomp::Field<double, D>& field() noexcept { return u_; }
 
   void initialise() {
-    for_owned([&](Index at, const std::array<Index, D>& g) { u_[static_cast<std::size_t>(at)] = initial(g); });
+    u_.for_owned([&](double& v, const std::array<Index, D>& g) { v = initial(g); });
   }
 
   /// One time step: halo exchange in flight while the interior is updated, then the rim.
   void step() {
-    auto pending = halo_.begin(std::span<double>(u_));
-    const auto& o = sub().owned();
-    std::array<Index, D> lo{}, hi{};
-    for (std::size_t a = 0; a < D; ++a) {
-      lo[a] = sub().ghost()[a] + 1;
-      hi[a] = sub().ghost()[a] + o.extent(a) - 1;
-    }
-    update(lo, hi);  // needs no ghost
+    auto pending = u_.begin_exchange();
+    update(u_.interior());  // needs no ghost
     pending.end();
-    // The rim: for each axis, its first and last owned layer, with earlier axes interior only,
-    // so that every rim point is updated exactly once.
-    for (std::size_t a = 0; a < D; ++a) {
-      std::array<Index, D> slab_lo{}, slab_hi{};
-      for (std::size_t b = 0; b < D; ++b) {
-        const Index first = sub().ghost()[b];
-        const Index last = first + o.extent(b) - 1;
-        slab_lo[b] = b < a ? first + 1 : first;
-        slab_hi[b] = b < a ? last : last + 1;
-      }
-      const Index first = sub().ghost()[a];
-      const Index last = first + o.extent(a) - 1;
-      slab_lo[a] = first;
-      slab_hi[a] = first + 1;
-      update(slab_lo, slab_hi);
-      if (last != first) {
-        slab_lo[a] = last;
-        slab_hi[a] = last + 1;
-        update(slab_lo, slab_hi);
-      }
-    }
-    std::swap(u_, next_);
+    for (const auto& box : u_.rim()) update(box);
+    u_.swap(next_);
   }
 
   /// Collective: statistics of the field at `time` (order-free, so identical for any rank count).
@@ -140,18 +110,15 @@ class Solver {
     double error = 0;
     spmd::ExactSum sum, squares;
     const bool sine = opt_.init == "sine";
-    for_owned([&](Index at, const std::array<Index, D>& g) {
-      const double v = u_[static_cast<std::size_t>(at)];
+    u_.for_owned([&](double v, const std::array<Index, D>& g) {
       lo = std::min(lo, v);
       hi = std::max(hi, v);
       sum.add(v);
       squares.add(v * v);
       if (sine) error = std::max(error, std::fabs(v - exact_sine(g, time)));
     });
-    const MPI_Comm comm = cart_.comm();
-    double extremes[3] = {-lo, hi, error};
-    double agreed[3] = {};
-    spmd::check_mpi(MPI_Allreduce(extremes, agreed, 3, MPI_DOUBLE, MPI_MAX, comm), "MPI_Allreduce");
+    const MPI_Comm comm = cart_->comm();
+    const auto agreed = spmd::allreduce(comm, std::vector<double>{-lo, hi, error}, spmd::op::max{});
     sum.all_reduce(comm);
     squares.all_reduce(comm);
     double points = 1, volume = 1;
@@ -163,24 +130,6 @@ class Solver {
                 std::sqrt(squares.value() * volume)};
     if (sine) s.error_max = agreed[2];
     return s;
-  }
-
-  /// Collective: writes the field (owned points, in place) as dataset `path` of the global grid.
-  void save(const spmd::io::File& file, const std::string& path) const {
-    spmd::decomp::write_field<double>(file, path, sub(), std::span<const double>(u_),
-                                      {.units = "K", .long_name = "temperature"});
-  }
-  /// Collective: reads this rank's part of a field written by save() at any rank count.
-  void load(const spmd::io::File& file, const std::string& path) {
-    spmd::decomp::read_field<double>(file, path, sub(), std::span<double>(u_));
-  }
-
-  /// The owned points packed in C order (for output).
-  [[nodiscard]] std::vector<double> owned_values() const {
-    std::vector<double> values;
-    values.reserve(static_cast<std::size_t>(sub().owned().cells()));
-    for_owned([&](Index at, const std::array<Index, D>&) { values.push_back(u_[static_cast<std::size_t>(at)]); });
-    return values;
   }
 
  private:
@@ -230,34 +179,20 @@ class Solver {
     return opt_.boundary_value + std::exp(-r2);
   }
 
-  // Calls fn(local flat index, global coordinates) for every owned point, C order.
-  template <class Fn>
-  void for_owned(Fn&& fn) const {
-    const auto& o = sub().owned();
-    std::array<Index, D> g = o.lo;
-    const Index total = o.cells();
-    for (Index n = 0; n < total; ++n) {
-      fn(sub().local_index(g), g);
-      for (std::size_t a = D; a-- > 0;) {
-        if (++g[a] < o.hi[a]) break;
-        g[a] = o.lo[a];
-      }
-    }
-  }
-
-  // The FTCS update of the local box [lo, hi) (local coordinates, ghosts included).
-  void update(const std::array<Index, D>& lo, const std::array<Index, D>& hi) {
-    for (std::size_t a = 0; a < D; ++a) {
-      if (hi[a] <= lo[a]) return;
-    }
-    const double* u = u_.data();
-    double* out = next_.data();
+  // The FTCS update of `box` (local coordinates, ghosts included).
+  void update(const spmd::decomp::Box<D>& box) {
+    if (box.cells() == 0) return;
+    const auto& lo = box.lo;
+    const auto& hi = box.hi;
+    const auto& stride = u_.strides();
+    const double* u = u_.values().data();
+    double* out = next_.values().data();
     if constexpr (D == 1) {
       for (Index x = lo[0]; x < hi[0]; ++x) {
         out[x] = u[x] + coefficient_[0] * (u[x + 1] - 2.0 * u[x] + u[x - 1]);
       }
     } else if constexpr (D == 2) {
-      const Index sy = stride_[0];
+      const Index sy = stride[0];
       for (Index y = lo[0]; y < hi[0]; ++y) {
         for (Index x = lo[1]; x < hi[1]; ++x) {
           const Index c = y * sy + x;
@@ -267,7 +202,7 @@ class Solver {
         }
       }
     } else {
-      const Index sz = stride_[0], sy = stride_[1];
+      const Index sz = stride[0], sy = stride[1];
       for (Index z = lo[0]; z < hi[0]; ++z) {
         for (Index y = lo[1]; y < hi[1]; ++y) {
           for (Index x = lo[2]; x < hi[2]; ++x) {
@@ -283,13 +218,11 @@ class Solver {
   }
 
   Options opt_;
-  spmd::decomp::CartDecomposition<D> cart_;
-  spmd::decomp::HaloExchange<double, D> halo_;
+  std::shared_ptr<const spmd::decomp::CartDecomposition<D>> cart_;
+  spmd::decomp::Field<double, D> u_, next_;
   std::array<double, D> length_{}, spacing_{}, origin_{}, coefficient_{};
-  std::array<Index, D> stride_{};
   double stability_limit_ = 0, dt_ = 0;
   long steps_ = 0;
-  std::vector<double> u_, next_;
 };
 
 }  // namespace heat
