@@ -2,6 +2,12 @@
 # (spmdkitConfig.cmake) repeats exactly the same searches for downstream projects.
 include_guard(GLOBAL)
 
+# MPI's and HDF5's C interfaces are found with the C compiler: a downstream project that enabled
+# only C++ (project(... LANGUAGES CXX)) gets C enabled here rather than a failed search.
+get_property(spmd_enabled_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+if(NOT "C" IN_LIST spmd_enabled_languages)
+  enable_language(C)
+endif()
 find_package(MPI 3.1 REQUIRED COMPONENTS C CXX)
 
 # With the serial libhdf5-dev also installed, FindHDF5 picks it silently unless told otherwise.
