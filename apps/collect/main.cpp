@@ -38,27 +38,9 @@ struct Row {
 // The 1-D numeric datasets directly in `group`.
 std::vector<std::string> columns_of(const spmd::io::File& file, const std::string& group) {
   std::vector<std::string> names;
-  const auto g = spmd::io::owned(H5Gopen2(file.id(), group.c_str(), H5P_DEFAULT), "H5Gopen2");
-  H5G_info_t info;
-  spmd::check_h5(H5Gget_info(g.get(), &info), "H5Gget_info");
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
-    char name[256] = {};
-    if (H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
-                           H5P_DEFAULT) < 0) {
-      continue;
-    }
-    const std::string path = group + "/" + name;
-    H5O_info_t object;
-    if (H5Oget_info_by_name(file.id(), path.c_str(), &object, H5P_DEFAULT) < 0 ||
-        object.type != H5O_TYPE_DATASET) {
-      continue;
-    }
-    const auto dataset = spmd::io::owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-    const auto type = spmd::io::owned(H5Dget_type(dataset.get()), "H5Dget_type");
-    const H5T_class_t type_class = H5Tget_class(type.get());
-    if ((type_class == H5T_INTEGER || type_class == H5T_FLOAT) &&
-        spmd::io::dataset_shape(file, path).size() == 1) {
-      names.push_back(name);
+  for (const auto& dataset : spmd::io::list_datasets(file, group, /*recursive=*/false)) {
+    if (dataset.numeric() && dataset.shape.size() == 1) {
+      names.push_back(dataset.path.substr(dataset.path.rfind('/') + 1));
     }
   }
   return names;

@@ -44,13 +44,10 @@ void write_summary(const spmd::App& app, const Options& opt,
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.id(), app.provenance(), "spmd-h5stats summary of " + opt.file);
   spmd::io::set_attribute(out.id(), "source_file", opt.file);
-  const auto lcpl = spmd::io::intermediate_groups_lcpl();
   for (const auto& s : all) {
     const std::string group_path = "/datasets" + s.path;
     {
-      const auto group = spmd::io::owned(
-          H5Gcreate2(out.id(), group_path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-          "H5Gcreate2");
+      const auto group = spmd::io::create_group(out.file(), group_path);
       spmd::io::set_attribute(group.get(), "dataset", s.path);
       spmd::io::set_attribute(group.get(), "type", s.type);
       spmd::io::set_attribute(group.get(), "shape", std::vector<std::uint64_t>(s.shape.begin(), s.shape.end()));

@@ -116,4 +116,16 @@ Handle intermediate_groups_lcpl() {
   return lcpl;
 }
 
+int File::rank() const {
+  int rank = 0;
+  check_mpi(MPI_Comm_rank(comm_, &rank), "MPI_Comm_rank");
+  return rank;
+}
+
+int File::ranks() const {
+  int size = 0;
+  check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
+  return size;
+}
+
 }  // namespace spmd::io

@@ -33,6 +33,9 @@ class File {
   [[nodiscard]] hid_t id() const noexcept { return handle_.get(); }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] MPI_Comm comm() const noexcept { return comm_; }
+  /// This rank and the number of ranks of the file's communicator.
+  [[nodiscard]] int rank() const;
+  [[nodiscard]] int ranks() const;
   [[nodiscard]] bool is_open() const noexcept { return handle_.valid(); }
 
   /// Collective: writes everything buffered to disk.
