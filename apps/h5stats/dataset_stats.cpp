@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <spmdkit/decomp/io_adapter.hpp>
 #include <spmdkit/io/array.hpp>
 #include <spmdkit/io/dataset_info.hpp>
 #include <spmdkit/patterns/exact_sum.hpp>
@@ -32,7 +33,7 @@ void for_each_slab(const spmd::io::File& file, const std::string& path, const Ex
   const int ranks = file.ranks();
   const hsize_t row_elements = std::accumulate(shape.begin() + 1, shape.end(), hsize_t{1}, std::multiplies<>());
   if (shape[0] == 0 || row_elements == 0) return;
-  const Box block = spmd::io::leading_block(shape, rank, ranks);
+  const Box block = spmd::decomp::leading_block(shape, rank, ranks);
   std::size_t element_size = 0;
   spmd::io::with_element_type(element, [&](auto zero) { element_size = sizeof zero; });
   const hsize_t rows_per_slab = std::max<hsize_t>(1, slab_bytes / (row_elements * element_size));

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         spmd::io::write_provenance(out.id(), app.provenance(), "test writer");
         spmd::io::set_attribute(out.id(), "generation", static_cast<std::int32_t>(generation));
         const spmd::io::Extents frame{64, 64};
-        const auto box = spmd::io::leading_block(frame, app.rank(), app.size());
+        const auto box = spmd::decomp::leading_block(frame, app.rank(), app.size());
         auto series = spmd::io::TimeSeries::create<double>(out.file(), "fields/u", frame);
         std::vector<double> values(box.elements(), static_cast<double>(generation));
         for (int step = 0; step < frames; ++step) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "spmdkit/decomp/cart.hpp"
+#include "spmdkit/decomp/index_map.hpp"
 #include "spmdkit/io/array.hpp"
 #include "spmdkit/runtime/error.hpp"
 
@@ -38,6 +39,18 @@ template <std::size_t D>
 template <std::size_t D>
 [[nodiscard]] io::Extents io_shape(const Subdomain<D>& sub) {
   return io::Extents(sub.global_cells().begin(), sub.global_cells().end());
+}
+
+/// The balanced block (BlockMap) of the leading dimension that `rank` of `ranks` owns, whole in
+/// the other dimensions: the simplest decomposition of a dataset, for reading it at any rank
+/// count.
+[[nodiscard]] inline io::Box leading_block(const io::Extents& global_shape, int rank, int ranks) {
+  io::Box box{io::Extents(global_shape.size(), 0), global_shape};
+  if (global_shape.empty()) return box;
+  const BlockMap rows(static_cast<Index>(global_shape[0]), ranks);
+  box.offset[0] = static_cast<hsize_t>(rows.offset(rank));
+  box.count[0] = static_cast<hsize_t>(rows.local_size(rank));
+  return box;
 }
 
 /// Collective: writes the owned part of `field` (local array with ghosts) as dataset `path` of

@@ -253,16 +253,4 @@ Extents dataset_shape(const File& file, const std::string& path) {
   return extents_of(space.get());
 }
 
-Box leading_block(const Extents& global_shape, int rank, int ranks) {
-  Box box{Extents(global_shape.size(), 0), global_shape};
-  if (global_shape.empty()) return box;
-  const hsize_t n = global_shape[0];
-  const auto p = static_cast<hsize_t>(ranks);
-  const auto r = static_cast<hsize_t>(rank);
-  // Balanced: the first n % p ranks get one extra row.
-  box.offset[0] = r * (n / p) + std::min(r, n % p);
-  box.count[0] = n / p + (r < n % p ? 1 : 0);
-  return box;
-}
-
 }  // namespace spmd::io

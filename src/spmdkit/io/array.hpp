@@ -87,10 +87,6 @@ template <H5Scalar T>
 /// The shape of an existing dataset.
 [[nodiscard]] Extents dataset_shape(const File& file, const std::string& path);
 
-/// The balanced block of the leading dimension this rank owns, whole in the other dimensions:
-/// the simplest decomposition, for reading a file at any rank count.
-[[nodiscard]] Box leading_block(const Extents& global_shape, int rank, int ranks);
-
 /// The memory dataspace holding `box`: packed (no layout), or at layout.offset of an array of
 /// layout.extents. An empty box selects nothing.
 [[nodiscard]] Handle memory_selection(const Box& box, const std::optional<MemoryLayout>& layout);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "spmdkit/decomp/io_adapter.hpp"
 #include "spmdkit/io/array.hpp"
 #include "spmdkit/io/attributes.hpp"
 #include "spmdkit/io/file.hpp"
@@ -102,7 +103,7 @@ TEST(Array, ChunkedAndCompressedRoundTrip) {
   const auto& world = spmd::test::world();
   const Extents shape{37, 16};
   const std::string path = spmd::test::shared_scratch_path(world, "gzip.h5");
-  const Box mine = spmd::io::leading_block(shape, world.rank(), world.size());
+  const Box mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
   {
     auto file = spmd::io::File::create(world, path);
     const auto report = spmd::io::write_array<double>(file, "z", shape, mine,
@@ -123,7 +124,7 @@ TEST(Array, WrittenAtPRanksReadAtFewer) {
   const std::string path = spmd::test::shared_scratch_path(world, "p-to-q.h5");
   {
     auto file = spmd::io::File::create(world, path);
-    const Box mine = spmd::io::leading_block(shape, world.rank(), world.size());
+    const Box mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
     spmd::io::write_array<double>(file, "a", shape, mine, fill<double>(shape, mine));
     file.close();
   }
@@ -132,7 +133,7 @@ TEST(Array, WrittenAtPRanksReadAtFewer) {
   const auto sub = world.split(world.rank() < readers ? 0 : 1);
   if (world.rank() < readers) {
     auto file = spmd::io::File::open(sub, path);
-    const Box mine = spmd::io::leading_block(shape, sub.rank(), sub.size());
+    const Box mine = spmd::decomp::leading_block(shape, sub.rank(), sub.size());
     EXPECT_EQ(spmd::io::read_array<double>(file, "a", mine), fill<double>(shape, mine));
     file.close();
   }
@@ -144,7 +145,7 @@ TEST(Array, NonCollectiveTransferIsDetected) {
   const Extents shape{6};
   const std::string path = spmd::test::shared_scratch_path(world, "conversion.h5");
   auto file = spmd::io::File::create(world, path);
-  const Box mine = spmd::io::leading_block(shape, world.rank(), world.size());
+  const Box mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
   spmd::io::write_array<float>(file, "f", shape, mine, fill<float>(shape, mine));
   // Reading floats as doubles needs a type conversion: HDF5 silently goes independent.
   std::vector<double> values(mine.elements());

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "spmdkit/decomp/io_adapter.hpp"
 #include "spmdkit/io/array.hpp"
 #include "spmdkit/io/attributes.hpp"
 #include "spmdkit/io/table.hpp"
@@ -29,7 +30,7 @@ TEST(TimeSeries, AppendFramesAndTimes) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "series.h5");
   const Extents frame{5, 3};  // ny, nx: fewer rows than 4 ranks' worth for some rank counts
-  const Box mine = spmd::io::leading_block(frame, world.rank(), world.size());
+  const Box mine = spmd::decomp::leading_block(frame, world.rank(), world.size());
   {
     auto file = spmd::io::File::create(world, path);
     auto temperature = spmd::io::TimeSeries::create<double>(file, "fields/T", frame,

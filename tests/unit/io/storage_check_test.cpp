@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "spmdkit/decomp/io_adapter.hpp"
 #include "spmdkit/io/array.hpp"
 #include "spmdkit/io/file.hpp"
 #include "spmdkit/io/storage_check.hpp"
@@ -25,7 +26,7 @@ using spmd::io::find_missing_storage;
 std::pair<haddr_t, hsize_t> write_sample(const std::string& path, hsize_t rows) {
   const auto& comm = spmd::test::world();
   auto file = spmd::io::File::create(comm, path);
-  const auto box = spmd::io::leading_block({rows}, comm.rank(), comm.size());
+  const auto box = spmd::decomp::leading_block({rows}, comm.rank(), comm.size());
   std::vector<double> mine(box.count[0]);
   std::iota(mine.begin(), mine.end(), static_cast<double>(box.offset[0]) + 1.0);
   spmd::io::write_array<double>(file, "field", {rows}, box, mine);
