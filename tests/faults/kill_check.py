@@ -72,6 +72,8 @@ class Matrix:
     def __init__(self, mpiexec, bin_dir, scratch, rng):
         self.mpiexec, self.bin, self.scratch, self.rng = mpiexec, bin_dir, scratch, rng
         self.problems, self.kills, self.missed = [], 0, 0
+        self.late = 0      # killed after the commit: the complete result was already published
+        self.restarts = 0  # heat continuations from a checkpoint (the others start over)
         self.seconds = self.reference_seconds = 0.0
 
     def command(self, app, ranks, args):
@@ -131,7 +133,13 @@ class Matrix:
             if not self.kill_run(app, 3, args + ["-o", out], out, mode):
                 continue
             if os.path.exists(out):
-                self.problems.append(f"{name} {mode} kill {trial}: a file under the final name")
+                # Killed after its commit (the rename) but before the job ended: the complete
+                # result, which is allowed; anything else under the name is not.
+                if not same(result(out), wanted):
+                    self.problems.append(f"{name} {mode} kill {trial}: a file under the final "
+                                         "name that is not the complete result")
+                self.late += 1
+                continue
             if changed and os.path.isdir(out + ".journal"):
                 done = subprocess.run(self.command(app, 2, args + ["-o", out] + continuation(out)
                                                    + changed), capture_output=True, text=True,
@@ -146,7 +154,8 @@ class Matrix:
 
     def heat(self):
         def restart(out):
-            checkpoint = out + ".checkpoint.h5"  # none if killed before the first one
+            checkpoint = os.path.splitext(out)[0] + ".checkpoint.h5"  # none if killed before the first
+            self.restarts += os.path.exists(checkpoint)
             return ["--restart", checkpoint] if os.path.exists(checkpoint) else []
 
         self.kill_and_continue(
@@ -225,7 +234,8 @@ def main():
     for p in matrix.problems:
         print("FAIL:", p)
     print(f"seed {seed}: {matrix.kills} kills, {matrix.missed} runs that ended before their kill, "
-          f"{len(matrix.problems)} problems")
+          f"{matrix.late} killed after publishing their result, {matrix.restarts} heat restarts "
+          f"from a checkpoint, {len(matrix.problems)} problems")
     return 1 if matrix.problems else 0
 
 
