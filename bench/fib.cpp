@@ -11,6 +11,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spmdkit/runtime/app.hpp>
+#include <spmdkit/runtime/error.hpp>
 
 #include "fib_workload.hpp"
 #include "inputs.hpp"

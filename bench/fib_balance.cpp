@@ -7,6 +7,8 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spmdkit/runtime/app.hpp>
+#include <spmdkit/runtime/error.hpp>
 
 #include "fib_workload.hpp"
 #include "inputs.hpp"

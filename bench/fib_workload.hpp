@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <spmdkit/spmdkit.hpp>
+#include <spmdkit/patterns/task_farm.hpp>
 
 #include "bench_support.hpp"
 #include "fibonacci.hpp"

@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
-#include <spmdkit/spmdkit.hpp>
+#include <spmdkit/patterns/pipeline.hpp>
+#include <spmdkit/runtime/app.hpp>
+#include <spmdkit/runtime/error.hpp>
 
 #include "bench_support.hpp"
 

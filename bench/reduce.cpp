@@ -23,7 +23,10 @@
 
 #include <fmt/format.h>
 
-#include <spmdkit/spmdkit.hpp>
+#include <spmdkit/patterns/exact_sum.hpp>
+#include <spmdkit/patterns/reduce.hpp>
+#include <spmdkit/runtime/app.hpp>
+#include <spmdkit/runtime/error.hpp>
 
 #include "bench_support.hpp"
 

@@ -11,7 +11,8 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include <spmdkit/spmdkit.hpp>
+#include <spmdkit/runtime/check.hpp>
+#include <spmdkit/runtime/environment.hpp>
 
 namespace {
 

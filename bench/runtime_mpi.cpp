@@ -16,7 +16,8 @@
 
 #include <fmt/format.h>
 
-#include <spmdkit/spmdkit.hpp>
+#include <spmdkit/runtime/app.hpp>
+#include <spmdkit/runtime/error.hpp>
 
 #include "bench_support.hpp"
 

@@ -35,36 +35,22 @@ struct Row {
   std::map<std::string, double> values;
 };
 
-// The 1-D numeric datasets directly in `group`.
-std::vector<std::string> columns_of(const spmd::io::File& file, const std::string& group) {
-  std::vector<std::string> names;
-  for (const auto& dataset : spmd::io::list_datasets(file, group, /*recursive=*/false)) {
-    if (dataset.numeric() && dataset.shape.size() == 1) {
-      names.push_back(dataset.path.substr(dataset.path.rfind('/') + 1));
-    }
-  }
-  return names;
-}
-
-Row read_row(const std::string& path, const std::string& group) {
+// The file's command line and the last value of every 1-D numeric dataset directly in group
+// `group_path` (named by its last path component).
+Row read_row(const std::string& path, const std::string& group_path) {
   Row row;
   row.file = path;
   const auto file = spmd::io::File::open(MPI_COMM_SELF, path);
-  if (spmd::io::has_attribute(file.id(), "command_line")) {
-    row.command_line = spmd::io::string_attribute(file.id(), "command_line");
+  if (file.has_attribute("command_line")) row.command_line = file.string_attribute("command_line");
+  if (!file.exists(group_path)) {
+    throw spmd::UsageError(fmt::format("{} has no group '{}' (choose one with --table)", path, group_path));
   }
-  if (!spmd::io::exists(file.id(), group)) {
-    throw spmd::UsageError(fmt::format("{} has no group '{}' (choose one with --table)", path, group));
-  }
-  for (const std::string& name : columns_of(file, group)) {
-    const std::string dataset = group + "/" + name;
-    const hsize_t n = spmd::io::dataset_shape(file, dataset)[0];
-    if (n == 0) continue;
+  for (const auto& info : file.group(group_path).datasets(".", /*recursive=*/false)) {
+    if (!info.numeric() || info.shape.size() != 1 || info.shape[0] == 0) continue;
     // Read as double whatever the stored type (a conversion: independent I/O, on one process).
-    double last = 0;
-    spmd::io::read_array_bytes(file, dataset, spmd::io::h5_type<double>(),
-                               spmd::io::Box{{n - 1}, {1}}, &last, spmd::io::CollectivePolicy::ignore);
-    row.values[name] = last;
+    const hsize_t last = info.shape[0] - 1;
+    const auto value = file.dataset(info.path).read<double>({{last}, {1}}, spmd::io::CollectivePolicy::ignore);
+    row.values[info.path.substr(info.path.rfind('/') + 1)] = value[0];
   }
   return row;
 }
@@ -98,7 +84,7 @@ void run_collect(spmd::App& app, const Options& o) {
   }
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-collect: a sweep's results");
+  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-collect: a sweep's results");
   auto table = spmd::io::Table::create(out.file(), "collected");
   spmd::io::TableBatch batch;
   batch.column("file", file_column, spmd::io::TableBatch::longest_value)
@@ -113,7 +99,7 @@ void run_collect(spmd::App& app, const Options& o) {
   }
   for (std::size_t k = 0; k < all_names.size(); ++k) batch.column(all_names[k], value_columns[k]);
   table.append(batch);
-  spmd::io::set_attribute(out.id(), "source_table", o.table);
+  out.file().set_attribute("source_table", o.table);
   out.commit();
 
   app.summary().set("files", static_cast<std::int64_t>(o.files.size()));

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <spmdkit/spmdkit.hpp>
+#include <spmdkit/patterns/task_farm.hpp>
+#include <spmdkit/runtime/wire.hpp>
 
 #include "fetcher.hpp"
 #include "scope.hpp"

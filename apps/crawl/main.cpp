@@ -141,6 +141,22 @@ std::string fingerprint(const crawl::CrawlOptions& c) {
                      c.fetch.ca_file.empty() ? "" : " ca=" + c.fetch.ca_file);
 }
 
+// One row of /pages and of /links (a link: row indices of its source and target page).
+struct PageRow {
+  std::string url;
+  std::int32_t status = 0;
+  std::string error, content_type, title;
+  std::uint32_t depth = 0;
+  std::uint64_t bytes = 0;
+  std::uint8_t truncated = 0;
+  std::int32_t worker = 0;
+  std::uint32_t attempts = 0, links_cut = 0;
+  double ms = 0;
+};
+struct LinkRow {
+  std::int64_t src = 0, dst = 0;
+};
+
 void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcomes) {
   // Rows sorted by URL; links as row indices.
   std::vector<const Farm::Outcome*> rows;
@@ -150,63 +166,38 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
   std::unordered_map<std::string, std::int64_t> row_of;
   for (std::size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows[i]->task.url, i);
 
-  std::vector<std::string> url, error, content_type, title;
-  std::vector<std::int32_t> status, worker;
-  std::vector<std::uint32_t> depth, attempts, links_cut;
-  std::vector<std::uint64_t> bytes;
-  std::vector<std::uint8_t> truncated;
-  std::vector<double> ms;
-  std::vector<std::int64_t> src, dst;
+  std::vector<PageRow> pages;
+  std::vector<LinkRow> links;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Farm::Outcome& o = *rows[i];
     const crawl::Page page = o.result.value_or(crawl::Page{});
-    url.push_back(o.task.url);
-    status.push_back(o.ok() ? page.status : crawl::status::fetch_error);
-    error.push_back(crawl::cut_utf8(o.ok() ? page.error : o.error, crawl::max_error_bytes));
-    content_type.push_back(page.content_type);
-    title.push_back(page.title);
-    depth.push_back(o.task.depth);
-    bytes.push_back(page.bytes);
-    truncated.push_back(page.truncated);
-    worker.push_back(o.worker);
-    attempts.push_back(o.attempts);
-    links_cut.push_back(page.links_cut);
-    ms.push_back(o.seconds * 1e3);
+    pages.push_back({o.task.url, o.ok() ? page.status : crawl::status::fetch_error,
+                     crawl::cut_utf8(o.ok() ? page.error : o.error, crawl::max_error_bytes),
+                     page.content_type, page.title, o.task.depth, page.bytes, page.truncated,
+                     o.worker, o.attempts, page.links_cut, o.seconds * 1e3});
     std::vector<std::int64_t> targets;
     for (const std::string& link : page.links) {
       if (const auto it = row_of.find(link); it != row_of.end()) targets.push_back(it->second);
     }
     std::sort(targets.begin(), targets.end());
-    for (const auto t : targets) {
-      src.push_back(static_cast<std::int64_t>(i));
-      dst.push_back(t);
-    }
+    for (const auto t : targets) links.push_back({static_cast<std::int64_t>(i), t});
   }
   // Strings as wide as their longest value: bounded by crawl::max_*_bytes, stored compressed.
-  constexpr auto longest = spmd::io::TableBatch::longest_value;
+  using spmd::io::field;
+  const spmd::io::RowColumns page_columns{
+      field("url", &PageRow::url), field("status", &PageRow::status),
+      field("error", &PageRow::error), field("content_type", &PageRow::content_type),
+      field("title", &PageRow::title), field("depth", &PageRow::depth),
+      field("bytes", &PageRow::bytes, "byte"), field("truncated", &PageRow::truncated),
+      field("worker", &PageRow::worker), field("attempts", &PageRow::attempts),
+      field("links_cut", &PageRow::links_cut), field("ms", &PageRow::ms, "ms")};
+  const spmd::io::RowColumns link_columns{field("src", &LinkRow::src), field("dst", &LinkRow::dst)};
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-crawl: pages and links");
-  auto pages = spmd::io::Table::create(out.file(), "pages");
-  spmd::io::TableBatch batch;
-  batch.column("url", url, longest)
-      .column("status", status)
-      .column("error", error, longest)
-      .column("content_type", content_type, longest)
-      .column("title", title, longest)
-      .column("depth", depth)
-      .column("bytes", bytes, "byte")
-      .column("truncated", truncated)
-      .column("worker", worker)
-      .column("attempts", attempts)
-      .column("links_cut", links_cut)
-      .column("ms", ms, "ms");
-  pages.append(batch);
-  auto links = spmd::io::Table::create(out.file(), "links");
-  spmd::io::TableBatch link_batch;
-  link_batch.column("src", src).column("dst", dst);
-  links.append(link_batch);
-  spmd::io::set_attribute(out.id(), "status_codes",
+  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-crawl: pages and links");
+  spmd::io::Table::create(out.file(), "pages").append(page_columns.batch(pages));
+  spmd::io::Table::create(out.file(), "links").append(link_columns.batch(links));
+  out.file().set_attribute("status_codes",
                           "HTTP status > 0; -1 fetch error, -2 timeout, -10 outside scope, "
                           "-11 beyond max-depth, -12 beyond max-pages, -13 robots.txt");
   out.commit();

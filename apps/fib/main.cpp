@@ -48,47 +48,43 @@ struct Options {
   }
 };
 
+// One row of the /tasks table.
+struct TaskRow {
+  std::uint64_t n = 0, digits = 0, mod1e18 = 0;
+  std::string leading;
+  std::uint8_t ok = 0;
+  std::int32_t worker = 0;
+  std::uint32_t attempts = 0;
+  double seconds = 0;
+};
+
 // The /tasks table, in input order (rank 0's rows; the others add none), and root attributes.
 void write_output(const spmd::App& app, const std::vector<std::uint64_t>& inputs,
                   const std::unordered_map<std::uint64_t, Farm::Outcome>& outcomes,
                   std::uint64_t highest_n, const fib::FibResult& highest) {
-  std::vector<std::uint64_t> n, digits, mod;
-  std::vector<std::string> leading;
-  std::vector<std::int32_t> worker;
-  std::vector<std::uint32_t> attempts;
-  std::vector<std::uint8_t> ok;
-  std::vector<double> seconds;
+  using spmd::io::field;
+  const spmd::io::RowColumns columns{
+      field("n", &TaskRow::n, "1"), field("digits", &TaskRow::digits, "1"),
+      field("mod1e18", &TaskRow::mod1e18, "1"), field("leading", &TaskRow::leading, 21),
+      field("ok", &TaskRow::ok), field("worker", &TaskRow::worker),
+      field("attempts", &TaskRow::attempts), field("seconds", &TaskRow::seconds, "s")};
+  std::vector<TaskRow> rows;
   if (app.is_root()) {
     for (const std::uint64_t input : inputs) {
       const Farm::Outcome& outcome = outcomes.at(input);
       const fib::FibResult result = outcome.result.value_or(fib::FibResult{});
-      n.push_back(input);
-      digits.push_back(result.digits);
-      mod.push_back(result.mod1e18);
-      leading.push_back(result.leading_digits());
-      worker.push_back(outcome.worker);
-      attempts.push_back(outcome.attempts);
-      ok.push_back(outcome.ok() ? 1 : 0);
-      seconds.push_back(outcome.seconds);
+      rows.push_back({input, result.digits, result.mod1e18, result.leading_digits(),
+                      static_cast<std::uint8_t>(outcome.ok() ? 1 : 0), outcome.worker,
+                      outcome.attempts, outcome.seconds});
     }
   }
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-fib: Fibonacci numbers F(n)");
-  auto table = spmd::io::Table::create(out.file(), "tasks");
-  spmd::io::TableBatch batch;
-  batch.column("n", n, "1")
-      .column("digits", digits, "1")
-      .column("mod1e18", mod, "1")
-      .column("leading", leading, 21)
-      .column("ok", ok)
-      .column("worker", worker)
-      .column("attempts", attempts)
-      .column("seconds", seconds, "s");
-  table.append(batch);
-  spmd::io::set_attribute(out.id(), "inputs", static_cast<std::uint64_t>(inputs.size()));
-  spmd::io::set_attribute(out.id(), "highest_input", highest_n);
-  spmd::io::set_attribute(out.id(), "highest_digits", highest.digits);
-  spmd::io::set_attribute(out.id(), "highest_leading", highest.leading_digits());
+  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-fib: Fibonacci numbers F(n)");
+  spmd::io::Table::create(out.file(), "tasks").append(columns.batch(rows));
+  out.file().set_attribute("inputs", static_cast<std::uint64_t>(inputs.size()));
+  out.file().set_attribute("highest_input", highest_n);
+  out.file().set_attribute("highest_digits", highest.digits);
+  out.file().set_attribute("highest_leading", highest.leading_digits());
   out.commit();
 }
 

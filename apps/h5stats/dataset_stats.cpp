@@ -7,12 +7,12 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <span>
 
 #include <fmt/format.h>
 
 #include <spmdkit/decomp/io_adapter.hpp>
-#include <spmdkit/io/array.hpp>
-#include <spmdkit/io/dataset_info.hpp>
+#include <spmdkit/io/file.hpp>
 #include <spmdkit/patterns/exact_sum.hpp>
 #include <spmdkit/patterns/reduce.hpp>
 #include <spmdkit/runtime/error.hpp>
@@ -24,36 +24,18 @@ namespace {
 using spmd::io::Box;
 using spmd::io::Extents;
 
-// Reads this rank's block slab by slab (the same number of collective rounds on every rank) and
-// hands each slab, converted to double, to `consume`.
-void for_each_slab(const spmd::io::File& file, const std::string& path, const Extents& shape,
-                   spmd::io::ElementKind element, std::size_t slab_bytes,
+// Reads this rank's block (of the leading axis) slab by slab, in the file's own element type
+// (which keeps the transfer collective), and hands each slab, converted to double, to `consume`.
+void for_each_slab(const spmd::io::Dataset& dataset, spmd::io::ElementKind element,
+                   std::size_t slab_bytes,
                    const std::function<void(const std::vector<double>&)>& consume) {
-  const int rank = file.rank();
-  const int ranks = file.ranks();
-  const hsize_t row_elements = std::accumulate(shape.begin() + 1, shape.end(), hsize_t{1}, std::multiplies<>());
-  if (shape[0] == 0 || row_elements == 0) return;
-  const Box block = spmd::decomp::leading_block(shape, rank, ranks);
-  std::size_t element_size = 0;
-  spmd::io::with_element_type(element, [&](auto zero) { element_size = sizeof zero; });
-  const hsize_t rows_per_slab = std::max<hsize_t>(1, slab_bytes / (row_elements * element_size));
-  const hsize_t most_rows = (shape[0] + static_cast<hsize_t>(ranks) - 1) / static_cast<hsize_t>(ranks);
-  const hsize_t rounds = (most_rows + rows_per_slab - 1) / rows_per_slab;
-  for (hsize_t round = 0; round < rounds; ++round) {
-    Box slab = block;
-    const hsize_t first = std::min(block.count[0], round * rows_per_slab);
-    slab.offset[0] = block.offset[0] + first;
-    slab.count[0] = std::min(rows_per_slab, block.count[0] - first);
-    spmd::io::with_element_type(element, [&](auto zero) {
-      using T = decltype(zero);
-      std::vector<T> raw(slab.elements());
-      // Reading in the file's own (native) type keeps the transfer collective; the conversion
-      // to double happens here, in memory.
-      spmd::io::read_array_bytes(file, path, spmd::io::h5_type<T>(), slab, raw.data(),
-                                 spmd::io::CollectivePolicy::ignore);
-      consume(std::vector<double>(raw.begin(), raw.end()));
+  const Box block = spmd::decomp::leading_block(dataset.shape(), dataset.rank(), dataset.ranks());
+  spmd::io::with_element_type(element, [&](auto zero) {
+    using T = decltype(zero);
+    dataset.for_each_slab<T>(block, slab_bytes, [&](const Box&, std::span<const T> values) {
+      consume(std::vector<double>(values.begin(), values.end()));
     });
-  }
+  });
 }
 
 // numpy.histogram's equal-width binning, mirrored so that counts match numpy exactly.
@@ -86,7 +68,7 @@ struct Binning {
 
 std::vector<std::string> numeric_datasets(const spmd::io::File& file) {
   std::vector<std::string> paths;
-  for (const auto& dataset : spmd::io::list_datasets(file)) {
+  for (const auto& dataset : file.datasets()) {
     if (dataset.numeric() && !dataset.shape.empty()) paths.push_back(dataset.path);
   }
   return paths;
@@ -94,12 +76,13 @@ std::vector<std::string> numeric_datasets(const spmd::io::File& file) {
 
 DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bins,
                      std::size_t slab_bytes) {
-  if (!spmd::io::exists(file.id(), path)) {
+  if (!file.exists(path)) {
     throw spmd::UsageError(fmt::format("no dataset '{}' in {}", path, file.path()));
   }
   DatasetStats stats;
   stats.path = path;
-  const spmd::io::DatasetInfo info = spmd::io::dataset_info(file, path);
+  const spmd::io::Dataset dataset = file.dataset(path);
+  const spmd::io::DatasetInfo info = dataset.info();
   if (info.type_name == "numeric") {
     throw spmd::UsageError(fmt::format("'{}' has a numeric type this tool cannot read", path));
   }
@@ -118,11 +101,9 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
   if (stats.count > 0) {
     Box first{Extents(shape.size(), 0), Extents(shape.size(), 1)};
     spmd::io::with_element_type(info.element, [&](auto zero) {
-      using T = decltype(zero);
-      T value{};
-      spmd::io::read_array_bytes(file, path, spmd::io::h5_type<T>(), first, &value,
-                                 spmd::io::CollectivePolicy::ignore);
-      shift = std::isfinite(static_cast<double>(value)) ? static_cast<double>(value) : 0.0;
+      const auto value = static_cast<double>(
+          dataset.read<decltype(zero)>(first, spmd::io::CollectivePolicy::ignore)[0]);
+      shift = std::isfinite(value) ? value : 0.0;
     });
   }
 
@@ -135,7 +116,7 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
   std::uint64_t finite_count = 0;
   spmd::ExactSum sum;
   spmd::ExactSum sum_squares;
-  for_each_slab(file, path, shape, info.element, slab_bytes, [&](const std::vector<double>& values) {
+  for_each_slab(dataset, info.element, slab_bytes, [&](const std::vector<double>& values) {
     for (double x : values) {
       if (std::isnan(x)) {
         ++nan_count;
@@ -181,7 +162,7 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
   if (bins > 0 && finite_count > 0) {
     const Binning binning(-total_extremes[2], total_extremes[3], bins);
     std::vector<std::uint64_t> local(static_cast<std::size_t>(bins), 0);
-    for_each_slab(file, path, shape, info.element, slab_bytes, [&](const std::vector<double>& values) {
+    for_each_slab(dataset, info.element, slab_bytes, [&](const std::vector<double>& values) {
       for (double x : values) {
         if (std::isfinite(x)) ++local[static_cast<std::size_t>(binning.index(x))];
       }

@@ -42,20 +42,20 @@ nlohmann::ordered_json to_json(const h5stats::DatasetStats& s) {
 void write_summary(const spmd::App& app, const Options& opt,
                    const std::vector<h5stats::DatasetStats>& all) {
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-h5stats summary of " + opt.file);
-  spmd::io::set_attribute(out.id(), "source_file", opt.file);
+  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-h5stats summary of " + opt.file);
+  out.file().set_attribute("source_file", opt.file);
   for (const auto& s : all) {
     const std::string group_path = "/datasets" + s.path;
     {
-      const auto group = spmd::io::create_group(out.file(), group_path);
-      spmd::io::set_attribute(group.get(), "dataset", s.path);
-      spmd::io::set_attribute(group.get(), "type", s.type);
-      spmd::io::set_attribute(group.get(), "shape", std::vector<std::uint64_t>(s.shape.begin(), s.shape.end()));
-      spmd::io::set_attribute(group.get(), "count", s.count);
-      spmd::io::set_attribute(group.get(), "nan_count", s.nan_count);
+      const auto group = out.file().create_group(group_path);
+      group.set_attribute("dataset", s.path);
+      group.set_attribute("type", s.type);
+      group.set_attribute("shape", std::vector<std::uint64_t>(s.shape.begin(), s.shape.end()));
+      group.set_attribute("count", s.count);
+      group.set_attribute("nan_count", s.nan_count);
       for (auto [name, value] : {std::pair{"min", s.min}, {"max", s.max}, {"mean", s.mean},
                                  {"std", s.stddev}}) {
-        spmd::io::set_attribute(group.get(), name, value);
+        group.set_attribute(name, value);
       }
     }
     if (!s.histogram.empty()) {

@@ -24,46 +24,30 @@ namespace {
 using heat::Options;
 using heat::StepStats;
 
-// The statistics table, rank 0's rows (the others add none), written in one batch.
+// The statistics table /stats (error_max only for the sine case, which has an exact solution).
+using spmd::io::field;
+const spmd::io::RowColumns stats_columns{
+    field("step", &StepStats::step), field("time", &StepStats::time, "s"),
+    field("min", &StepStats::min, "K"), field("max", &StepStats::max, "K"),
+    field("mean", &StepStats::mean, "K"), field("l2_norm", &StepStats::l2, "K m")};
+
+// Rank 0's rows (the others add none), in one batch.
 void write_stats(const spmd::io::File& file, const std::vector<StepStats>& rows, bool root,
                  bool sine) {
-  std::vector<std::int64_t> step;
-  std::vector<double> time, min, max, mean, l2, error;
-  if (root) {
-    for (const auto& r : rows) {
-      step.push_back(r.step);
-      time.push_back(r.time);
-      min.push_back(r.min);
-      max.push_back(r.max);
-      mean.push_back(r.mean);
-      l2.push_back(r.l2);
-      error.push_back(r.error_max);
-    }
-  }
-  auto table = spmd::io::Table::create(file, "stats");
-  spmd::io::TableBatch batch;
-  batch.column("step", step).column("time", time, "s").column("min", min, "K")
-      .column("max", max, "K").column("mean", mean, "K").column("l2_norm", l2, "K m");
+  const std::span<const StepStats> mine = root ? std::span(rows) : std::span<const StepStats>();
+  spmd::io::TableBatch batch = stats_columns.batch(mine);
+  std::vector<double> error;
+  for (const auto& r : mine) error.push_back(r.error_max);
   if (sine) batch.column("error_max", error, "K");
-  table.append(batch);
+  spmd::io::Table::create(file, "stats").append(batch);
 }
 
 std::vector<StepStats> read_stats(const spmd::io::File& file) {
-  const spmd::io::Extents shape = spmd::io::dataset_shape(file, "stats/step");
-  const spmd::io::Box all{{0}, shape};
-  const auto step = spmd::io::read_array<std::int64_t>(file, "stats/step", all);
-  const auto time = spmd::io::read_array<double>(file, "stats/time", all);
-  const auto min = spmd::io::read_array<double>(file, "stats/min", all);
-  const auto max = spmd::io::read_array<double>(file, "stats/max", all);
-  const auto mean = spmd::io::read_array<double>(file, "stats/mean", all);
-  const auto l2 = spmd::io::read_array<double>(file, "stats/l2_norm", all);
-  const bool sine = spmd::io::exists(file.id(), "stats/error_max");
-  const auto error = sine ? spmd::io::read_array<double>(file, "stats/error_max", all)
-                          : std::vector<double>(step.size(), std::nan(""));
-  std::vector<StepStats> rows;
-  for (std::size_t i = 0; i < step.size(); ++i) {
-    rows.push_back({step[i], time[i], min[i], max[i], mean[i], l2[i], error[i]});
-  }
+  const auto table = spmd::io::Table::open(file, "stats");
+  std::vector<StepStats> rows = stats_columns.read(table);
+  const auto error = table.has_column("error_max") ? table.read<double>("error_max")
+                                                   : std::vector<double>(rows.size(), std::nan(""));
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].error_max = error.at(i);
   return rows;
 }
 

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <spmdkit/runtime/cli.hpp>
+
 #include <fmt/format.h>
 
 #include <spmdkit/runtime/error.hpp>

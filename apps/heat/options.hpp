@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <string>
 
-#include <CLI/CLI.hpp>
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace heat {
 

@@ -17,7 +17,7 @@ void write_report(const std::string& path, const std::string& json) {
 // its own row (rank, host, cores) -- the io layer's distributed table in its simplest use.
 void write_hdf5_report(const spmd::App& app, const std::string& path) {
   auto out = spmd::io::AtomicFile::create(app.comm(), path);
-  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-info: resources of an MPI job");
+  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-info: resources of an MPI job");
   const spmd::RankPlacement& me = app.provenance().placement.at(static_cast<std::size_t>(app.rank()));
   auto table = spmd::io::Table::create(out.file(), "placement");
   spmd::io::TableBatch row;

@@ -104,7 +104,7 @@ void run_pi(spmd::App& app, const Options& o) {
   const double est = estimate.back(), se = stderr_.back();
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.id(), app.provenance(),
+  spmd::io::write_provenance(out.file(), app.provenance(),
                              o.dims == 2 ? "spmd-pi: Monte Carlo estimate of pi"
                                          : "spmd-pi: Monte Carlo volume of the unit ball");
   auto table = spmd::io::Table::create(out.file(), "convergence");
@@ -117,12 +117,12 @@ void run_pi(spmd::App& app, const Options& o) {
       .column("stderr", mine(stderr_), "1")
       .column("error", mine(error), "1");
   table.append(batch);
-  spmd::io::set_attribute(out.id(), "estimate", est);
-  spmd::io::set_attribute(out.id(), "stderr", se);
-  spmd::io::set_attribute(out.id(), "exact", exact);
-  spmd::io::set_attribute(out.id(), "dims", static_cast<std::int32_t>(o.dims));
-  spmd::io::set_attribute(out.id(), "seed", o.seed);
-  spmd::io::set_attribute(out.id(), "samples", o.samples);
+  out.file().set_attribute("estimate", est);
+  out.file().set_attribute("stderr", se);
+  out.file().set_attribute("exact", exact);
+  out.file().set_attribute("dims", static_cast<std::int32_t>(o.dims));
+  out.file().set_attribute("seed", o.seed);
+  out.file().set_attribute("samples", o.samples);
   out.commit();
 
   auto& summary = app.summary();

@@ -183,17 +183,17 @@ int run_wordcount(spmd::App& app, const Options& o) {
   }
   tokens = spmd::broadcast(app.comm(), tokens);
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.id(), app.provenance(), "spmd-wordcount: word frequencies");
+  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-wordcount: word frequencies");
   auto table = spmd::io::Table::create(out.file(), "words");
   spmd::io::TableBatch batch;
   // As wide as the longest word, stored compressed: a long token does not pad the file out.
   batch.column("word", words, spmd::io::TableBatch::longest_value).column("count", word_counts, "1");
   table.append(batch);
-  spmd::io::set_attribute(out.id(), "files", static_cast<std::uint64_t>(files.size()));
-  spmd::io::set_attribute(out.id(), "files_skipped",
+  out.file().set_attribute("files", static_cast<std::uint64_t>(files.size()));
+  out.file().set_attribute("files_skipped",
                           static_cast<std::uint64_t>(skipped.size() + problems.size()));
-  spmd::io::set_attribute(out.id(), "words", tokens);
-  spmd::io::set_attribute(out.id(), "word_definition",
+  out.file().set_attribute("words", tokens);
+  out.file().set_attribute("word_definition",
                           "maximal runs of letters and digits of UTF-8 text, lower-cased "
                           "(see apps/wordcount/tokenize.hpp)");
   out.commit();

@@ -4,7 +4,6 @@
 #include "spmdkit/io/array.hpp"
 #include "spmdkit/io/atomic_file.hpp"
 #include "spmdkit/io/attributes.hpp"
-#include "spmdkit/io/dataset_info.hpp"
 #include "spmdkit/io/file.hpp"
 #include "spmdkit/io/handle.hpp"
 #include "spmdkit/io/provenance_attributes.hpp"

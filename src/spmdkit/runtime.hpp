@@ -3,6 +3,7 @@
 // provenance. Everything else in spmdkit builds on it.
 #include "spmdkit/runtime/app.hpp"
 #include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/cli.hpp"
 #include "spmdkit/runtime/command_line.hpp"
 #include "spmdkit/runtime/environment.hpp"
 #include "spmdkit/runtime/error.hpp"

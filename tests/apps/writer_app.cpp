@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
       [&](spmd::App& app) {
         if (app.options().output.empty()) throw spmd::UsageError("--output is required");
         auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-        spmd::io::write_provenance(out.id(), app.provenance(), "test writer");
-        spmd::io::set_attribute(out.id(), "generation", static_cast<std::int32_t>(generation));
+        spmd::io::write_provenance(out.file(), app.provenance(), "test writer");
+        out.file().set_attribute("generation", static_cast<std::int32_t>(generation));
         const spmd::io::Extents frame{64, 64};
         const auto box = spmd::decomp::leading_block(frame, app.rank(), app.size());
         auto series = spmd::io::TimeSeries::create<double>(out.file(), "fields/u", frame);

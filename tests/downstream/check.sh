@@ -40,6 +40,8 @@ h5dump -a /program_version "$scratch/full.h5" | grep -q '"2.1.0"' || fail "no pr
 out=$(cd "$scratch" && "$mpiexec" --oversubscribe -n 3 "$bin/squares" --count 1000 --json)
 grep -q '"sum_of_squares":333833500' <<<"$out" || fail "squares gave: $out"
 [[ ! -e $scratch/squares.h5.journal ]] || fail "the farm's journal outlived the complete run"
+h5dump -d /tasks/square -s 999 -c 1 "$scratch/squares.h5" | grep -q '1000000' ||
+  fail "squares.h5 /tasks/square does not end with 1000^2"
 # The installed app finds its installed library (RPATH relative to the prefix).
 "$mpiexec" --oversubscribe -n 2 "$scratch/prefix/bin/spmd-info" --json | grep -q '"ranks":2'
 rm -rf "$scratch"

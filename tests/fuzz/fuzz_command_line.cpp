@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "spmdkit/runtime/command_line.hpp"
+#include "spmdkit/runtime/cli.hpp"
 #include "spmdkit/runtime/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

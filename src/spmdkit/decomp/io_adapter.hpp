@@ -73,7 +73,7 @@ io::TransferReport read_field(const io::File& file, const std::string& path,
   if (static_cast<Index>(field.size()) != sub.local_cells()) {
     throw Error("read_field: the field does not match the subdomain with ghosts");
   }
-  if (io::dataset_shape(file, path) != io_shape(sub)) {
+  if (file.dataset(path).shape() != io_shape(sub)) {
     throw Error("read_field: '" + path + "' has another shape than the grid");
   }
   return io::read_array_bytes(file, path, io::h5_type<T>(), io_box(sub), field.data(),

@@ -10,7 +10,7 @@
 #include "spmdkit/io/attributes.hpp"
 #include "spmdkit/io/provenance_attributes.hpp"
 #include "spmdkit/io/xdmf.hpp"
-#include "spmdkit/runtime/command_line.hpp"
+#include "spmdkit/runtime/cli.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/exit_codes.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
@@ -83,7 +83,7 @@ std::string TimeLoop::fingerprint() const {
 int TimeLoop::run(const std::function<void()>& initialise, const std::function<void(long)>& step) {
   if (!app_.options().output.empty()) {
     out_.emplace(io::AtomicFile::create(app_.comm(), app_.options().output));
-    io::write_provenance(out_->id(), app_.provenance(),
+    io::write_provenance(out_->file(), app_.provenance(),
                          settings_.title.empty() ? app_.program() : settings_.title);
     for (Series& series : series_) {
       series.written.emplace(io::TimeSeries::create(out_->file(), series.path, series.type,
@@ -135,10 +135,10 @@ void TimeLoop::snapshot(double time) {
 void TimeLoop::write_checkpoint(long step) {
   auto checkpoint =
       io::AtomicFile::create(app_.comm(), checkpoint_path_, {.keep_previous = true});
-  io::write_provenance(checkpoint.id(), app_.provenance(), app_.program() + " checkpoint");
-  io::set_attribute(checkpoint.id(), step_attribute, static_cast<std::int64_t>(step));
-  io::set_attribute(checkpoint.id(), fingerprint_attribute, fingerprint());
-  io::set_attribute(checkpoint.id(), program_attribute, app_.program());
+  io::write_provenance(checkpoint.file(), app_.provenance(), app_.program() + " checkpoint");
+  checkpoint.file().set_attribute(step_attribute, static_cast<std::int64_t>(step));
+  checkpoint.file().set_attribute(fingerprint_attribute, fingerprint());
+  checkpoint.file().set_attribute(program_attribute, app_.program());
   for (const State& state : states_) state.save(checkpoint.file(), "state/" + state.name);
   for (const Series& series : series_) {
     if (!series.written) continue;
@@ -159,27 +159,27 @@ long TimeLoop::restart() {
   const std::string& path = flags_.restart;
   auto checkpoint = io::File::open(app_.comm(), path);
   for (const char* name : {step_attribute, fingerprint_attribute, program_attribute}) {
-    if (!io::has_attribute(checkpoint.id(), name)) {
+    if (!checkpoint.has_attribute(name)) {
       throw UsageError(fmt::format("{} is not a checkpoint (no attribute '{}')", path, name));
     }
   }
-  const std::string program = io::string_attribute(checkpoint.id(), program_attribute);
+  const std::string program = checkpoint.string_attribute(program_attribute);
   if (program != app_.program()) {
     throw UsageError(fmt::format("{} is a checkpoint of {}, not of {}", path, program, app_.program()));
   }
-  const std::string then = io::string_attribute(checkpoint.id(), fingerprint_attribute);
+  const std::string then = checkpoint.string_attribute(fingerprint_attribute);
   if (then != fingerprint()) {
     throw UsageError(fmt::format("{} was written by a run with other parameters ({}): restart "
                                  "with the same parameters",
                                  path, first_difference(then, fingerprint())));
   }
-  const long step = io::attribute<std::int64_t>(checkpoint.id(), step_attribute).at(0);
+  const long step = checkpoint.scalar_attribute<std::int64_t>(step_attribute);
   if (step < 0 || step > settings_.steps) {
     throw UsageError(fmt::format("{} is at step {}, past the {} steps of this run", path, step,
                                  settings_.steps));
   }
   for (const State& state : states_) {
-    if (!io::exists(checkpoint.id(), "state/" + state.name)) {
+    if (!checkpoint.exists("state/" + state.name)) {
       throw UsageError(fmt::format("{} holds no state '{}'", path, state.name));
     }
     state.load(checkpoint, "state/" + state.name);

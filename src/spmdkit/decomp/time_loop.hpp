@@ -27,12 +27,15 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 
 #include "spmdkit/decomp/field.hpp"
 #include "spmdkit/io/atomic_file.hpp"
 #include "spmdkit/io/time_series.hpp"
 #include "spmdkit/runtime/app.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace spmd {
 

@@ -1,5 +1,6 @@
 #include "spmdkit/io/array.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -146,7 +147,7 @@ bool verifying_writes() {
   return verify;
 }
 
-void write_selection(const File& file, hid_t dataset, hid_t type, hid_t memory_space,
+void write_selection(MPI_Comm comm, hid_t dataset, hid_t type, hid_t memory_space,
                      hid_t file_space, hid_t dxpl, const void* data, const std::string& what) {
   check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl, data), "H5Dwrite");
   if (!verifying_writes()) return;
@@ -157,7 +158,7 @@ void write_selection(const File& file, hid_t dataset, hid_t type, hid_t memory_s
   if (bytes > 0) std::memcpy(copy.data(), data, bytes);
   check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl, copy.data()), "H5Dread");
   int lost = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &lost, 1, MPI_INT, MPI_MAX, file.comm()), "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &lost, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
   if (lost != 0) {
     throw Error(fmt::format("{}: the data did not read back as written, a write was lost (is the "
                             "disk or a quota full?)",
@@ -184,23 +185,20 @@ TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectiveP
   return report;
 }
 
-TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
-                                 const Extents& global_shape, const Box& box, const void* data,
-                                 const ArrayOptions& options) {
-  if (global_shape.empty() || global_shape.size() > 32) {
+Dataset Location::create_dataset(const std::string& path, hid_t type, const Extents& shape,
+                                 const ArrayOptions& options) const {
+  if (shape.empty() || shape.size() > 32) {
     throw Error(fmt::format("'{}': arrays need 1 to 32 dimensions", path));
   }
-  check_box_in_shape(box, global_shape, path);
-  const Handle file_space = owned(
-      H5Screate_simple(static_cast<int>(global_shape.size()), global_shape.data(), nullptr),
-      "H5Screate_simple");
+  const Handle file_space =
+      owned(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "H5Screate_simple");
   const Handle dcpl = owned(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
   // Every element is written: skip the fill pass (it would cost a full extra write).
   check_h5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
   if (!options.chunk.empty()) {
-    if (options.chunk.size() != global_shape.size()) {
+    if (options.chunk.size() != shape.size()) {
       throw Error(fmt::format("'{}': chunk has {} dimensions, the array {}", path,
-                              options.chunk.size(), global_shape.size()));
+                              options.chunk.size(), shape.size()));
     }
     check_h5(H5Pset_chunk(dcpl.get(), static_cast<int>(options.chunk.size()), options.chunk.data()),
              "H5Pset_chunk");
@@ -212,45 +210,88 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
     throw Error(fmt::format("'{}': gzip needs a chunked layout (ArrayOptions::chunk)", path));
   }
   const Handle lcpl = intermediate_groups_lcpl();
-  const Handle dataset = owned(H5Dcreate2(file.id(), path.c_str(), type, file_space.get(),
-                                          lcpl.get(), dcpl.get(), H5P_DEFAULT),
-                               "H5Dcreate2");
-  if (!options.units.empty()) set_attribute(dataset.get(), "units", options.units);
-  if (!options.long_name.empty()) set_attribute(dataset.get(), "long_name", options.long_name);
+  auto handle = file_->adopt(owned(
+      H5Dcreate2(id(), path.c_str(), type, file_space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+      "H5Dcreate2"));
+  Dataset dataset(file_, std::move(handle), path.starts_with('/') ? path
+                                            : location_path_ == "/" ? "/" + path
+                                                                    : location_path_ + "/" + path);
+  if (!options.units.empty()) dataset.set_attribute("units", options.units);
+  if (!options.long_name.empty()) dataset.set_attribute("long_name", options.long_name);
+  return dataset;
+}
 
-  if (std::accumulate(global_shape.begin(), global_shape.end(), hsize_t{1}, std::multiplies<>()) == 0) {
+Extents Dataset::shape() const {
+  const Handle space = owned(H5Dget_space(id()), "H5Dget_space");
+  return extents_of(space.get());
+}
+
+TransferReport Dataset::write_bytes(hid_t type, const Box& box, const void* data,
+                                    CollectivePolicy policy,
+                                    const std::optional<MemoryLayout>& memory) const {
+  if (!memory) check_box_size(box, box.elements());
+  const Handle file_space = owned(H5Dget_space(id()), "H5Dget_space");
+  const Extents extents = extents_of(file_space.get());
+  check_box_in_shape(box, extents, path_);
+  if (std::accumulate(extents.begin(), extents.end(), hsize_t{1}, std::multiplies<>()) == 0) {
     return nothing_to_transfer();  // no storage to write into; every rank knows (same shape)
   }
   select_box(file_space.get(), box);
-  const Handle memory = memory_selection(box, options.memory);
+  const Handle memory_space = memory_selection(box, memory);
   const Handle dxpl = collective_transfer();
-  write_selection(file, dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data,
-                  "writing '" + path + "'");
-  return inspect_transfer(dxpl.get(), "writing '" + path + "'", options.policy);
+  const std::string what = "writing '" + path_ + "'";
+  write_selection(comm(), id(), type, memory_space.get(), file_space.get(), dxpl.get(), data, what);
+  return inspect_transfer(dxpl.get(), what, policy);
+}
+
+TransferReport Dataset::read_bytes(hid_t type, const Box& box, void* data, CollectivePolicy policy,
+                                   const std::optional<MemoryLayout>& memory) const {
+  const Handle file_space = owned(H5Dget_space(id()), "H5Dget_space");
+  const Extents extents = extents_of(file_space.get());
+  check_box_in_shape(box, extents, path_);
+  if (std::accumulate(extents.begin(), extents.end(), hsize_t{1}, std::multiplies<>()) == 0) {
+    return nothing_to_transfer();
+  }
+  select_box(file_space.get(), box);
+  const Handle memory_space = memory_selection(box, memory);
+  const Handle dxpl = collective_transfer();
+  check_h5(H5Dread(id(), type, memory_space.get(), file_space.get(), dxpl.get(), data), "H5Dread");
+  return inspect_transfer(dxpl.get(), "reading '" + path_ + "'", policy);
+}
+
+hsize_t Dataset::slab_rows(const Box& block, std::size_t element_size, std::size_t slab_bytes) {
+  if (block.rank() == 0) throw Error("for_each_slab: a scalar dataset has no rows");
+  const hsize_t row_bytes = std::accumulate(block.count.begin() + 1, block.count.end(),
+                                            hsize_t{element_size}, std::multiplies<>());
+  return std::max<hsize_t>(1, slab_bytes / std::max<hsize_t>(row_bytes, 1));
+}
+
+hsize_t Dataset::slab_rounds(const Box& block, hsize_t rows_per_slab) const {
+  std::uint64_t rounds = block.empty() ? 0 : (block.count[0] + rows_per_slab - 1) / rows_per_slab;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm()), "MPI_Allreduce");
+  return rounds;
+}
+
+Box Dataset::nth_slab(const Box& block, hsize_t rows_per_slab, hsize_t round) {
+  Box slab = block;
+  const hsize_t first = block.empty() ? 0 : std::min(block.count[0], round * rows_per_slab);
+  slab.offset[0] = block.offset[0] + first;
+  slab.count[0] = block.empty() ? 0 : std::min(rows_per_slab, block.count[0] - first);
+  return slab;
+}
+
+TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
+                                 const Extents& global_shape, const Box& box, const void* data,
+                                 const ArrayOptions& options) {
+  check_box_in_shape(box, global_shape, path);
+  return file.create_dataset(path, type, global_shape, options)
+      .write_bytes(type, box, data, options.policy, options.memory);
 }
 
 TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
                                 const Box& box, void* data, CollectivePolicy policy,
                                 const std::optional<MemoryLayout>& layout) {
-  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-  const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-  const Extents shape = extents_of(file_space.get());
-  check_box_in_shape(box, shape, path);
-  if (std::accumulate(shape.begin(), shape.end(), hsize_t{1}, std::multiplies<>()) == 0) {
-    return nothing_to_transfer();
-  }
-  select_box(file_space.get(), box);
-  const Handle memory = memory_selection(box, layout);
-  const Handle dxpl = collective_transfer();
-  check_h5(H5Dread(dataset.get(), type, memory.get(), file_space.get(), dxpl.get(), data),
-           "H5Dread");
-  return inspect_transfer(dxpl.get(), "reading '" + path + "'", policy);
-}
-
-Extents dataset_shape(const File& file, const std::string& path) {
-  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-  const Handle space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-  return extents_of(space.get());
+  return file.dataset(path).read_bytes(type, box, data, policy, layout);
 }
 
 }  // namespace spmd::io

@@ -1,4 +1,5 @@
-#include "spmdkit/io/dataset_info.hpp"
+// What datasets a file holds: Dataset::info and Location::datasets.
+#include "spmdkit/io/file.hpp"
 
 #include <algorithm>
 #include <array>
@@ -37,8 +38,6 @@ std::string class_name(H5T_class_t type_class) {
   }
 }
 
-std::string absolute(const std::string& path) { return path.starts_with('/') ? path : "/" + path; }
-
 }  // namespace
 
 hid_t h5_type_of(ElementKind kind) {
@@ -49,12 +48,10 @@ hid_t h5_type_of(ElementKind kind) {
   return type;
 }
 
-DatasetInfo dataset_info(const File& file, const std::string& path) {
-  if (!exists(file.id(), path)) throw Error(fmt::format("{}: no dataset '{}'", file.path(), path));
+DatasetInfo Dataset::info() const {
   DatasetInfo info;
-  info.path = absolute(path);
-  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-  const Handle type = owned(H5Dget_type(dataset.get()), "H5Dget_type");
+  info.path = path_;
+  const Handle type = owned(H5Dget_type(id()), "H5Dget_type");
   const H5T_class_t type_class = H5Tget_class(type.get());
   info.type_name = class_name(type_class);
   if (type_class == H5T_INTEGER || type_class == H5T_FLOAT) {
@@ -67,15 +64,11 @@ DatasetInfo dataset_info(const File& file, const std::string& path) {
       }
     }
   }
-  const Handle space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
-  const int dims = check_h5(H5Sget_simple_extent_ndims(space.get()), "H5Sget_simple_extent_ndims");
-  info.shape.resize(static_cast<std::size_t>(dims));
-  check_h5(H5Sget_simple_extent_dims(space.get(), info.shape.data(), nullptr),
-           "H5Sget_simple_extent_dims");
+  info.shape = shape();
   return info;
 }
 
-std::vector<DatasetInfo> list_datasets(const File& file, const std::string& group, bool recursive) {
+std::vector<DatasetInfo> Location::datasets(const std::string& path, bool recursive) const {
   struct Found {
     std::vector<std::string> names;
     bool recursive;
@@ -90,20 +83,14 @@ std::vector<DatasetInfo> list_datasets(const File& file, const std::string& grou
     }
     return 0;
   };
-  const Handle location = owned(H5Oopen(file.id(), group.c_str(), H5P_DEFAULT), "H5Oopen");
+  const Handle location = owned(H5Oopen(id(), path.c_str(), H5P_DEFAULT), "H5Oopen");
   check_h5(H5Ovisit2(location.get(), H5_INDEX_NAME, H5_ITER_INC, visit, &found, H5O_INFO_BASIC),
            "H5Ovisit2");
-  std::string prefix = absolute(group);
-  if (!prefix.ends_with('/')) prefix += '/';
+  std::string prefix = path == "." ? "" : path;
+  if (!prefix.empty() && !prefix.ends_with('/')) prefix += '/';
   std::vector<DatasetInfo> datasets;
-  for (const std::string& name : found.names) datasets.push_back(dataset_info(file, prefix + name));
+  for (const std::string& name : found.names) datasets.push_back(dataset(prefix + name).info());
   return datasets;
-}
-
-Handle create_group(const File& file, const std::string& path) {
-  const Handle lcpl = intermediate_groups_lcpl();
-  return owned(H5Gcreate2(file.id(), path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-               "H5Gcreate2");
 }
 
 }  // namespace spmd::io

@@ -7,9 +7,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/error.hpp"
 
 namespace spmd::io {
 
@@ -39,7 +43,7 @@ File File::create(MPI_Comm comm, const std::string& path, const FileOptions& opt
   try {
     Handle file = owned(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                         "H5Fcreate");
-    return File(std::move(file), path, comm);
+    return File(std::make_shared<detail::OpenFile>(detail::OpenFile{std::move(file), path, comm}));
   } catch (const Hdf5Error& e) {
     throw Hdf5Error(e.call(), e.code(), "cannot create '" + path + "': " + e.text());
   }
@@ -82,7 +86,7 @@ File File::open(MPI_Comm comm, const std::string& path, Access access) {
   const unsigned flags = access == Access::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
   try {
     Handle file = owned(H5Fopen(path.c_str(), flags, fapl.get()), "H5Fopen");
-    return File(std::move(file), path, comm);
+    return File(std::make_shared<detail::OpenFile>(detail::OpenFile{std::move(file), path, comm}));
   } catch (const Hdf5Error& e) {
     // It has HDF5's signature but does not open (cut short, damaged): bad input all the same.
     if (access == Access::read_only) {
@@ -92,9 +96,30 @@ File File::open(MPI_Comm comm, const std::string& path, Access access) {
   }
 }
 
-void File::flush() { check_h5(H5Fflush(id(), H5F_SCOPE_LOCAL), "H5Fflush"); }
+void File::flush() const { check_h5(H5Fflush(id(), H5F_SCOPE_LOCAL), "H5Fflush"); }
 
-void File::close() { handle_.close_checked(); }
+void File::close() const { file_->close(); }
+
+namespace detail {
+
+std::shared_ptr<const Handle> OpenFile::adopt(Handle object) {
+  auto shared = std::make_shared<Handle>(std::move(object));
+  if (objects.size() >= 64) {  // forget the objects gone meanwhile (amortised)
+    std::erase_if(objects, [](const auto& weak) { return weak.expired(); });
+  }
+  objects.push_back(shared);
+  return shared;
+}
+
+void OpenFile::close() {
+  for (const auto& weak : objects) {
+    if (const auto object = weak.lock()) object->reset();
+  }
+  objects.clear();
+  handle.close_checked();
+}
+
+}  // namespace detail
 
 bool exists(hid_t location, const std::string& path) {
   // H5Lexists fails on a missing intermediate group: walk the path one link at a time.
@@ -116,16 +141,57 @@ Handle intermediate_groups_lcpl() {
   return lcpl;
 }
 
-int File::rank() const {
+hid_t Object::file_id() const {
+  if (!file_->handle.valid()) throw Error("'" + file_->path + "' is closed");
+  return file_->handle.get();
+}
+
+hid_t Object::id() const {
+  const hid_t file = file_id();  // an Error once the file is closed
+  return own_ ? own_->get() : file;
+}
+
+int Object::rank() const {
   int rank = 0;
-  check_mpi(MPI_Comm_rank(comm_, &rank), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_rank(file_->comm, &rank), "MPI_Comm_rank");
   return rank;
 }
 
-int File::ranks() const {
+int Object::ranks() const {
   int size = 0;
-  check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
+  check_mpi(MPI_Comm_size(file_->comm, &size), "MPI_Comm_size");
   return size;
+}
+
+namespace {
+
+std::string absolute(const std::string& base, const std::string& path) {
+  if (path.starts_with('/')) return path;
+  if (path == ".") return base;
+  return base.ends_with('/') ? base + path : base + "/" + path;
+}
+
+}  // namespace
+
+bool Location::exists(const std::string& path) const { return io::exists(id(), path); }
+
+Group Location::group(const std::string& path) const {
+  if (!exists(path)) throw Error(fmt::format("{}: no group '{}'", file_path(), path));
+  auto handle = file_->adopt(owned(H5Gopen2(id(), path.c_str(), H5P_DEFAULT), "H5Gopen2"));
+  return Group(file_, std::move(handle), absolute(location_path_, path));
+}
+
+Dataset Location::dataset(const std::string& path) const {
+  if (!exists(path)) throw Error(fmt::format("{}: no dataset '{}'", file_path(), path));
+  auto handle = file_->adopt(owned(H5Dopen2(id(), path.c_str(), H5P_DEFAULT), "H5Dopen2"));
+  return Dataset(file_, std::move(handle), absolute(location_path_, path));
+}
+
+Group Location::create_group(const std::string& path) const {
+  const Handle lcpl = intermediate_groups_lcpl();
+  auto handle = file_->adopt(
+      owned(H5Gcreate2(id(), path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Gcreate2"));
+  return Group(file_, std::move(handle), absolute(location_path_, path));
 }
 
 }  // namespace spmd::io

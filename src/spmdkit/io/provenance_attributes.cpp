@@ -4,10 +4,12 @@
 #include <fmt/ranges.h>
 
 #include "spmdkit/io/attributes.hpp"
+#include "spmdkit/io/file.hpp"
 
 namespace spmd::io {
 
-void write_provenance(hid_t object, const Provenance& p, std::string_view title) {
+void write_provenance(const Object& target, const Provenance& p, std::string_view title) {
+  const hid_t object = target.id();
   set_attribute(object, "Conventions", "CF-1.8");
   set_attribute(object, "title", title);
   set_attribute(object, "history",

@@ -6,10 +6,11 @@
 
 #include <string_view>
 
+#include "spmdkit/io/file.hpp"
 #include "spmdkit/runtime/provenance.hpp"
 
 namespace spmd::io {
 
-void write_provenance(hid_t object, const Provenance& provenance, std::string_view title);
+void write_provenance(const Object& object, const Provenance& provenance, std::string_view title);
 
 }  // namespace spmd::io

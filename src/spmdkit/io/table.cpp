@@ -36,7 +36,7 @@ void write_rows(const File& file, hid_t dataset, hid_t type, hsize_t start, hsiz
              "H5Sselect_hyperslab");
   }
   const Handle dxpl = collective_transfer();
-  write_selection(file, dataset, type, memory.get(), file_space.get(), dxpl.get(), data, what);
+  write_selection(file.comm(), dataset, type, memory.get(), file_space.get(), dxpl.get(), data, what);
   inspect_transfer(dxpl.get(), what, CollectivePolicy::require);
 }
 
@@ -59,14 +59,38 @@ TableBatch& TableBatch::column(std::string name, std::span<const std::string> ro
 }
 
 Table Table::create(const File& file, std::string path) {
-  const Handle lcpl = intermediate_groups_lcpl();
-  const Handle group = owned(H5Gcreate2(file.id(), path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-                             "H5Gcreate2");
+  static_cast<void>(file.create_group(path));
   return Table(file, std::move(path));
 }
 
+Table Table::open(const File& file, std::string path) {
+  if (!file.exists(path)) throw Error(fmt::format("{}: there is no table '{}'", file.path(), path));
+  Table table(file, std::move(path));
+  const auto columns = file.group(table.path_).datasets(".", /*recursive=*/false);
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const hsize_t rows = columns[i].shape.size() == 1 ? columns[i].shape[0] : ~hsize_t{0};
+    if (rows == ~hsize_t{0} || (i > 0 && rows != table.rows_)) {
+      throw Error(fmt::format("{}: '{}' is not a table (its columns differ in shape)", file.path(),
+                              table.path_));
+    }
+    table.rows_ = rows;
+  }
+  return table;
+}
+
+std::vector<std::string> Table::column_names() const {
+  std::vector<std::string> names;
+  for (const auto& column : file_.group(path_).datasets(".", /*recursive=*/false)) {
+    names.push_back(column.path.substr(column.path.rfind('/') + 1));
+  }
+  return names;
+}
+
+bool Table::has_column(const std::string& name) const { return file_.exists(path_ + "/" + name); }
+
+
 hsize_t Table::append(const TableBatch& batch) {
-  const MPI_Comm comm = file_->comm();
+  const MPI_Comm comm = file_.comm();
   const auto& columns = batch.columns();
   // Every rank must bring the same columns with one row count: agree before any collective HDF5
   // call, so that a bad batch is an error on every rank rather than a hang.
@@ -115,8 +139,8 @@ hsize_t Table::append(const TableBatch& batch) {
         check_mpi(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm),
                   "MPI_Allreduce");
         string_width = longest;
-        if (exists(file_->id(), path)) {  // a later batch: as wide as the column already is
-          const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+        if (exists(file_.id(), path)) {  // a later batch: as wide as the column already is
+          const Handle dataset = owned(H5Dopen2(file_.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
           const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
           string_width = std::max(string_width, H5Tget_size(stored.get()) - 1);
         }
@@ -125,7 +149,7 @@ hsize_t Table::append(const TableBatch& batch) {
       type = own_type.get();
       element_size = string_width + 1;
     }
-    if (!exists(file_->id(), path)) {
+    if (!exists(file_.id(), path)) {
       const hsize_t zero = 0;
       const hsize_t unlimited = H5S_UNLIMITED;
       // Chunks sized after the first batch (a power of two, at least 256 rows, at most 1 MiB):
@@ -139,12 +163,12 @@ hsize_t Table::append(const TableBatch& batch) {
       check_h5(H5Pset_chunk(dcpl.get(), 1, &chunk), "H5Pset_chunk");
       check_h5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
       if (column.is_string) check_h5(H5Pset_deflate(dcpl.get(), 1), "H5Pset_deflate");
-      const Handle dataset = owned(H5Dcreate2(file_->id(), path.c_str(), type, space.get(),
+      const Handle dataset = owned(H5Dcreate2(file_.id(), path.c_str(), type, space.get(),
                                               H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                                    "H5Dcreate2");
       if (!column.units.empty()) set_attribute(dataset.get(), "units", column.units);
     }
-    const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+    const Handle dataset = owned(H5Dopen2(file_.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
     if (column.is_string) {
       const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
       if (H5Tget_size(stored.get()) != string_width + 1) {
@@ -157,7 +181,7 @@ hsize_t Table::append(const TableBatch& batch) {
     if (total == 0) continue;
     const std::string what = fmt::format("appending to '{}'", path);
     if (!column.is_string) {
-      write_rows(*file_, dataset.get(), type, rows_ + offset, local_rows, column.bytes.data(), what);
+      write_rows(file_, dataset.get(), type, rows_ + offset, local_rows, column.bytes.data(), what);
       continue;
     }
     // Padded strings in slabs of at most string_slab_bytes_ per rank; every rank makes as many (collective)
@@ -176,22 +200,26 @@ hsize_t Table::append(const TableBatch& batch) {
         const std::string& value = column.strings[first + i];
         std::memcpy(padded.data() + i * element_size, value.data(), value.size());
       }
-      write_rows(*file_, dataset.get(), type, rows_ + offset + first, count, padded.data(), what);
+      write_rows(file_, dataset.get(), type, rows_ + offset + first, count, padded.data(), what);
     }
   }
   rows_ += total;
   return rows_;
 }
 
-std::vector<std::string> read_string_column(const File& file, const std::string& path) {
-  const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-  const Handle type = owned(H5Dget_type(dataset.get()), "H5Dget_type");
+std::vector<std::string> Table::read_strings(const std::string& column) const {
+  const Dataset dataset = file_.dataset(path_ + "/" + column);
+  const Handle type = owned(H5Dget_type(dataset.id()), "H5Dget_type");
+  if (H5Tget_class(type.get()) != H5T_STRING || check_h5(H5Tis_variable_str(type.get()), "H5Tis_variable_str") > 0) {
+    throw Error(fmt::format("table '{}': column '{}' is not of fixed-width strings", path_, column));
+  }
   const std::size_t width = H5Tget_size(type.get());
-  const Extents shape = dataset_shape(file, path);
+  const Extents shape = dataset.shape();
+  if (shape.size() != 1) throw Error(fmt::format("table '{}': column '{}' is not 1-D", path_, column));
   std::vector<char> bytes(shape.at(0) * width);
   if (!bytes.empty()) {
     const Handle dxpl = collective_transfer();
-    check_h5(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, dxpl.get(), bytes.data()), "H5Dread");
+    check_h5(H5Dread(dataset.id(), type.get(), H5S_ALL, H5S_ALL, dxpl.get(), bytes.data()), "H5Dread");
   }
   std::vector<std::string> rows;
   rows.reserve(shape.at(0));

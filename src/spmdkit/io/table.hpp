@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "spmdkit/io/array.hpp"
@@ -65,23 +67,116 @@ class Table {
  public:
   /// Collective: a table in group `path` (created, with intermediate groups).
   [[nodiscard]] static Table create(const File& file, std::string path);
+  /// Collective: an existing table (its columns equally long), to read it or append to it. A
+  /// missing group is an Error naming it.
+  [[nodiscard]] static Table open(const File& file, std::string path);
   /// Collective: appends every rank's rows of `batch`; returns the rows now in the table.
   hsize_t append(const TableBatch& batch);
   [[nodiscard]] hsize_t rows() const noexcept { return rows_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  /// The column names, in name order.
+  [[nodiscard]] std::vector<std::string> column_names() const;
+  [[nodiscard]] bool has_column(const std::string& name) const;
+  /// Collective: every row of a numeric column on every rank, converted to T.
+  template <H5Scalar T>
+  [[nodiscard]] std::vector<T> read(const std::string& column) const {
+    return file_.dataset(path_ + "/" + column).read_all<T>();
+  }
+  /// Collective: every row of a string column on every rank.
+  [[nodiscard]] std::vector<std::string> read_strings(const std::string& column) const;
   /// Memory per rank for padding string rows before they are written (default 16 MiB); the
   /// same on every rank.
   void set_string_slab_bytes(std::size_t bytes) noexcept { string_slab_bytes_ = std::max<std::size_t>(bytes, 1); }
 
  private:
-  Table(const File& file, std::string path) : file_(&file), path_(std::move(path)) {}
-  const File* file_;
+  Table(const File& file, std::string path) : file_(file), path_(std::move(path)) {}
+  File file_;  // shared with the caller's File: never dangles
   std::string path_;
   hsize_t rows_ = 0;
   std::size_t string_slab_bytes_ = std::size_t{16} << 20;
 };
 
-/// Reads a whole string column (every rank gets all rows).
-[[nodiscard]] std::vector<std::string> read_string_column(const File& file, const std::string& path);
+/// One column of a table of `Row` structs: its name, the member it holds, and the units of a
+/// number or the width of a string (TableBatch::longest_value: as wide as the longest value).
+template <class Row, class Member>
+struct RowField {
+  std::string name;
+  Member Row::*member;
+  std::string units;
+  std::size_t width = TableBatch::longest_value;
+};
+
+/// A numeric column of `Row` (any arithmetic member but bool).
+template <class Row, H5Scalar Member>
+[[nodiscard]] RowField<Row, Member> field(std::string name, Member Row::*member,
+                                          std::string units = {}) {
+  return {std::move(name), member, std::move(units)};
+}
+/// A string column of `Row`, `width` bytes at most (longest_value: as wide as the longest).
+template <class Row>
+[[nodiscard]] RowField<Row, std::string> field(std::string name, std::string Row::*member,
+                                               std::size_t width = TableBatch::longest_value) {
+  return {std::move(name), member, {}, width};
+}
+
+/// The columns of a table of `Row` structs, declared once: a vector of rows becomes a batch in
+/// one call, and a table reads back into rows.
+///
+///   struct Step { std::int64_t step; double time; std::string note; };
+///   const spmd::io::RowColumns columns{spmd::io::field("step", &Step::step),
+///                                      spmd::io::field("time", &Step::time, "s"),
+///                                      spmd::io::field("note", &Step::note)};
+///   table.append(columns.batch(rows));           // every rank its rows, in rank order
+///   std::vector<Step> all = columns.read(spmd::io::Table::open(file, "steps"));
+template <class Row, class... Members>
+class RowColumns {
+ public:
+  explicit RowColumns(RowField<Row, Members>... fields) : fields_(std::move(fields)...) {}
+
+  /// This rank's `rows` as a batch (the values are copied: `rows` may go away).
+  [[nodiscard]] TableBatch batch(std::span<const Row> rows) const {
+    TableBatch batch;
+    std::apply([&](const auto&... field) { (add(batch, rows, field), ...); }, fields_);
+    return batch;
+  }
+  [[nodiscard]] TableBatch batch(const std::vector<Row>& rows) const {
+    return batch(std::span<const Row>(rows));
+  }
+
+  /// Collective: every row of `table` on every rank.
+  [[nodiscard]] std::vector<Row> read(const Table& table) const {
+    std::vector<Row> rows(table.rows());
+    std::apply([&](const auto&... field) { (fill(table, rows, field), ...); }, fields_);
+    return rows;
+  }
+
+ private:
+  template <class Member>
+  static void add(TableBatch& batch, std::span<const Row> rows, const RowField<Row, Member>& field) {
+    std::vector<Member> column;
+    column.reserve(rows.size());
+    for (const Row& row : rows) column.push_back(row.*field.member);
+    if constexpr (std::is_same_v<Member, std::string>) {
+      batch.column(field.name, column, field.width);
+    } else {
+      batch.column(field.name, column, field.units);
+    }
+  }
+  template <class Member>
+  static void fill(const Table& table, std::vector<Row>& rows, const RowField<Row, Member>& field) {
+    std::vector<Member> column;
+    if constexpr (std::is_same_v<Member, std::string>) {
+      column = table.read_strings(field.name);
+    } else {
+      column = table.template read<Member>(field.name);
+    }
+    if (column.size() != rows.size()) {
+      throw Error("table '" + table.path() + "': column '" + field.name + "' has " +
+                  std::to_string(column.size()) + " rows, the table " + std::to_string(rows.size()));
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i].*field.member = std::move(column[i]);
+  }
+  std::tuple<RowField<Row, Members>...> fields_;
+};
 
 }  // namespace spmd::io

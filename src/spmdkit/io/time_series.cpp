@@ -93,7 +93,7 @@ TimeSeries TimeSeries::open(const File& file, std::string path, hid_t type,
   if (check_h5(H5Tequal(stored.get(), type), "H5Tequal") <= 0) {
     throw Error(fmt::format("{}: the time series '{}' holds another element type", file.path(), path));
   }
-  Extents shape = dataset_shape(file, path);
+  Extents shape = file.dataset(path).shape();
   if (shape.empty()) throw Error(fmt::format("{}: '{}' is not a time series", file.path(), path));
   std::string time_path = has_attribute(dataset.get(), "time_coordinate")
                               ? string_attribute(dataset.get(), "time_coordinate")
@@ -119,7 +119,7 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
   const hsize_t index = frames_;
   TransferReport report;
   {
-    const Handle dataset = owned(H5Dopen2(file_->id(), path_.c_str(), H5P_DEFAULT), "H5Dopen2");
+    const Handle dataset = owned(H5Dopen2(file_.id(), path_.c_str(), H5P_DEFAULT), "H5Dopen2");
     Extents extent{index + 1};
     extent.insert(extent.end(), frame_shape_.begin(), frame_shape_.end());
     check_h5(H5Dset_extent(dataset.get(), extent.data()), "H5Dset_extent");
@@ -137,7 +137,7 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
                "H5Sselect_hyperslab");
     }
     const Handle dxpl = collective_transfer();
-    write_selection(*file_, dataset.get(), type_, memory.get(), file_space.get(), dxpl.get(), data,
+    write_selection(file_.comm(), dataset.get(), type_, memory.get(), file_space.get(), dxpl.get(), data,
                     fmt::format("appending frame {} to '{}'", index, path_));
     report = inspect_transfer(dxpl.get(), fmt::format("appending frame {} to '{}'", index, path_),
                               policy_);
@@ -145,7 +145,7 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
   {
     // The time coordinate: rank 0 writes the value, the others take part with nothing. Another
     // series sharing this coordinate may have written it already.
-    const Handle dataset = owned(H5Dopen2(file_->id(), time_path_.c_str(), H5P_DEFAULT), "H5Dopen2");
+    const Handle dataset = owned(H5Dopen2(file_.id(), time_path_.c_str(), H5P_DEFAULT), "H5Dopen2");
     const Handle current = owned(H5Dget_space(dataset.get()), "H5Dget_space");
     hsize_t written = 0;
     check_h5(H5Sget_simple_extent_dims(current.get(), &written, nullptr), "H5Sget_simple_extent_dims");
@@ -153,7 +153,7 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
       const hsize_t extent = index + 1;
       check_h5(H5Dset_extent(dataset.get(), &extent), "H5Dset_extent");
       int rank = 0;
-      check_mpi(MPI_Comm_rank(file_->comm(), &rank), "MPI_Comm_rank");
+      check_mpi(MPI_Comm_rank(file_.comm(), &rank), "MPI_Comm_rank");
       const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
       const hsize_t one = rank == 0 ? 1 : 0;
       const Handle memory = owned(H5Screate_simple(1, &one, nullptr), "H5Screate_simple");
@@ -165,7 +165,7 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
         check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
       }
       const Handle dxpl = collective_transfer();
-      write_selection(*file_, dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(),
+      write_selection(file_.comm(), dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(),
                       dxpl.get(), &time, fmt::format("appending time {} to '{}'", index, time_path_));
     }
   }
@@ -192,7 +192,7 @@ TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Box& box, void*
     layout->extents.insert(layout->extents.end(), memory->extents.begin(), memory->extents.end());
     layout->offset.insert(layout->offset.end(), memory->offset.begin(), memory->offset.end());
   }
-  return read_array_bytes(*file_, path_, type_, in_series, data, policy_, layout);
+  return read_array_bytes(file_, path_, type_, in_series, data, policy_, layout);
 }
 
 void TimeSeries::append_copy(const TimeSeries& source, hsize_t frame, const Box& box) {
@@ -211,8 +211,8 @@ void TimeSeries::truncate(hsize_t frames) {
     throw Error(fmt::format("'{}' has {} frames, cannot keep {}", path_, frames_, frames));
   }
   for (const std::string& path : {path_, time_path_}) {
-    const Handle dataset = owned(H5Dopen2(file_->id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
-    Extents extent = dataset_shape(*file_, path);
+    const Handle dataset = owned(H5Dopen2(file_.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
+    Extents extent = file_.dataset(path).shape();
     extent[0] = frames;
     check_h5(H5Dset_extent(dataset.get(), extent.data()), "H5Dset_extent");
   }
@@ -227,7 +227,7 @@ XdmfField TimeSeries::xdmf_field(std::string name) const {
 }
 
 std::vector<double> read_times(const File& file, const std::string& time_path) {
-  const Extents shape = dataset_shape(file, time_path);
+  const Extents shape = file.dataset(time_path).shape();
   return read_array<double>(file, time_path, Box{{0}, shape});
 }
 

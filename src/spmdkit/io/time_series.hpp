@@ -92,9 +92,9 @@ class TimeSeries {
  private:
   TimeSeries(const File& file, std::string path, std::string time_path, hid_t type,
              Extents frame_shape, CollectivePolicy policy)
-      : file_(&file), path_(std::move(path)), time_path_(std::move(time_path)), type_(type),
+      : file_(file), path_(std::move(path)), time_path_(std::move(time_path)), type_(type),
         frame_shape_(std::move(frame_shape)), policy_(policy) {}
-  const File* file_;
+  File file_;  // shared with the caller's File: never dangles
   std::string path_;
   std::string time_path_;
   hid_t type_;

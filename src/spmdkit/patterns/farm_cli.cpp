@@ -1,6 +1,8 @@
 #include "spmdkit/patterns/farm_cli.hpp"
 
 #include <fmt/format.h>
+
+#include "spmdkit/runtime/cli.hpp"
 #include <fmt/ranges.h>
 
 namespace spmd {

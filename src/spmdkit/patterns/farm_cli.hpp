@@ -2,12 +2,15 @@
 // The command-line face of a task farm, shared by every master-worker app:
 //   --schedule dynamic|static  --prefetch N  --batch N  --batch-ms MS  --attempts N
 //   --journal DIR  --no-journal  --resume  --journal-interval S  --stop-grace S
-#include <CLI/CLI.hpp>
 #include <string>
 
 #include "spmdkit/patterns/farm_options.hpp"
 #include "spmdkit/runtime/command_line.hpp"
 #include "spmdkit/runtime/progress.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace spmd {
 

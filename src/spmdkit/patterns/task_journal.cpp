@@ -84,7 +84,7 @@ void write_column(const io::File& file, const std::string& path, const std::vect
 
 template <class T>
 std::vector<T> read_column(const io::File& file, const std::string& path) {
-  const io::Extents shape = io::dataset_shape(file, path);
+  const io::Extents shape = file.dataset(path).shape();
   if (shape.size() != 1) throw Error(fmt::format("{}: {} is not 1-D", file.path(), path));
   return io::read_array<T>(file, path, io::Box{{0}, {shape[0]}});
 }
@@ -221,10 +221,10 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
   options.metadata_reserve = 64 * 1024;  // a few datasets: little metadata
   auto out = io::AtomicFile::create(MPI_COMM_SELF, path.string(), options);
   const io::File& file = out.file();
-  io::set_attribute(file.id(), "format", journal_format);
-  io::set_attribute(file.id(), "fingerprint", fingerprint_);
-  io::set_attribute(file.id(), "records", static_cast<std::uint64_t>(records.size()));
-  io::set_attribute(file.id(), "checksum", checksum_of(records));
+  file.set_attribute("format", journal_format);
+  file.set_attribute("fingerprint", fingerprint_);
+  file.set_attribute("records", static_cast<std::uint64_t>(records.size()));
+  file.set_attribute("checksum", checksum_of(records));
 
   std::vector<std::uint8_t> state;
   std::vector<std::uint32_t> attempts;
@@ -263,13 +263,13 @@ std::vector<JournalRecord> TaskJournal::read_damage_checked(const fs::path& path
 
 std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const {
   const io::File file = io::File::open(MPI_COMM_SELF, path.string());
-  const std::string format = io::has_attribute(file.id(), "format")
-                                 ? io::string_attribute(file.id(), "format")
+  const std::string format = file.has_attribute("format")
+                                 ? file.string_attribute("format")
                                  : std::string();
   if (format != journal_format) {
     throw Error(fmt::format("{} is not a spmdkit task journal segment", path.string()));
   }
-  const std::string fingerprint = io::string_attribute(file.id(), "fingerprint");
+  const std::string fingerprint = file.string_attribute("fingerprint");
   if (fingerprint != fingerprint_) {
     throw UsageError(fmt::format(
         "the journal {} belongs to a run with other parameters ({}): resume with the same "
@@ -300,8 +300,8 @@ std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const
   read_ragged(file, "error", records, &JournalRecord::error);
   read_ragged(file, "children", records, &JournalRecord::children);
   // Segments of earlier versions have no checksum; every one written now has.
-  if (io::has_attribute(file.id(), "checksum") &&
-      io::attribute<std::uint64_t>(file.id(), "checksum") !=
+  if (file.has_attribute("checksum") &&
+      file.attribute<std::uint64_t>("checksum") !=
           std::vector<std::uint64_t>{checksum_of(records)}) {
     throw Error(fmt::format("{}: the records do not match their checksum", path.string()));
   }

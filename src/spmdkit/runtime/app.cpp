@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/cli.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/exit_codes.hpp"
 #include "spmdkit/runtime/outcome.hpp"

@@ -1,4 +1,4 @@
-#include "spmdkit/runtime/command_line.hpp"
+#include "spmdkit/runtime/cli.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -139,49 +139,52 @@ void refuse_output_over_other_arguments(const CLI::App& cli, const std::string& 
 
 CommandLine::CommandLine(std::string app_name, std::string description,
                          std::string default_output, std::string program, std::string app_version)
-    : cli_(std::move(description), program.empty() ? "spmd-" + app_name : std::move(program)) {
+    : cli_(std::make_unique<CLI::App>(std::move(description),
+                                      program.empty() ? "spmd-" + app_name : std::move(program))) {
   common_.output = std::move(default_output);
-  cli_.set_version_flag("--version",
+  cli_->set_version_flag("--version",
                         app_version.empty()
-                            ? fmt::format("{} {} (spmdkit, git {})", cli_.get_name(),
+                            ? fmt::format("{} {} (spmdkit, git {})", cli_->get_name(),
                                           version_string, git_commit)
-                            : fmt::format("{} {} (spmdkit {}, git {})", cli_.get_name(),
+                            : fmt::format("{} {} (spmdkit {}, git {})", cli_->get_name(),
                                           app_version, version_string, git_commit));
-  cli_.set_config("--config", "", "Read options from a TOML file (command-line values win)");
-  cli_.add_option("-o,--output", common_.output, "Where to write the results")
+  cli_->set_config("--config", "", "Read options from a TOML file (command-line values win)");
+  cli_->add_option("-o,--output", common_.output, "Where to write the results")
       ->capture_default_str();
-  cli_.add_flag("--json", common_.json,
+  cli_->add_flag("--json", common_.json,
                 "Print a one-line JSON summary on stdout (rank 0) instead of the text report");
-  cli_.add_flag("-q,--quiet", common_.quiet, "Print nothing but errors");
-  cli_.add_flag("--progress", common_.progress, "Show a progress line on stderr");
-  cli_.option_defaults()->always_capture_default();
+  cli_->add_flag("-q,--quiet", common_.quiet, "Print nothing but errors");
+  cli_->add_flag("--progress", common_.progress, "Show a progress line on stderr");
+  cli_->option_defaults()->always_capture_default();
 }
 
 void CommandLine::parse(int argc, const char* const* argv, bool print) {
   try {
-    cli_.parse(argc, argv);
+    cli_->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    if (print) cli_.exit(e);
+    if (print) cli_->exit(e);
     throw ExitRequest{0};
   } catch (const CLI::CallForAllHelp& e) {
-    if (print) cli_.exit(e);
+    if (print) cli_->exit(e);
     throw ExitRequest{0};
   } catch (const CLI::CallForVersion& e) {
-    if (print) cli_.exit(e);
+    if (print) cli_->exit(e);
     throw ExitRequest{0};
   } catch (const CLI::ParseError& e) {
     throw UsageError(std::string(e.what()) + " (see --help)");
   }
-  if (auto* config = cli_.get_config_ptr(); config != nullptr && config->count() > 0) {
+  if (auto* config = cli_->get_config_ptr(); config != nullptr && config->count() > 0) {
     common_.config_file = config->as<std::string>();
-    check_config_file(cli_, common_.config_file);
+    check_config_file(*cli_, common_.config_file);
   }
-  check_numbers(cli_);
-  refuse_output_over_other_arguments(cli_, common_.output);
+  check_numbers(*cli_);
+  refuse_output_over_other_arguments(*cli_, common_.output);
   parsed_ = true;
 }
 
-std::string CommandLine::config_toml() const { return cli_.config_to_str(true, false); }
+CommandLine::~CommandLine() = default;
+
+std::string CommandLine::config_toml() const { return cli_->config_to_str(true, false); }
 
 // The first line ("--name=value") where two fingerprints differ, said as a change of that option.
 std::string first_difference(const std::string& then, const std::string& now) {

@@ -1,9 +1,17 @@
 #pragma once
 // The shared command line of every spmdkit app, on CLI11: --help, --version, --config FILE (TOML),
 // --output PATH, --json, --quiet, --progress. An app adds its own options to cli() before parse().
-#include <CLI/CLI.hpp>
+//
+// CLI11 is only declared here: its header costs ~10 s of compile time in every translation unit
+// (in Debian's header-only build), so only those that declare options include it -- through
+// spmdkit/spmdkit.hpp or spmdkit/runtime/cli.hpp.
+#include <memory>
 #include <set>
 #include <string>
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace spmd {
 
@@ -28,9 +36,13 @@ class CommandLine {
   /// app's own version; default: spmdkit's) with spmdkit's version and commit.
   CommandLine(std::string app_name, std::string description, std::string default_output = {},
               std::string program = {}, std::string app_version = {});
+  ~CommandLine();
+  // Not movable: the options CLI11 holds point into common_.
+  CommandLine(const CommandLine&) = delete;
+  CommandLine& operator=(const CommandLine&) = delete;
 
   /// Add the app's own options here before parse().
-  [[nodiscard]] CLI::App& cli() noexcept { return cli_; }
+  [[nodiscard]] CLI::App& cli() noexcept { return *cli_; }
 
   /// Parses argv. Every rank parses the same argv and reaches the same verdict, so errors need no
   /// communication: throws UsageError on bad input, ExitRequest after --help/--version (printed
@@ -44,7 +56,7 @@ class CommandLine {
   [[nodiscard]] std::string config_toml() const;
 
  private:
-  CLI::App cli_;
+  std::unique_ptr<CLI::App> cli_;
   CommonOptions common_;
   bool parsed_ = false;
 };

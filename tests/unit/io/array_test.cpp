@@ -78,7 +78,7 @@ TEST_P(ArrayRoundTrip, UnevenAndEmptyBoxes) {
     file.close();
   }
   auto file = spmd::io::File::open(world, path);
-  EXPECT_EQ(spmd::io::dataset_shape(file, "fields/T"), shape);
+  EXPECT_EQ(file.dataset("fields/T").shape(), shape);
   spmd::io::TransferReport report;
   EXPECT_EQ(spmd::io::read_array<double>(file, "fields/T", whole(shape), &report),
             fill<double>(shape, whole(shape)));
@@ -215,10 +215,10 @@ TEST(File, ExistsWalksThePath) {
   auto file = spmd::io::File::create(world, path);
   spmd::io::write_array<double>(file, "a/b/c", {1}, Box{{0}, {world.rank() == 0 ? 1U : 0U}},
                                 std::vector<double>(world.rank() == 0 ? 1 : 0, 1.0));
-  EXPECT_TRUE(spmd::io::exists(file.id(), "a/b/c"));
-  EXPECT_TRUE(spmd::io::exists(file.id(), "/a/b"));
-  EXPECT_FALSE(spmd::io::exists(file.id(), "a/x/c"));
-  EXPECT_FALSE(spmd::io::exists(file.id(), "nothing"));
+  EXPECT_TRUE(file.exists("a/b/c"));
+  EXPECT_TRUE(file.exists("/a/b"));
+  EXPECT_FALSE(file.exists("a/x/c"));
+  EXPECT_FALSE(file.exists("nothing"));
   file.close();
   spmd::test::remove_shared(world, path);
 }

@@ -19,12 +19,12 @@ namespace {
 bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 void write_generation(spmd::io::AtomicFile& out, int generation) {
-  spmd::io::set_attribute(out.id(), "generation", static_cast<std::int32_t>(generation));
+  out.file().set_attribute("generation", static_cast<std::int32_t>(generation));
 }
 
 int generation_of(const boost::mpi::communicator& comm, const std::string& path) {
   auto file = spmd::io::File::open(comm, path);
-  const int generation = spmd::io::attribute<std::int32_t>(file.id(), "generation").at(0);
+  const int generation = file.scalar_attribute<std::int32_t>("generation");
   file.close();
   return generation;
 }

@@ -46,7 +46,7 @@ TEST(Attributes, ProvenanceOnTheRoot) {
   provenance.config_toml = std::string(70000, 'x');  // larger than a compact attribute may be
   {
     auto file = spmd::io::File::create(world, path);
-    spmd::io::write_provenance(file.id(), provenance, "demo output");
+    spmd::io::write_provenance(file, provenance, "demo output");
     file.close();
   }
   auto file = spmd::io::File::open(world, path);

@@ -53,7 +53,7 @@ TEST(TimeSeries, AppendFramesAndTimes) {
     file.close();
   }
   auto file = spmd::io::File::open(world, path);
-  EXPECT_EQ(spmd::io::dataset_shape(file, "fields/T"), (Extents{3, 5, 3}));
+  EXPECT_EQ(file.dataset("fields/T").shape(), (Extents{3, 5, 3}));
   EXPECT_EQ(spmd::io::read_times(file, "fields/time"), (std::vector<double>{0.0, 0.5, 1.0}));
   const auto all = spmd::io::read_array<double>(file, "fields/T", Box{{0, 0, 0}, {3, 5, 3}});
   std::size_t i = 0;
@@ -107,7 +107,7 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
   auto file = spmd::io::File::open(world, path);
   const auto n = static_cast<hsize_t>(expected_keys.size());
   EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Box{{0}, {n}}), expected_keys);
-  EXPECT_EQ(spmd::io::read_string_column(file, "results/tasks/word"), expected_words);
+  EXPECT_EQ(spmd::io::Table::open(file, "results/tasks").read_strings("word"), expected_words);
   file.close();
   spmd::test::remove_shared(world, path);
 }
@@ -144,7 +144,7 @@ TEST(Table, LongestValueWidthSlabsAndBoundedFile) {
   }
   for (int r = 0; r < world.size(); ++r) expected.emplace_back("x");
   auto file = spmd::io::File::open(world, path);
-  EXPECT_EQ(spmd::io::read_string_column(file, "t/word"), expected);
+  EXPECT_EQ(spmd::io::Table::open(file, "t").read_strings("word"), expected);
   file.close();
   if (world.rank() == 0) {
     // Uncompressed: rows x 16 KiB (0.7 MB at one rank, 4 MB at four).

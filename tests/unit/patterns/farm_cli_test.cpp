@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "spmdkit/patterns/farm_cli.hpp"
-#include "spmdkit/runtime/command_line.hpp"
+#include "spmdkit/runtime/cli.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "spmdkit/runtime/command_line.hpp"
+#include "spmdkit/runtime/cli.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "test_support.hpp"
 
