@@ -35,7 +35,7 @@ void remove_file(const boost::mpi::communicator& comm, const std::string& path) 
 void run(spmd::App& app, const Options& opt) {
   const auto& comm = app.comm();
   const spmd::io::Extents shape{opt.rows, opt.columns};
-  const spmd::io::Box box = spmd::decomp::leading_block(shape, comm.rank(), comm.size());
+  const spmd::io::Selection box = spmd::decomp::leading_block(shape, comm.rank(), comm.size());
   std::vector<double> data(box.elements());
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<double>(i % 1000) * 0.5;
   std::vector<double> back(data.size());

@@ -21,7 +21,7 @@ namespace h5stats {
 
 namespace {
 
-using spmd::io::Box;
+using spmd::io::Selection;
 using spmd::io::Extents;
 
 // Reads this rank's block (of the leading axis) slab by slab, in the file's own element type
@@ -29,10 +29,10 @@ using spmd::io::Extents;
 void for_each_slab(const spmd::io::Dataset& dataset, spmd::io::ElementKind element,
                    std::size_t slab_bytes,
                    const std::function<void(const std::vector<double>&)>& consume) {
-  const Box block = spmd::decomp::leading_block(dataset.shape(), dataset.rank(), dataset.ranks());
+  const Selection block = spmd::decomp::leading_block(dataset.shape(), dataset.rank(), dataset.ranks());
   spmd::io::with_element_type(element, [&](auto zero) {
     using T = decltype(zero);
-    dataset.for_each_slab<T>(block, slab_bytes, [&](const Box&, std::span<const T> values) {
+    dataset.for_each_slab<T>(block, slab_bytes, [&](const Selection&, std::span<const T> values) {
       consume(std::vector<double>(values.begin(), values.end()));
     });
   });
@@ -99,7 +99,7 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
   // The shift for a stable variance: element 0, read by everyone (same value on every rank).
   double shift = 0;
   if (stats.count > 0) {
-    Box first{Extents(shape.size(), 0), Extents(shape.size(), 1)};
+    Selection first{Extents(shape.size(), 0), Extents(shape.size(), 1)};
     spmd::io::with_element_type(info.element, [&](auto zero) {
       const auto value = static_cast<double>(
           dataset.read<decltype(zero)>(first, spmd::io::CollectivePolicy::ignore)[0]);

@@ -83,7 +83,7 @@ class Run {
         [&](long step) {
           solver_.step();
           if (opt_.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
-          stats_.push_back(solver_.stats(step, static_cast<double>(step) * solver_.dt()));
+          stats_.push_back(solver_.stats(step, loop_.time_of(step)));
         });
     if (code == spmd::exit_code::ok) report();
     return code;

@@ -166,7 +166,7 @@ class Field {
     if (io::h5_type<T>() != series.type()) {
       throw Error("Field::append_to: the element type differs from the series'");
     }
-    return series.append_bytes(time, io_box(sub()), values_.data(), io_layout(sub()));
+    return series.append_bytes(time, io_selection(sub()), values_.data(), io_layout(sub()));
   }
   /// Collective: reads frame `frame` of `series` into the owned cells.
   void read_frame(const io::TimeSeries& series, hsize_t frame)
@@ -175,7 +175,7 @@ class Field {
     if (io::h5_type<T>() != series.type()) {
       throw Error("Field::read_frame: the element type differs from the series'");
     }
-    series.read_frame_bytes(frame, io_box(sub()), values_.data(), io_layout(sub()));
+    series.read_frame_bytes(frame, io_selection(sub()), values_.data(), io_layout(sub()));
   }
 
  private:

@@ -15,8 +15,8 @@ namespace spmd::decomp {
 
 /// The owned box of `sub` as an io box (global offsets and counts).
 template <std::size_t D>
-[[nodiscard]] io::Box io_box(const Subdomain<D>& sub) {
-  io::Box box{io::Extents(D), io::Extents(D)};
+[[nodiscard]] io::Selection io_selection(const Subdomain<D>& sub) {
+  io::Selection box{io::Extents(D), io::Extents(D)};
   for (std::size_t a = 0; a < D; ++a) {
     box.offset[a] = static_cast<hsize_t>(sub.owned().lo[a]);
     box.count[a] = static_cast<hsize_t>(sub.owned().extent(a));
@@ -44,8 +44,8 @@ template <std::size_t D>
 /// The balanced block (BlockMap) of the leading dimension that `rank` of `ranks` owns, whole in
 /// the other dimensions: the simplest decomposition of a dataset, for reading it at any rank
 /// count.
-[[nodiscard]] inline io::Box leading_block(const io::Extents& global_shape, int rank, int ranks) {
-  io::Box box{io::Extents(global_shape.size(), 0), global_shape};
+[[nodiscard]] inline io::Selection leading_block(const io::Extents& global_shape, int rank, int ranks) {
+  io::Selection box{io::Extents(global_shape.size(), 0), global_shape};
   if (global_shape.empty()) return box;
   const BlockMap rows(static_cast<Index>(global_shape[0]), ranks);
   box.offset[0] = static_cast<hsize_t>(rows.offset(rank));
@@ -63,7 +63,7 @@ io::TransferReport write_field(const io::File& file, const std::string& path,
     throw Error("write_field: the field does not match the subdomain with ghosts");
   }
   options.memory = io_layout(sub);
-  return io::write_array<T>(file, path, io_shape(sub), io_box(sub), field, options);
+  return io::write_array<T>(file, path, io_shape(sub), io_selection(sub), field, options);
 }
 
 /// Collective: reads this rank's owned part of dataset `path` into `field` (ghosts untouched).
@@ -76,7 +76,7 @@ io::TransferReport read_field(const io::File& file, const std::string& path,
   if (file.dataset(path).shape() != io_shape(sub)) {
     throw Error("read_field: '" + path + "' has another shape than the grid");
   }
-  return io::read_array_bytes(file, path, io::h5_type<T>(), io_box(sub), field.data(),
+  return io::read_array_bytes(file, path, io::h5_type<T>(), io_selection(sub), field.data(),
                               io::CollectivePolicy::require, io_layout(sub));
 }
 

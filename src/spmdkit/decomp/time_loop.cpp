@@ -101,7 +101,7 @@ int TimeLoop::run(const std::function<void()>& initialise, const std::function<v
   for (long s = first_step_ + 1; s <= settings_.steps; ++s) {
     step(s);
     if (s == flags_.test_signal_at_step && app_.rank() == app_.size() - 1) std::raise(SIGUSR1);
-    const double time = static_cast<double>(s) * settings_.dt;
+    const double time = time_of(s);
     const bool last = s == settings_.steps;
     if (last || (settings_.snapshot_every > 0 && s % settings_.snapshot_every == 0)) snapshot(time);
     progress.update(static_cast<std::uint64_t>(s));

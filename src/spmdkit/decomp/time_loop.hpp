@@ -91,7 +91,7 @@ class TimeLoop {
   void snapshots(const std::string& path, decomp::Field<T, D>& field, SnapshotOptions options = {}) {
     Series series;
     series.path = path;
-    series.box = decomp::io_box(field.sub());
+    series.box = decomp::io_selection(field.sub());
     series.shape = decomp::io_shape(field.sub());
     series.type = io::h5_type<T>();
     series.options = std::move(options);
@@ -118,6 +118,10 @@ class TimeLoop {
   /// The step a restart continued from (0 for a new run).
   [[nodiscard]] long first_step() const noexcept { return first_step_; }
   [[nodiscard]] const TimeLoopSettings& settings() const noexcept { return settings_; }
+  /// The time of step `step` (step * dt): the one formula the snapshots' times use too.
+  [[nodiscard]] double time_of(long step) const noexcept {
+    return static_cast<double>(step) * settings_.dt;
+  }
   /// The output being written (during run(); nullptr without --output).
   [[nodiscard]] const io::File* output() const noexcept { return out_ ? &out_->file() : nullptr; }
 
@@ -128,7 +132,7 @@ class TimeLoop {
   };
   struct Series {
     std::string path;
-    io::Box box;
+    io::Selection box;
     io::Extents shape;
     hid_t type = H5I_INVALID_HID;
     SnapshotOptions options;

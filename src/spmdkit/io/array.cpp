@@ -16,11 +16,11 @@
 
 namespace spmd::io {
 
-hsize_t Box::elements() const noexcept {
+hsize_t Selection::elements() const noexcept {
   return std::accumulate(count.begin(), count.end(), hsize_t{1}, std::multiplies<>());
 }
 
-void check_box_size(const Box& box, std::size_t values) {
+void check_selection_size(const Selection& box, std::size_t values) {
   if (box.offset.size() != box.count.size()) {
     throw Error(fmt::format("box offset has {} dimensions but count has {}", box.offset.size(),
                             box.count.size()));
@@ -66,7 +66,7 @@ std::string cause_text(std::uint32_t cause) {
 }
 
 // The file-space selection of `box` on `space` (an empty selection for an empty box).
-void select_box(hid_t space, const Box& box) {
+void select_box(hid_t space, const Selection& box) {
   if (box.empty()) {
     check_h5(H5Sselect_none(space), "H5Sselect_none");
   } else {
@@ -76,7 +76,7 @@ void select_box(hid_t space, const Box& box) {
   }
 }
 
-void check_box_in_shape(const Box& box, const Extents& shape, const std::string& path) {
+void check_box_in_shape(const Selection& box, const Extents& shape, const std::string& path) {
   if (box.rank() != shape.size()) {
     throw Error(fmt::format("'{}' has {} dimensions, the box {}", path, shape.size(), box.rank()));
   }
@@ -108,7 +108,7 @@ std::size_t buffer_bytes(hid_t memory_space, hid_t type) {
 
 }  // namespace
 
-Handle memory_selection(const Box& box, const std::optional<MemoryLayout>& layout) {
+Handle memory_selection(const Selection& box, const std::optional<MemoryLayout>& layout) {
   if (!layout) {
     const hsize_t elements = box.elements();
     Handle space = owned(H5Screate_simple(1, &elements, nullptr), "H5Screate_simple");
@@ -226,10 +226,10 @@ Extents Dataset::shape() const {
   return extents_of(space.get());
 }
 
-TransferReport Dataset::write_bytes(hid_t type, const Box& box, const void* data,
+TransferReport Dataset::write_bytes(hid_t type, const Selection& box, const void* data,
                                     CollectivePolicy policy,
                                     const std::optional<MemoryLayout>& memory) const {
-  if (!memory) check_box_size(box, box.elements());
+  if (!memory) check_selection_size(box, box.elements());
   const Handle file_space = owned(H5Dget_space(id()), "H5Dget_space");
   const Extents extents = extents_of(file_space.get());
   check_box_in_shape(box, extents, path_);
@@ -244,7 +244,7 @@ TransferReport Dataset::write_bytes(hid_t type, const Box& box, const void* data
   return inspect_transfer(dxpl.get(), what, policy);
 }
 
-TransferReport Dataset::read_bytes(hid_t type, const Box& box, void* data, CollectivePolicy policy,
+TransferReport Dataset::read_bytes(hid_t type, const Selection& box, void* data, CollectivePolicy policy,
                                    const std::optional<MemoryLayout>& memory) const {
   const Handle file_space = owned(H5Dget_space(id()), "H5Dget_space");
   const Extents extents = extents_of(file_space.get());
@@ -259,21 +259,21 @@ TransferReport Dataset::read_bytes(hid_t type, const Box& box, void* data, Colle
   return inspect_transfer(dxpl.get(), "reading '" + path_ + "'", policy);
 }
 
-hsize_t Dataset::slab_rows(const Box& block, std::size_t element_size, std::size_t slab_bytes) {
+hsize_t Dataset::slab_rows(const Selection& block, std::size_t element_size, std::size_t slab_bytes) {
   if (block.rank() == 0) throw Error("for_each_slab: a scalar dataset has no rows");
   const hsize_t row_bytes = std::accumulate(block.count.begin() + 1, block.count.end(),
                                             hsize_t{element_size}, std::multiplies<>());
   return std::max<hsize_t>(1, slab_bytes / std::max<hsize_t>(row_bytes, 1));
 }
 
-hsize_t Dataset::slab_rounds(const Box& block, hsize_t rows_per_slab) const {
+hsize_t Dataset::slab_rounds(const Selection& block, hsize_t rows_per_slab) const {
   std::uint64_t rounds = block.empty() ? 0 : (block.count[0] + rows_per_slab - 1) / rows_per_slab;
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm()), "MPI_Allreduce");
   return rounds;
 }
 
-Box Dataset::nth_slab(const Box& block, hsize_t rows_per_slab, hsize_t round) {
-  Box slab = block;
+Selection Dataset::nth_slab(const Selection& block, hsize_t rows_per_slab, hsize_t round) {
+  Selection slab = block;
   const hsize_t first = block.empty() ? 0 : std::min(block.count[0], round * rows_per_slab);
   slab.offset[0] = block.offset[0] + first;
   slab.count[0] = block.empty() ? 0 : std::min(rows_per_slab, block.count[0] - first);
@@ -281,7 +281,7 @@ Box Dataset::nth_slab(const Box& block, hsize_t rows_per_slab, hsize_t round) {
 }
 
 TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
-                                 const Extents& global_shape, const Box& box, const void* data,
+                                 const Extents& global_shape, const Selection& box, const void* data,
                                  const ArrayOptions& options) {
   check_box_in_shape(box, global_shape, path);
   return file.create_dataset(path, type, global_shape, options)
@@ -289,7 +289,7 @@ TransferReport write_array_bytes(const File& file, const std::string& path, hid_
 }
 
 TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
-                                const Box& box, void* data, CollectivePolicy policy,
+                                const Selection& box, void* data, CollectivePolicy policy,
                                 const std::optional<MemoryLayout>& layout) {
   return file.dataset(path).read_bytes(type, box, data, policy, layout);
 }

@@ -21,24 +21,24 @@ namespace spmd::io {
 /// Collective: creates dataset `path` (intermediate groups too) of `global_shape` and writes each
 /// rank's `box` from `data` (box.elements() values, C order).
 TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
-                                 const Extents& global_shape, const Box& box, const void* data,
+                                 const Extents& global_shape, const Selection& box, const void* data,
                                  const ArrayOptions& options = {});
 /// Collective: reads `box` of an existing dataset into `data` (box.elements() values).
 TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
-                                const Box& box, void* data,
+                                const Selection& box, void* data,
                                 CollectivePolicy policy = CollectivePolicy::require,
                                 const std::optional<MemoryLayout>& memory = std::nullopt);
 
 template <H5Scalar T>
 TransferReport write_array(const File& file, const std::string& path, const Extents& global_shape,
-                           const Box& box, std::span<const T> data,
+                           const Selection& box, std::span<const T> data,
                            const ArrayOptions& options = {}) {
-  if (!options.memory) check_box_size(box, data.size());
+  if (!options.memory) check_selection_size(box, data.size());
   return write_array_bytes(file, path, h5_type<T>(), global_shape, box, data.data(), options);
 }
 
 template <H5Scalar T>
-[[nodiscard]] std::vector<T> read_array(const File& file, const std::string& path, const Box& box,
+[[nodiscard]] std::vector<T> read_array(const File& file, const std::string& path, const Selection& box,
                                         TransferReport* report = nullptr) {
   std::vector<T> data(box.elements());
   TransferReport done = read_array_bytes(file, path, h5_type<T>(), box, data.data());
@@ -48,7 +48,7 @@ template <H5Scalar T>
 
 /// The memory dataspace holding `box`: packed (no layout), or at layout.offset of an array of
 /// layout.extents. An empty box selects nothing.
-[[nodiscard]] Handle memory_selection(const Box& box, const std::optional<MemoryLayout>& layout);
+[[nodiscard]] Handle memory_selection(const Selection& box, const std::optional<MemoryLayout>& layout);
 
 /// A dataset transfer property list for collective MPI-IO.
 [[nodiscard]] Handle collective_transfer();

@@ -46,6 +46,21 @@ bool has_attribute(hid_t object, std::string_view name) {
   return check_h5(H5Aexists(object, std::string(name).c_str()), "H5Aexists") > 0;
 }
 
+std::vector<std::string> attribute_names(hid_t object) {
+  std::vector<std::string> names;
+  // A C callback: no exception may cross it (out of memory ends the iteration as a failure).
+  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* data) noexcept -> herr_t {
+    try {
+      static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+      return 0;
+    } catch (...) {
+      return -1;
+    }
+  };
+  check_h5(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names), "H5Aiterate2");
+  return names;
+}
+
 std::string string_attribute(hid_t object, std::string_view name) {
   const Handle attribute = owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
   const Handle file_type = owned(H5Aget_type(attribute.get()), "H5Aget_type");

@@ -35,6 +35,8 @@ void set_attribute(hid_t object, std::string_view name, const std::vector<T>& va
 }
 
 [[nodiscard]] bool has_attribute(hid_t object, std::string_view name);
+/// The names of the attributes of `object`, in name order.
+[[nodiscard]] std::vector<std::string> attribute_names(hid_t object);
 /// Reads a string attribute (fixed- or variable-length, as h5py or others wrote it).
 [[nodiscard]] std::string string_attribute(hid_t object, std::string_view name);
 [[nodiscard]] std::vector<double> numeric_attribute_as_double(hid_t object, std::string_view name);

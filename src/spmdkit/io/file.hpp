@@ -103,6 +103,10 @@ class Object {
   [[nodiscard]] bool has_attribute(std::string_view name) const {
     return io::has_attribute(id(), name);
   }
+  /// The names of its attributes, in name order.
+  [[nodiscard]] std::vector<std::string> attribute_names() const {
+    return io::attribute_names(id());
+  }
   /// A string attribute (fixed- or variable-length, as h5py or others wrote it).
   [[nodiscard]] std::string string_attribute(std::string_view name) const {
     return io::string_attribute(id(), name);
@@ -207,28 +211,28 @@ class Dataset : public Object {
   [[nodiscard]] DatasetInfo info() const;
 
   /// Collective: writes each rank's `box` from `data` (packed, or in place with `memory`).
-  TransferReport write_bytes(hid_t type, const Box& box, const void* data,
+  TransferReport write_bytes(hid_t type, const Selection& box, const void* data,
                              CollectivePolicy policy = CollectivePolicy::require,
                              const std::optional<MemoryLayout>& memory = std::nullopt) const;
   /// Collective: reads each rank's `box` into `data` (packed, or in place with `memory`).
-  TransferReport read_bytes(hid_t type, const Box& box, void* data,
+  TransferReport read_bytes(hid_t type, const Selection& box, void* data,
                             CollectivePolicy policy = CollectivePolicy::require,
                             const std::optional<MemoryLayout>& memory = std::nullopt) const;
 
   template <H5Scalar T>
-  TransferReport write(const Box& box, std::span<const T> data,
+  TransferReport write(const Selection& box, std::span<const T> data,
                        CollectivePolicy policy = CollectivePolicy::require) const {
-    check_box_size(box, data.size());
+    check_selection_size(box, data.size());
     return write_bytes(h5_type<T>(), box, data.data(), policy);
   }
   template <H5Scalar T>
-  TransferReport write(const Box& box, const std::vector<T>& data,
+  TransferReport write(const Selection& box, const std::vector<T>& data,
                        CollectivePolicy policy = CollectivePolicy::require) const {
     return write(box, std::span<const T>(data), policy);
   }
   /// Collective: this rank's `box`, converted to T in memory when the file holds another type.
   template <H5Scalar T>
-  [[nodiscard]] std::vector<T> read(const Box& box,
+  [[nodiscard]] std::vector<T> read(const Selection& box,
                                     CollectivePolicy policy = CollectivePolicy::require) const {
     std::vector<T> values(box.elements());
     read_bytes(h5_type<T>(), box, values.data(), policy);
@@ -238,7 +242,7 @@ class Dataset : public Object {
   template <H5Scalar T>
   [[nodiscard]] std::vector<T> read_all() const {
     const Extents extents = shape();
-    return read<T>(Box{Extents(extents.size(), 0), extents}, CollectivePolicy::ignore);
+    return read<T>(Selection{Extents(extents.size(), 0), extents}, CollectivePolicy::ignore);
   }
 
   /// Collective slab reader: reads this rank's `block` (rank 1+, any split along the first
@@ -247,11 +251,11 @@ class Dataset : public Object {
   /// fn(slab, values) for each slab (values: slab.elements() of type T); every rank takes part
   /// in the same number of reads, however uneven the blocks. Memory: one slab per rank.
   template <H5Scalar T, class Fn>
-  void for_each_slab(const Box& block, std::size_t slab_bytes, Fn&& fn) const {
+  void for_each_slab(const Selection& block, std::size_t slab_bytes, Fn&& fn) const {
     const hsize_t rows_per_slab = slab_rows(block, sizeof(T), slab_bytes);
     const hsize_t rounds = slab_rounds(block, rows_per_slab);
     for (hsize_t round = 0; round < rounds; ++round) {
-      const Box slab = nth_slab(block, rows_per_slab, round);
+      const Selection slab = nth_slab(block, rows_per_slab, round);
       const std::vector<T> values = read<T>(slab, CollectivePolicy::ignore);
       if (!slab.empty()) fn(slab, std::span<const T>(values));
     }
@@ -261,11 +265,11 @@ class Dataset : public Object {
   Dataset(std::shared_ptr<detail::OpenFile> file, std::shared_ptr<const Handle> own, std::string path)
       : Object(std::move(file), std::move(own)), path_(std::move(path)) {}
   friend class Location;
-  [[nodiscard]] static hsize_t slab_rows(const Box& block, std::size_t element_size,
+  [[nodiscard]] static hsize_t slab_rows(const Selection& block, std::size_t element_size,
                                          std::size_t slab_bytes);
   /// Collective: the most slabs any rank's block needs.
-  [[nodiscard]] hsize_t slab_rounds(const Box& block, hsize_t rows_per_slab) const;
-  [[nodiscard]] static Box nth_slab(const Box& block, hsize_t rows_per_slab, hsize_t round);
+  [[nodiscard]] hsize_t slab_rounds(const Selection& block, hsize_t rows_per_slab) const;
+  [[nodiscard]] static Selection nth_slab(const Selection& block, hsize_t rows_per_slab, hsize_t round);
   std::string path_;
 };
 

@@ -12,18 +12,21 @@ namespace spmd::io {
 
 using Extents = std::vector<hsize_t>;
 
-/// The part of a global array one rank owns: offset and count per dimension (C order).
-struct Box {
+/// The part of a dataset one rank transfers (HDF5's hyperslab): offset and count per dimension,
+/// C order, any number of dimensions. Not to be confused with decomp::Box<D>, a box of cells in
+/// a grid's index space (signed: ghost cells may lie outside the grid); decomp::io_selection
+/// turns a subdomain's owned box into a Selection, the one place the two meet.
+struct Selection {
   Extents offset;
   Extents count;
   [[nodiscard]] std::size_t rank() const noexcept { return count.size(); }
   [[nodiscard]] hsize_t elements() const noexcept;
   [[nodiscard]] bool empty() const noexcept { return elements() == 0; }
-  friend bool operator==(const Box&, const Box&) = default;
+  friend bool operator==(const Selection&, const Selection&) = default;
 };
 
-/// Throws unless `values` == box.elements().
-void check_box_size(const Box& box, std::size_t values);
+/// Throws unless `values` == selection.elements() (and offset and count agree in length).
+void check_selection_size(const Selection& box, std::size_t values);
 
 /// Where a box lives in the caller's memory when it is not packed: an array of `extents` (e.g. a
 /// field with ghost layers) holding the box at `offset`. Lets a field be written or read in place.

@@ -110,7 +110,7 @@ TimeSeries TimeSeries::open(const File& file, std::string path, hid_t type,
   return series;
 }
 
-TransferReport TimeSeries::append_bytes(double time, const Box& box, const void* data,
+TransferReport TimeSeries::append_bytes(double time, const Selection& box, const void* data,
                                         const std::optional<MemoryLayout>& memory_layout) {
   if (box.rank() != frame_shape_.size()) {
     throw Error(fmt::format("'{}': frames have {} dimensions, the box {}", path_,
@@ -174,7 +174,7 @@ TransferReport TimeSeries::append_bytes(double time, const Box& box, const void*
   return report;
 }
 
-TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Box& box, void* data,
+TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Selection& box, void* data,
                                             const std::optional<MemoryLayout>& memory) const {
   if (frame >= frames_) {
     throw Error(fmt::format("'{}' has {} frames, not {}", path_, frames_, frame + 1));
@@ -183,7 +183,7 @@ TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Box& box, void*
     throw Error(fmt::format("'{}': frames have {} dimensions, the box {}", path_,
                             frame_shape_.size(), box.rank()));
   }
-  Box in_series{{frame}, {1}};
+  Selection in_series{{frame}, {1}};
   in_series.offset.insert(in_series.offset.end(), box.offset.begin(), box.offset.end());
   in_series.count.insert(in_series.count.end(), box.count.begin(), box.count.end());
   std::optional<MemoryLayout> layout;
@@ -195,7 +195,7 @@ TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Box& box, void*
   return read_array_bytes(file_, path_, type_, in_series, data, policy_, layout);
 }
 
-void TimeSeries::append_copy(const TimeSeries& source, hsize_t frame, const Box& box) {
+void TimeSeries::append_copy(const TimeSeries& source, hsize_t frame, const Selection& box) {
   if (check_h5(H5Tequal(source.type_, type_), "H5Tequal") <= 0 ||
       source.frame_shape_ != frame_shape_) {
     throw Error(fmt::format("cannot copy frames of '{}' to '{}': other type or shape",
@@ -228,7 +228,7 @@ XdmfField TimeSeries::xdmf_field(std::string name) const {
 
 std::vector<double> read_times(const File& file, const std::string& time_path) {
   const Extents shape = file.dataset(time_path).shape();
-  return read_array<double>(file, time_path, Box{{0}, shape});
+  return read_array<double>(file, time_path, Selection{{0}, shape});
 }
 
 }  // namespace spmd::io

@@ -51,22 +51,22 @@ class TimeSeries {
 
   /// Collective: appends the frame at `time`; each rank writes its `box` of the frame, from
   /// `data` packed or, with `memory`, in place in a larger array (a field with ghosts).
-  TransferReport append_bytes(double time, const Box& box, const void* data,
+  TransferReport append_bytes(double time, const Selection& box, const void* data,
                               const std::optional<MemoryLayout>& memory = std::nullopt);
   template <H5Scalar T>
-  TransferReport append(double time, const Box& box, std::span<const T> data) {
+  TransferReport append(double time, const Selection& box, std::span<const T> data) {
     if (h5_type<T>() != type_) {
       throw Error("TimeSeries::append: the element type differs from the series'");
     }
-    check_box_size(box, data.size());
+    check_selection_size(box, data.size());
     return append_bytes(time, box, data.data());
   }
 
   /// Collective: reads this rank's `box` of frame `frame` into `data` (packed, or in place).
-  TransferReport read_frame_bytes(hsize_t frame, const Box& box, void* data,
+  TransferReport read_frame_bytes(hsize_t frame, const Selection& box, void* data,
                                   const std::optional<MemoryLayout>& memory = std::nullopt) const;
   template <H5Scalar T>
-  [[nodiscard]] std::vector<T> read_frame(hsize_t frame, const Box& box) const {
+  [[nodiscard]] std::vector<T> read_frame(hsize_t frame, const Selection& box) const {
     if (h5_type<T>() != type_) throw Error("TimeSeries::read_frame: another element type");
     std::vector<T> values(box.elements());
     read_frame_bytes(frame, box, values.data());
@@ -74,7 +74,7 @@ class TimeSeries {
   }
   /// Collective: appends frame `frame` of `source` (same type and frame shape), each rank
   /// copying its `box`; one frame in memory at a time.
-  void append_copy(const TimeSeries& source, hsize_t frame, const Box& box);
+  void append_copy(const TimeSeries& source, hsize_t frame, const Selection& box);
   /// Collective: drops the frames from `frames` on (a restart discards what came after its
   /// checkpoint).
   void truncate(hsize_t frames);

@@ -79,14 +79,14 @@ std::uint64_t checksum_of(const std::vector<JournalRecord>& records) {
 template <class T>
 void write_column(const io::File& file, const std::string& path, const std::vector<T>& values) {
   const hsize_t n = values.size();
-  io::write_array<T>(file, path, {n}, io::Box{{0}, {n}}, std::span<const T>(values));
+  io::write_array<T>(file, path, {n}, io::Selection{{0}, {n}}, std::span<const T>(values));
 }
 
 template <class T>
 std::vector<T> read_column(const io::File& file, const std::string& path) {
   const io::Extents shape = file.dataset(path).shape();
   if (shape.size() != 1) throw Error(fmt::format("{}: {} is not 1-D", file.path(), path));
-  return io::read_array<T>(file, path, io::Box{{0}, {shape[0]}});
+  return io::read_array<T>(file, path, io::Selection{{0}, {shape[0]}});
 }
 
 // A ragged column: every row's bytes back to back, and n+1 offsets.

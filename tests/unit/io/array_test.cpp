@@ -16,7 +16,7 @@
 
 namespace {
 
-using spmd::io::Box;
+using spmd::io::Selection;
 using spmd::io::Extents;
 
 // The serial reference: element value from its global index, distinct everywhere.
@@ -29,7 +29,7 @@ T reference(const Extents& shape, const Extents& index) {
 
 // Fills `box` of the global array with reference values (C order).
 template <class T>
-std::vector<T> fill(const Extents& shape, const Box& box) {
+std::vector<T> fill(const Extents& shape, const Selection& box) {
   std::vector<T> values;
   values.reserve(box.elements());
   Extents index = box.offset;
@@ -43,12 +43,12 @@ std::vector<T> fill(const Extents& shape, const Box& box) {
   return values;
 }
 
-Box whole(const Extents& shape) { return Box{Extents(shape.size(), 0), shape}; }
+Selection whole(const Extents& shape) { return Selection{Extents(shape.size(), 0), shape}; }
 
 // An uneven split along the leading dimension: rank r gets r+1 rows until they run out, so with
 // more ranks than rows some ranks own nothing.
-Box uneven_block(const Extents& shape, int rank) {
-  Box box{Extents(shape.size(), 0), shape};
+Selection uneven_block(const Extents& shape, int rank) {
+  Selection box{Extents(shape.size(), 0), shape};
   hsize_t start = 0;
   for (int r = 0; r < rank; ++r) start += static_cast<hsize_t>(r + 1);
   start = std::min(start, shape[0]);
@@ -64,7 +64,7 @@ TEST_P(ArrayRoundTrip, UnevenAndEmptyBoxes) {
   const auto& world = spmd::test::world();
   const Extents shape = GetParam();
   const std::string path = spmd::test::shared_scratch_path(world, "array.h5");
-  const Box mine = uneven_block(shape, world.rank());
+  const Selection mine = uneven_block(shape, world.rank());
   {
     auto file = spmd::io::File::create(world, path);
     const auto as_double = fill<double>(shape, mine);
@@ -103,7 +103,7 @@ TEST(Array, ChunkedAndCompressedRoundTrip) {
   const auto& world = spmd::test::world();
   const Extents shape{37, 16};
   const std::string path = spmd::test::shared_scratch_path(world, "gzip.h5");
-  const Box mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
+  const Selection mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
   {
     auto file = spmd::io::File::create(world, path);
     const auto report = spmd::io::write_array<double>(file, "z", shape, mine,
@@ -124,7 +124,7 @@ TEST(Array, WrittenAtPRanksReadAtFewer) {
   const std::string path = spmd::test::shared_scratch_path(world, "p-to-q.h5");
   {
     auto file = spmd::io::File::create(world, path);
-    const Box mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
+    const Selection mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
     spmd::io::write_array<double>(file, "a", shape, mine, fill<double>(shape, mine));
     file.close();
   }
@@ -133,7 +133,7 @@ TEST(Array, WrittenAtPRanksReadAtFewer) {
   const auto sub = world.split(world.rank() < readers ? 0 : 1);
   if (world.rank() < readers) {
     auto file = spmd::io::File::open(sub, path);
-    const Box mine = spmd::decomp::leading_block(shape, sub.rank(), sub.size());
+    const Selection mine = spmd::decomp::leading_block(shape, sub.rank(), sub.size());
     EXPECT_EQ(spmd::io::read_array<double>(file, "a", mine), fill<double>(shape, mine));
     file.close();
   }
@@ -145,7 +145,7 @@ TEST(Array, NonCollectiveTransferIsDetected) {
   const Extents shape{6};
   const std::string path = spmd::test::shared_scratch_path(world, "conversion.h5");
   auto file = spmd::io::File::create(world, path);
-  const Box mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
+  const Selection mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
   spmd::io::write_array<float>(file, "f", shape, mine, fill<float>(shape, mine));
   // Reading floats as doubles needs a type conversion: HDF5 silently goes independent.
   std::vector<double> values(mine.elements());
@@ -165,10 +165,10 @@ TEST(Array, BadBoxesAreClearErrors) {
   const std::string path = spmd::test::shared_scratch_path(world, "bad-box.h5");
   auto file = spmd::io::File::create(world, path);
   const Extents shape{4, 4};
-  const Box outside{{3, 0}, {2, 4}};
+  const Selection outside{{3, 0}, {2, 4}};
   std::vector<double> values(outside.elements());
   EXPECT_THROW(spmd::io::write_array<double>(file, "x", shape, outside, values), spmd::Error);
-  EXPECT_THROW(spmd::io::write_array<double>(file, "y", shape, Box{{0, 0}, {1, 4}},
+  EXPECT_THROW(spmd::io::write_array<double>(file, "y", shape, Selection{{0, 0}, {1, 4}},
                                              std::vector<double>(3)),
                spmd::Error);
   file.close();
@@ -213,7 +213,7 @@ TEST(File, ExistsWalksThePath) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "exists.h5");
   auto file = spmd::io::File::create(world, path);
-  spmd::io::write_array<double>(file, "a/b/c", {1}, Box{{0}, {world.rank() == 0 ? 1U : 0U}},
+  spmd::io::write_array<double>(file, "a/b/c", {1}, Selection{{0}, {world.rank() == 0 ? 1U : 0U}},
                                 std::vector<double>(world.rank() == 0 ? 1 : 0, 1.0));
   EXPECT_TRUE(file.exists("a/b/c"));
   EXPECT_TRUE(file.exists("/a/b"));

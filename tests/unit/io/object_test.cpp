@@ -21,7 +21,7 @@
 
 namespace {
 
-using spmd::io::Box;
+using spmd::io::Selection;
 using spmd::io::ElementKind;
 using spmd::io::Extents;
 
@@ -36,8 +36,8 @@ TEST(IoObjects, ListsDatasetsWithShapeAndType) {
   const std::string path = spmd::test::shared_scratch_path(world, "dataset-info.h5");
   {
     auto file = spmd::io::File::create(world, path);
-    const Box none{{0}, {0}};
-    const Box all{{0}, {3}};
+    const Selection none{{0}, {0}};
+    const Selection all{{0}, {3}};
     const bool root = world.rank() == 0;
     const std::vector<float> f{1, 2, 3};
     const std::vector<std::uint16_t> u{4, 5, 6};
@@ -79,6 +79,7 @@ TEST(IoObjects, ListsDatasetsWithShapeAndType) {
   EXPECT_EQ(file.group("g/h").string_attribute("note"), "created with its parent");
   EXPECT_EQ(file.group("g/h").scalar_attribute<std::int32_t>("answer"), 42);
   EXPECT_EQ(file.scalar_attribute<double>("scale"), 2.5);
+  EXPECT_EQ(file.group("g/h").attribute_names(), (std::vector<std::string>{"answer", "note"}));
   EXPECT_THROW(static_cast<void>(file.scalar_attribute<double>("nothing")), spmd::Error);
   std::size_t size = 0;
   EXPECT_TRUE(spmd::io::with_element_type(ElementKind::float32, [&](auto zero) { size = sizeof zero; }));
@@ -107,7 +108,7 @@ TEST(IoObjects, OutliveTheFileObjectAndRefuseAClosedFile) {
     spmd::io::TableBatch batch;
     batch.column("rank", std::vector<std::int32_t>{world.rank()});
     EXPECT_EQ(table->append(batch), static_cast<hsize_t>(world.size()));
-    const Box box = world.rank() == 0 ? Box{{0}, {4}} : Box{{0}, {0}};
+    const Selection box = world.rank() == 0 ? Selection{{0}, {4}} : Selection{{0}, {0}};
     values->write(box, world.rank() == 0 ? std::vector<std::int32_t>{1, 2, 3, 4} : std::vector<std::int32_t>{});
     EXPECT_EQ(values->read_all<std::int32_t>(), (std::vector<std::int32_t>{1, 2, 3, 4}));
     const auto file = values->file();
@@ -130,15 +131,15 @@ TEST(IoObjects, SlabReaderSeesEveryElementOnce) {
   std::iota(all.begin(), all.end(), 100);
   auto file = spmd::io::File::create(world, path);
   const auto dataset = file.create_dataset<std::int64_t>("grid", shape);
-  dataset.write(world.rank() == 0 ? Box{{0, 0}, shape} : Box{{0, 0}, {0, 3}},
+  dataset.write(world.rank() == 0 ? Selection{{0, 0}, shape} : Selection{{0, 0}, {0, 3}},
                 world.rank() == 0 ? all : std::vector<std::int64_t>{});
   // Rank r owns rows [r * 3, r * 3 + 3) clipped to 7 -- rank 3 owns none.
   const hsize_t first = std::min<hsize_t>(7, static_cast<hsize_t>(world.rank()) * 3);
-  const Box block{{first, 0}, {std::min<hsize_t>(7, first + 3) - first, 3}};
+  const Selection block{{first, 0}, {std::min<hsize_t>(7, first + 3) - first, 3}};
   std::vector<std::int64_t> seen;
   int slabs = 0;
   dataset.for_each_slab<std::int64_t>(block, 2 * 3 * sizeof(std::int64_t),
-                                      [&](const Box& slab, std::span<const std::int64_t> values) {
+                                      [&](const Selection& slab, std::span<const std::int64_t> values) {
                                         EXPECT_LE(slab.count[0], 2u);
                                         EXPECT_EQ(values.size(), slab.elements());
                                         seen.insert(seen.end(), values.begin(), values.end());

@@ -19,7 +19,7 @@
 
 namespace {
 
-using spmd::io::Box;
+using spmd::io::Selection;
 using spmd::io::Extents;
 
 double frame_value(int step, hsize_t y, hsize_t x) {
@@ -30,7 +30,7 @@ TEST(TimeSeries, AppendFramesAndTimes) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "series.h5");
   const Extents frame{5, 3};  // ny, nx: fewer rows than 4 ranks' worth for some rank counts
-  const Box mine = spmd::decomp::leading_block(frame, world.rank(), world.size());
+  const Selection mine = spmd::decomp::leading_block(frame, world.rank(), world.size());
   {
     auto file = spmd::io::File::create(world, path);
     auto temperature = spmd::io::TimeSeries::create<double>(file, "fields/T", frame,
@@ -55,7 +55,7 @@ TEST(TimeSeries, AppendFramesAndTimes) {
   auto file = spmd::io::File::open(world, path);
   EXPECT_EQ(file.dataset("fields/T").shape(), (Extents{3, 5, 3}));
   EXPECT_EQ(spmd::io::read_times(file, "fields/time"), (std::vector<double>{0.0, 0.5, 1.0}));
-  const auto all = spmd::io::read_array<double>(file, "fields/T", Box{{0, 0, 0}, {3, 5, 3}});
+  const auto all = spmd::io::read_array<double>(file, "fields/T", Selection{{0, 0, 0}, {3, 5, 3}});
   std::size_t i = 0;
   for (int step = 0; step < 3; ++step) {
     for (hsize_t y = 0; y < 5; ++y) {
@@ -106,7 +106,7 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
   }
   auto file = spmd::io::File::open(world, path);
   const auto n = static_cast<hsize_t>(expected_keys.size());
-  EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Box{{0}, {n}}), expected_keys);
+  EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Selection{{0}, {n}}), expected_keys);
   EXPECT_EQ(spmd::io::Table::open(file, "results/tasks").read_strings("word"), expected_words);
   file.close();
   spmd::test::remove_shared(world, path);
