@@ -45,8 +45,10 @@ Row read_row(const std::string& path, const std::string& group_path) {
   if (!file.exists(group_path)) {
     throw spmd::UsageError(fmt::format("{} has no group '{}' (choose one with --table)", path, group_path));
   }
-  for (const auto& info : file.group(group_path).datasets(".", /*recursive=*/false)) {
-    if (!info.numeric() || info.shape.size() != 1 || info.shape[0] == 0) continue;
+  const auto columns = [](const spmd::io::DatasetInfo& d) {
+    return d.numeric() && d.shape.size() == 1 && d.shape[0] > 0;
+  };
+  for (const auto& info : file.group(group_path).datasets(columns, ".", /*recursive=*/false)) {
     // Read as double whatever the stored type (a conversion: independent I/O, on one process).
     const hsize_t last = info.shape[0] - 1;
     const auto value = file.dataset(info.path).read<double>({{last}, {1}}, spmd::io::CollectivePolicy::ignore);

@@ -68,9 +68,8 @@ struct Binning {
 
 std::vector<std::string> numeric_datasets(const spmd::io::File& file) {
   std::vector<std::string> paths;
-  for (const auto& dataset : file.datasets()) {
-    if (dataset.numeric() && !dataset.shape.empty()) paths.push_back(dataset.path);
-  }
+  const auto arrays = [](const spmd::io::DatasetInfo& d) { return d.numeric() && !d.shape.empty(); };
+  for (const auto& dataset : file.datasets(arrays)) paths.push_back(dataset.path);
   return paths;
 }
 

@@ -18,6 +18,7 @@
 // every rank the same answer; reading data is collective.
 #include <mpi.h>
 
+#include <concepts>
 #include <memory>
 #include <optional>
 #include <span>
@@ -154,6 +155,14 @@ class Location : public Object {
   /// answer on every rank.
   [[nodiscard]] std::vector<DatasetInfo> datasets(const std::string& path = ".",
                                                   bool recursive = true) const;
+  /// Those for which keep(info) is true, e.g. [](const DatasetInfo& d) { return d.numeric(); }.
+  template <std::predicate<const DatasetInfo&> Keep>
+  [[nodiscard]] std::vector<DatasetInfo> datasets(Keep keep, const std::string& path = ".",
+                                                  bool recursive = true) const {
+    std::vector<DatasetInfo> all = datasets(path, recursive);
+    std::erase_if(all, [&](const DatasetInfo& info) { return !keep(info); });
+    return all;
+  }
 
  protected:
   Location(std::shared_ptr<detail::OpenFile> file, std::shared_ptr<const Handle> own,

@@ -59,6 +59,8 @@ TEST(IoObjects, ListsDatasetsWithShapeAndType) {
   auto file = spmd::io::File::open(world, path);
   EXPECT_EQ(paths(file.datasets()), (std::vector<std::string>{"/a/b/u", "/a/f", "/t/word"}));
   EXPECT_EQ(paths(file.datasets("a", /*recursive=*/false)), std::vector<std::string>{"/a/f"});
+  const auto integers = [](const spmd::io::DatasetInfo& d) { return d.element == ElementKind::uint16; };
+  EXPECT_EQ(paths(file.datasets(integers)), std::vector<std::string>{"/a/b/u"});
   const auto a = file.group("a");
   EXPECT_EQ(a.path(), "/a");
   EXPECT_EQ(paths(a.datasets()), (std::vector<std::string>{"/a/b/u", "/a/f"}));
