@@ -63,6 +63,12 @@ def same(a, b):
     return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
+def journal_has_segments(directory):
+    """True if the journal directory holds a complete segment (SEQ.h5; a .tmp is a segment
+    whose writer was killed, never part of the journal)."""
+    return os.path.isdir(directory) and any(name.endswith(".h5") for name in os.listdir(directory))
+
+
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -140,7 +146,10 @@ class Matrix:
                                          "name that is not the complete result")
                 self.late += 1
                 continue
-            if changed and os.path.isdir(out + ".journal"):
+            # Only a journal that recorded something can be refused: a run killed before its
+            # first segment was written left an empty directory, and a run with other
+            # parameters then starts afresh (nothing to merge), rightly.
+            if changed and journal_has_segments(out + ".journal"):
                 done = subprocess.run(self.command(app, 2, args + ["-o", out] + continuation(out)
                                                    + changed), capture_output=True, text=True,
                                       timeout=60)
