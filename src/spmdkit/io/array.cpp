@@ -213,9 +213,7 @@ Dataset Location::create_dataset(const std::string& path, hid_t type, const Exte
   auto handle = file_->adopt(owned(
       H5Dcreate2(id(), path.c_str(), type, file_space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
       "H5Dcreate2"));
-  Dataset dataset(file_, std::move(handle), path.starts_with('/') ? path
-                                            : location_path_ == "/" ? "/" + path
-                                                                    : location_path_ + "/" + path);
+  Dataset dataset(file_, std::move(handle), absolute_path(path));
   if (!options.units.empty()) dataset.set_attribute("units", options.units);
   if (!options.long_name.empty()) dataset.set_attribute("long_name", options.long_name);
   return dataset;

@@ -163,35 +163,31 @@ int Object::ranks() const {
   return size;
 }
 
-namespace {
-
-std::string absolute(const std::string& base, const std::string& path) {
+std::string Location::absolute_path(const std::string& path) const {
   if (path.starts_with('/')) return path;
-  if (path == ".") return base;
-  return base.ends_with('/') ? base + path : base + "/" + path;
+  if (path == ".") return location_path_;
+  return location_path_.ends_with('/') ? location_path_ + path : location_path_ + "/" + path;
 }
-
-}  // namespace
 
 bool Location::exists(const std::string& path) const { return io::exists(id(), path); }
 
 Group Location::group(const std::string& path) const {
   if (!exists(path)) throw Error(fmt::format("{}: no group '{}'", file_path(), path));
   auto handle = file_->adopt(owned(H5Gopen2(id(), path.c_str(), H5P_DEFAULT), "H5Gopen2"));
-  return Group(file_, std::move(handle), absolute(location_path_, path));
+  return Group(file_, std::move(handle), absolute_path(path));
 }
 
 Dataset Location::dataset(const std::string& path) const {
   if (!exists(path)) throw Error(fmt::format("{}: no dataset '{}'", file_path(), path));
   auto handle = file_->adopt(owned(H5Dopen2(id(), path.c_str(), H5P_DEFAULT), "H5Dopen2"));
-  return Dataset(file_, std::move(handle), absolute(location_path_, path));
+  return Dataset(file_, std::move(handle), absolute_path(path));
 }
 
 Group Location::create_group(const std::string& path) const {
   const Handle lcpl = intermediate_groups_lcpl();
   auto handle = file_->adopt(
       owned(H5Gcreate2(id(), path.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), "H5Gcreate2"));
-  return Group(file_, std::move(handle), absolute(location_path_, path));
+  return Group(file_, std::move(handle), absolute_path(path));
 }
 
 }  // namespace spmd::io

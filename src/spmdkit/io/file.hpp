@@ -168,6 +168,8 @@ class Location : public Object {
   Location(std::shared_ptr<detail::OpenFile> file, std::shared_ptr<const Handle> own,
            std::string path)
       : Object(std::move(file), std::move(own)), location_path_(std::move(path)) {}
+  /// `path` (relative to this location, or absolute) as an absolute path in the file.
+  [[nodiscard]] std::string absolute_path(const std::string& path) const;
   std::string location_path_;  ///< absolute path in the file ("/" for the file)
 };
 
