@@ -24,12 +24,12 @@ namespace {
 
 constexpr int rounds = 5;
 
-double pingpong_round_trip(const boost::mpi::communicator& comm) {
+double pingpong_round_trip(const spmd::Comm& comm) {
   return bench::seconds_per_call(comm, 20000, [&] { bench::raw_pingpong(comm); });
 }
 
 // Tasks per second of `count` null tasks (the master's makespan, broadcast).
-double null_tasks_per_second(const boost::mpi::communicator& comm, std::uint64_t count,
+double null_tasks_per_second(const spmd::Comm& comm, std::uint64_t count,
                              const spmd::FarmOptions& options) {
   spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(comm, options);
   for (std::uint64_t i = 0; i < count; ++i) farm.submit(i);

@@ -20,7 +20,7 @@ struct Comparison {
   spmd::FarmReport dynamic_report, static_report;
 };
 
-Comparison compare(const boost::mpi::communicator& comm, const std::vector<std::uint64_t>& inputs) {
+Comparison compare(const spmd::Comm& comm, const std::vector<std::uint64_t>& inputs) {
   std::vector<double> dynamic_runs, static_runs;
   Comparison c{};
   for (int round = 0; round < 3; ++round) {

@@ -17,7 +17,7 @@ struct FibRun {
 };
 
 /// Collective: computes every F(n) of `inputs` on a farm with `schedule`.
-inline FibRun fib_farm(const boost::mpi::communicator& comm, const std::vector<std::uint64_t>& inputs,
+inline FibRun fib_farm(const spmd::Comm& comm, const std::vector<std::uint64_t>& inputs,
                        spmd::Schedule schedule) {
   spmd::FarmOptions options;
   options.schedule = schedule;

@@ -27,7 +27,7 @@ struct Options {
   int rounds = 5;
 };
 
-void remove_file(const boost::mpi::communicator& comm, const std::string& path) {
+void remove_file(const spmd::Comm& comm, const std::string& path) {
   if (comm.rank() == 0) std::remove(path.c_str());
   comm.barrier();
 }

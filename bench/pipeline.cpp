@@ -43,7 +43,7 @@ void raw_chain(MPI_Comm comm, int rank) {
   }
 }
 
-void pipeline_chain(MPI_Comm comm) {
+void pipeline_chain(const spmd::Comm& comm) {
   std::int64_t sum = 0;
   spmd::Pipeline pipeline(comm);
   pipeline

@@ -1,9 +1,9 @@
 // Reductions against their baselines, measured in the same run at 2 ranks:
-//   RATIO allreduce_vs_mpi       spmd::allreduce of doubles / raw MPI_Allreduce, worst of the
+//   RATIO allreduce_vs_mpi       Comm::allreduce of doubles / raw MPI_Allreduce, worst of the
 //                                sizes 8 B .. 8 MB, each the median of 31 paired timings
 //                                (target <= 1.05; lower is better)
 //   RATIO userop_vs_boost_mpi    element-wise user operation on std::vector of a small struct:
-//                                spmd::allreduce / boost::mpi::all_reduce with the same functor
+//                                Comm::allreduce / boost::mpi::all_reduce with the same functor
 //                                (target <= 0.1: Boost.MPI serializes user types element-wise)
 //   RATIO reprosum_vs_sum        reproducible (exact) sum of 10^7 doubles over the ranks / a plain
 //                                sum + MPI_Allreduce (target <= 2.5)
@@ -24,7 +24,7 @@
 #include <fmt/format.h>
 
 #include <spmdkit/patterns/exact_sum.hpp>
-#include <spmdkit/patterns/reduce.hpp>
+#include <spmdkit/runtime/comm.hpp>
 #include <spmdkit/runtime/app.hpp>
 #include <spmdkit/runtime/error.hpp>
 
@@ -81,8 +81,8 @@ void run(spmd::App& app) {
       };
       auto time_ours = [&] {
         ours.push_back(per_call(comm, iterations, [&] {
-          spmd::allreduce<double>(comm, std::span<const double>(in), std::span<double>(out),
-                                  std::plus<>{});
+          comm.allreduce<double>(std::span<const double>(in), std::span<double>(out),
+                                 std::plus<>{});
         }));
       };
       if (r % 2 == 0) {
@@ -115,9 +115,9 @@ void run(spmd::App& app) {
   std::vector<Cell> boost_result, spmd_result;
   for (int r = 0; r < rounds; ++r) {
     boost_times.push_back(per_call(comm, 20, [&] {
-      boost::mpi::all_reduce(comm, mine, boost_result, MergeCellVectors{});
+      boost::mpi::all_reduce(comm.boost(), mine, boost_result, MergeCellVectors{});
     }));
-    spmd_times.push_back(per_call(comm, 20, [&] { spmd_result = spmd::allreduce(comm, mine, MergeCells{}); }));
+    spmd_times.push_back(per_call(comm, 20, [&] { spmd_result = comm.allreduce(mine, MergeCells{}); }));
   }
   for (std::size_t i = 0; i < cells; ++i) {
     if (boost_result[i].count != spmd_result[i].count || boost_result[i].low != spmd_result[i].low) {

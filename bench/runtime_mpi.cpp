@@ -27,7 +27,7 @@ constexpr int rounds = 15;
 constexpr int iterations = 20000;
 
 void run(spmd::App& app) {
-  const auto& comm = app.comm();
+  const boost::mpi::communicator& comm = app.comm().boost();
   if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
   const int peer = 1 - comm.rank();
   std::int64_t token = 0;

@@ -40,7 +40,7 @@ struct Row {
 Row read_row(const std::string& path, const std::string& group_path) {
   Row row;
   row.file = path;
-  const auto file = spmd::io::File::open(MPI_COMM_SELF, path);
+  const auto file = spmd::io::File::open(spmd::Comm::self(), path);
   if (file.has_attribute("command_line")) row.command_line = file.string_attribute("command_line");
   if (!file.exists(group_path)) {
     throw spmd::UsageError(fmt::format("{} has no group '{}' (choose one with --table)", path, group_path));

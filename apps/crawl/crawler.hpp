@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <spmdkit/patterns/task_farm.hpp>
-#include <spmdkit/runtime/wire.hpp>
+#include <spmdkit/patterns.hpp>
+#include <spmdkit/runtime.hpp>
 
 #include "fetcher.hpp"
 #include "scope.hpp"

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <thread>
 
-#include <spmdkit/runtime/error.hpp>
+#include <spmdkit/runtime.hpp>
 
 namespace crawl {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <sstream>
 
-#include <spmdkit/runtime/text.hpp>
+#include <spmdkit/runtime.hpp>
 
 namespace crawl {
 

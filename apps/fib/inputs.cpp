@@ -9,8 +9,7 @@
 
 #include <fmt/format.h>
 
-#include <spmdkit/runtime/error.hpp>
-#include <spmdkit/runtime/text.hpp>
+#include <spmdkit/runtime.hpp>
 
 namespace fib {
 

@@ -145,8 +145,8 @@ int run_fib(spmd::App& app, const Options& options) {
     }
   }
   // Attributes are written collectively: every rank brings rank 0's values.
-  highest_n = spmd::broadcast(app.comm(), highest_n);
-  highest = spmd::broadcast(app.comm(), highest);
+  highest_n = app.comm().broadcast(highest_n);
+  highest = app.comm().broadcast(highest);
   write_output(app, inputs, outcomes, highest_n, highest);
 
   summary.set("highest_input", static_cast<std::int64_t>(highest_n));

@@ -11,11 +11,10 @@
 
 #include <fmt/format.h>
 
-#include <spmdkit/decomp/io_adapter.hpp>
-#include <spmdkit/io/file.hpp>
-#include <spmdkit/patterns/exact_sum.hpp>
-#include <spmdkit/patterns/reduce.hpp>
-#include <spmdkit/runtime/error.hpp>
+#include <spmdkit/decomp.hpp>
+#include <spmdkit/io.hpp>
+#include <spmdkit/patterns.hpp>
+#include <spmdkit/runtime.hpp>
 
 namespace h5stats {
 
@@ -133,11 +132,11 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
       sum_squares.add(d * d);
     }
   });
-  const MPI_Comm comm = file.comm();
+  const spmd::Comm& comm = file.comm();
   const auto total_counts =
-      spmd::allreduce(comm, std::vector<std::uint64_t>{nan_count, finite_count}, std::plus<>{});
+      comm.allreduce(std::vector<std::uint64_t>{nan_count, finite_count}, std::plus<>{});
   const auto total_extremes =
-      spmd::allreduce(comm, std::vector<double>{-lo, hi, -finite_lo, finite_hi}, spmd::op::max{});
+      comm.allreduce(std::vector<double>{-lo, hi, -finite_lo, finite_hi}, spmd::op::max{});
   sum.all_reduce(comm);
   sum_squares.all_reduce(comm);
   stats.nan_count = total_counts[0];
@@ -166,7 +165,7 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
         if (std::isfinite(x)) ++local[static_cast<std::size_t>(binning.index(x))];
       }
     });
-    stats.histogram = spmd::allreduce(comm, local, std::plus<>{});
+    stats.histogram = comm.allreduce(local, std::plus<>{});
     stats.bin_edges = binning.edges;
   }
   return stats;

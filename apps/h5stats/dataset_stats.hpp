@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <spmdkit/io/file.hpp>
+#include <spmdkit/io.hpp>
 
 namespace h5stats {
 

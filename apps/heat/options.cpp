@@ -1,10 +1,8 @@
 #include "options.hpp"
 
-#include <spmdkit/runtime/cli.hpp>
-
 #include <fmt/format.h>
 
-#include <spmdkit/runtime/error.hpp>
+#include <spmdkit/spmdkit.hpp>
 
 namespace heat {
 

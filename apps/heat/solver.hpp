@@ -16,10 +16,9 @@
 #include <span>
 #include <vector>
 
-#include <spmdkit/decomp/field.hpp>
-#include <spmdkit/patterns/exact_sum.hpp>
-#include <spmdkit/patterns/reduce.hpp>
-#include <spmdkit/runtime/error.hpp>
+#include <spmdkit/decomp.hpp>
+#include <spmdkit/patterns.hpp>
+#include <spmdkit/runtime.hpp>
 
 #include "options.hpp"
 
@@ -45,7 +44,7 @@ inline double uniform01(std::uint64_t seed, std::uint64_t index) {
 template <std::size_t D>
 class Solver {
  public:
-  Solver(MPI_Comm comm, const Options& opt)
+  Solver(const spmd::Comm& comm, const Options& opt)
       : opt_(opt), cart_(spmd::decomp::make_cart<D>(comm, spec(opt))),
         u_(cart_, opt.boundary_value), next_(cart_, opt.boundary_value) {  // ghosts on Dirichlet
                                                                           // boundaries keep it
@@ -117,8 +116,8 @@ class Solver {
       squares.add(v * v);
       if (sine) error = std::max(error, std::fabs(v - exact_sine(g, time)));
     });
-    const MPI_Comm comm = cart_->comm();
-    const auto agreed = spmd::allreduce(comm, std::vector<double>{-lo, hi, error}, spmd::op::max{});
+    const spmd::Comm& comm = cart_->comm();
+    const auto agreed = comm.allreduce(std::vector<double>{-lo, hi, error}, spmd::op::max{});
     sum.all_reduce(comm);
     squares.all_reduce(comm);
     double points = 1, volume = 1;

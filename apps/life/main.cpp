@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
         if (code != spmd::exit_code::ok) return code;
         std::int64_t alive = 0;
         cells.for_owned([&](std::uint8_t cell, const auto&) { alive += cell; });
-        alive = spmd::allreduce(app.comm(), alive, std::plus<>{});
+        alive = app.comm().allreduce(alive, std::plus<>{});
         app.summary().set("alive", alive);
         app.print("spmd-life: {} x {} cells, {} generations on {} ranks: {} alive\n", opt.ny,
                   opt.nx, opt.steps, app.size(), alive);

@@ -84,7 +84,7 @@ void run_pi(spmd::App& app, const Options& o) {
   const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(o.samples), app.size());
   const std::uint64_t begin = static_cast<std::uint64_t>(blocks.offset(app.rank()));
   const std::uint64_t end = begin + static_cast<std::uint64_t>(blocks.local_size(app.rank()));
-  const auto segment_hits = spmd::allreduce(app.comm(), count_hits(o, marks, begin, end), std::plus<>{});
+  const auto segment_hits = app.comm().allreduce(count_hits(o, marks, begin, end), std::plus<>{});
 
   const double scale = std::ldexp(1.0, o.dims);
   const double exact = ball_volume(o.dims);

@@ -169,7 +169,7 @@ int run_wordcount(spmd::App& app, const Options& o) {
     throw spmd::UsageError(fmt::format("no readable files in {} ({})", fmt::join(o.paths, ", "),
                                        skipped.front()));
   }
-  const auto total_bytes = spmd::allreduce(app.comm(), bytes, std::plus<>{});
+  const auto total_bytes = app.comm().allreduce(bytes, std::plus<>{});
   std::uint64_t tokens = 0;
   for (const auto& [word, n] : sorted) tokens += n;
 
@@ -181,7 +181,7 @@ int run_wordcount(spmd::App& app, const Options& o) {
       word_counts.push_back(n);
     }
   }
-  tokens = spmd::broadcast(app.comm(), tokens);
+  tokens = app.comm().broadcast(tokens);
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.file(), app.provenance(), "spmd-wordcount: word frequencies");
   auto table = spmd::io::Table::create(out.file(), "words");

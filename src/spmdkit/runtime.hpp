@@ -1,13 +1,14 @@
 #pragma once
-// The runtime room: MPI environment, error checking, the app entry point, command line,
-// provenance. Everything else in spmdkit builds on it.
+// The runtime room: MPI environment, the one MPI layer (Comm: typed collectives, messages,
+// owned MPI objects), error checking, the app entry point, command line, provenance. Everything else in spmdkit builds on it.
 #include "spmdkit/runtime/app.hpp"
 #include "spmdkit/runtime/check.hpp"
-#include "spmdkit/runtime/cli.hpp"
+#include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/runtime/command_line.hpp"
 #include "spmdkit/runtime/environment.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/exit_codes.hpp"
+#include "spmdkit/runtime/mpi_handles.hpp"
 #include "spmdkit/runtime/outcome.hpp"
 #include "spmdkit/runtime/progress.hpp"
 #include "spmdkit/runtime/provenance.hpp"

@@ -1,8 +1,5 @@
 #pragma once
 // Shared helpers of the MPI unit tests.
-#include <mpi.h>
-
-#include <boost/mpi/communicator.hpp>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -20,7 +17,7 @@ inline Environment& environment() {
 }
 
 /// The world communicator of the tests (a duplicate with MPI_ERRORS_RETURN).
-inline const boost::mpi::communicator& world() { return environment().world(); }
+inline const Comm& world() { return environment().world(); }
 
 /// A scratch path unique to this rank and test process, e.g. for files every rank writes.
 inline std::string scratch_path(const std::string& stem) {
@@ -29,15 +26,13 @@ inline std::string scratch_path(const std::string& stem) {
 
 /// A scratch path every rank of `comm` agrees on (rank 0's process id in the name), for files
 /// written collectively. Distinct per test process, so concurrent tests never collide.
-inline std::string shared_scratch_path(const boost::mpi::communicator& comm,
-                                       const std::string& stem) {
-  long id = comm.rank() == 0 ? static_cast<long>(::getpid()) : 0L;
-  MPI_Bcast(&id, 1, MPI_LONG, 0, comm);
+inline std::string shared_scratch_path(const Comm& comm, const std::string& stem) {
+  const long id = comm.broadcast(comm.rank() == 0 ? static_cast<long>(::getpid()) : 0L);
   return "/tmp/spmdkit-test-" + std::to_string(id) + "-" + stem;
 }
 
 /// Collective: once every rank is done with the shared scratch file at `path`, rank 0 removes it.
-inline void remove_shared(const boost::mpi::communicator& comm, const std::string& path) {
+inline void remove_shared(const Comm& comm, const std::string& path) {
   comm.barrier();
   if (comm.rank() == 0) std::remove(path.c_str());
 }

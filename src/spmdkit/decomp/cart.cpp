@@ -35,9 +35,8 @@ std::vector<Offset<D>> stencil_offsets(Stencil stencil) {
 }  // namespace
 
 template <std::size_t D>
-CartDecomposition<D>::CartDecomposition(MPI_Comm comm, const CartSpec<D>& spec) : spec_(spec) {
-  int size = 1;
-  check_mpi(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+CartDecomposition<D>::CartDecomposition(const Comm& comm, const CartSpec<D>& spec) : spec_(spec) {
+  const int size = comm.size();
   for (std::size_t a = 0; a < D; ++a) {
     if (spec.cells[a] < 1) {
       throw UsageError(fmt::format("the grid needs at least 1 cell along axis {}, got {}", a,
@@ -59,7 +58,8 @@ CartDecomposition<D>::CartDecomposition(MPI_Comm comm, const CartSpec<D>& spec) 
   if (size % fixed != 0) {
     throw UsageError(fmt::format("a process grid with {} ranks fixed cannot hold {} ranks", fixed, size));
   }
-  check_mpi(MPI_Dims_create(size, static_cast<int>(D), procs_.data()), "MPI_Dims_create");
+  const auto grid = Comm::balanced_grid(size, {procs_.begin(), procs_.end()});
+  std::copy(grid.begin(), grid.end(), procs_.begin());
   if (std::accumulate(procs_.begin(), procs_.end(), 1, std::multiplies<>()) != size) {
     throw UsageError(fmt::format("the process grid does not have {} ranks", size));
   }
@@ -90,26 +90,9 @@ CartDecomposition<D>::CartDecomposition(MPI_Comm comm, const CartSpec<D>& spec) 
   std::array<int, D> periods{};
   for (std::size_t a = 0; a < D; ++a) periods[a] = spec.periodic[a] ? 1 : 0;
   // No reordering: rank r of `comm` stays rank r, so outputs and tests can rely on it.
-  check_mpi(MPI_Cart_create(comm, static_cast<int>(D), procs_.data(), periods.data(), 0, &cart_),
-            "MPI_Cart_create");
-  int rank = 0;
-  check_mpi(MPI_Comm_rank(cart_, &rank), "MPI_Comm_rank");
-  mine_ = subdomain_of(rank);
+  cart_ = comm.cartesian(procs_, periods);
+  mine_ = subdomain_of(cart_.rank());
 }
-
-template <std::size_t D>
-CartDecomposition<D>::~CartDecomposition() {
-  if (cart_ != MPI_COMM_NULL) {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (finalized == 0) MPI_Comm_free(&cart_);
-  }
-}
-
-template <std::size_t D>
-CartDecomposition<D>::CartDecomposition(CartDecomposition&& other) noexcept
-    : spec_(std::move(other.spec_)), procs_(other.procs_),
-      cart_(std::exchange(other.cart_, MPI_COMM_NULL)), mine_(std::move(other.mine_)) {}
 
 template <std::size_t D>
 Box<D> CartDecomposition<D>::owned_box(const std::array<int, D>& coords) const {
@@ -131,7 +114,8 @@ Box<D> CartDecomposition<D>::owned_box(const std::array<int, D>& coords) const {
 template <std::size_t D>
 Subdomain<D> CartDecomposition<D>::subdomain_of(int rank) const {
   std::array<int, D> coords{};
-  check_mpi(MPI_Cart_coords(cart_, rank, static_cast<int>(D), coords.data()), "MPI_Cart_coords");
+  const auto found = cart_.coordinates(rank, static_cast<int>(D));
+  std::copy(found.begin(), found.end(), coords.begin());
   std::vector<Neighbour<D>> neighbours;
   for (const auto& offset : stencil_offsets<D>(spec_.stencil)) {
     Neighbour<D> n;
@@ -150,7 +134,7 @@ Subdomain<D> CartDecomposition<D>::subdomain_of(int rank) const {
       }
     }
     if (exists) {
-      check_mpi(MPI_Cart_rank(cart_, at.data(), &n.rank), "MPI_Cart_rank");
+      n.rank = cart_.rank_at(at);
     } else {
       n.periodic_image = false;
     }

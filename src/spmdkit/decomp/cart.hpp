@@ -3,14 +3,13 @@
 // grid, each rank owning a box plus ghost layers. The Subdomain a rank gets is an immutable value:
 // its owned box, the box with ghosts, and its neighbour in every direction (or none), including
 // whether that neighbour is a periodic image.
-#include <mpi.h>
-
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "spmdkit/decomp/index_map.hpp"
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd::decomp {
 
@@ -118,15 +117,10 @@ template <std::size_t D>
 class CartDecomposition {
  public:
   static_assert(D >= 1 && D <= 3, "Cartesian decompositions of 1, 2 or 3 dimensions");
-  CartDecomposition(MPI_Comm comm, const CartSpec<D>& spec);
-  ~CartDecomposition();
-  CartDecomposition(const CartDecomposition&) = delete;
-  CartDecomposition& operator=(const CartDecomposition&) = delete;
-  CartDecomposition(CartDecomposition&& other) noexcept;
-  CartDecomposition& operator=(CartDecomposition&&) = delete;
+  CartDecomposition(const Comm& comm, const CartSpec<D>& spec);
 
   /// The Cartesian communicator (rank order as in the parent: no reordering).
-  [[nodiscard]] MPI_Comm comm() const noexcept { return cart_; }
+  [[nodiscard]] const Comm& comm() const noexcept { return cart_; }
   [[nodiscard]] const std::array<int, D>& procs() const noexcept { return procs_; }
   [[nodiscard]] const CartSpec<D>& spec() const noexcept { return spec_; }
   [[nodiscard]] const Subdomain<D>& subdomain() const noexcept { return mine_; }
@@ -137,7 +131,7 @@ class CartDecomposition {
   [[nodiscard]] Box<D> owned_box(const std::array<int, D>& coords) const;
   CartSpec<D> spec_;
   std::array<int, D> procs_{};
-  MPI_Comm cart_ = MPI_COMM_NULL;
+  Comm cart_;
   Subdomain<D> mine_;
 };
 

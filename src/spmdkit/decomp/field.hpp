@@ -35,7 +35,7 @@ namespace spmd::decomp {
 
 /// A decomposition shared by the fields that live on it (collective: creates the communicator).
 template <std::size_t D>
-[[nodiscard]] std::shared_ptr<const CartDecomposition<D>> make_cart(MPI_Comm comm,
+[[nodiscard]] std::shared_ptr<const CartDecomposition<D>> make_cart(const Comm& comm,
                                                                     const CartSpec<D>& spec) {
   return std::make_shared<const CartDecomposition<D>>(comm, spec);
 }

@@ -10,9 +10,6 @@
 //
 // MPI subarray datatypes describe every face (STAR) or face, edge and corner (BOX) of the local
 // array, so nothing is packed by hand and corners are filled by their diagonal neighbours.
-// Raw MPI here: Boost.MPI has no derived subarray types or owning non-blocking request sets.
-#include <mpi.h>
-
 #include <memory>
 #include <span>
 #include <type_traits>
@@ -21,23 +18,6 @@
 #include "spmdkit/decomp/cart.hpp"
 
 namespace spmd::decomp {
-
-/// An owned MPI datatype (committed), freed on destruction.
-class Datatype {
- public:
-  Datatype() = default;
-  explicit Datatype(MPI_Datatype type) noexcept : type_(type) {}
-  ~Datatype();
-  Datatype(Datatype&& other) noexcept : type_(other.type_) { other.type_ = MPI_DATATYPE_NULL; }
-  Datatype& operator=(Datatype&& other) noexcept;
-  Datatype(const Datatype&) = delete;
-  Datatype& operator=(const Datatype&) = delete;
-  [[nodiscard]] MPI_Datatype get() const noexcept { return type_; }
-  void commit();
-
- private:
-  MPI_Datatype type_ = MPI_DATATYPE_NULL;
-};
 
 /// What one exchange does: per neighbour, the subarray sent and the one received.
 struct HaloPlan {
@@ -48,7 +28,7 @@ struct HaloPlan {
     Datatype send;
     Datatype receive;
   };
-  MPI_Comm comm = MPI_COMM_NULL;
+  Comm comm;
   std::size_t local_cells = 0;
   std::vector<Transfer> transfers;
 };
@@ -63,11 +43,6 @@ template <std::size_t D>
 class HaloRequest {
  public:
   HaloRequest(std::shared_ptr<const HaloPlan> plan, void* field);
-  ~HaloRequest();
-  HaloRequest(HaloRequest&&) noexcept = default;
-  HaloRequest& operator=(HaloRequest&&) noexcept = default;
-  HaloRequest(const HaloRequest&) = delete;
-  HaloRequest& operator=(const HaloRequest&) = delete;
 
   void end();
   /// True once every transfer has completed (then end() returns at once).
@@ -75,7 +50,8 @@ class HaloRequest {
 
  private:
   std::shared_ptr<const HaloPlan> plan_;  // keeps the datatypes alive while in flight
-  std::vector<MPI_Request> requests_;     // receives first, then sends
+  Requests requests_;                     // receives first, then sends; declared last: they
+                                          // complete (or are cancelled) before the plan goes
 };
 
 template <class T, std::size_t D>

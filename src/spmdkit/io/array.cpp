@@ -147,7 +147,7 @@ bool verifying_writes() {
   return verify;
 }
 
-void write_selection(MPI_Comm comm, hid_t dataset, hid_t type, hid_t memory_space,
+void write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
                      hid_t file_space, hid_t dxpl, const void* data, const std::string& what) {
   check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl, data), "H5Dwrite");
   if (!verifying_writes()) return;
@@ -157,9 +157,8 @@ void write_selection(MPI_Comm comm, hid_t dataset, hid_t type, hid_t memory_spac
   std::vector<unsigned char> copy(bytes);
   if (bytes > 0) std::memcpy(copy.data(), data, bytes);
   check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl, copy.data()), "H5Dread");
-  int lost = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &lost, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
-  if (lost != 0) {
+  const int lost_here = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
+  if (comm.allreduce(lost_here, op::max{}) != 0) {
     throw Error(fmt::format("{}: the data did not read back as written, a write was lost (is the "
                             "disk or a quota full?)",
                             what));
@@ -265,9 +264,9 @@ hsize_t Dataset::slab_rows(const Selection& block, std::size_t element_size, std
 }
 
 hsize_t Dataset::slab_rounds(const Selection& block, hsize_t rows_per_slab) const {
-  std::uint64_t rounds = block.empty() ? 0 : (block.count[0] + rows_per_slab - 1) / rows_per_slab;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm()), "MPI_Allreduce");
-  return rounds;
+  const std::uint64_t rounds =
+      block.empty() ? 0 : (block.count[0] + rows_per_slab - 1) / rows_per_slab;
+  return comm().allreduce(rounds, op::max{});
 }
 
 Selection Dataset::nth_slab(const Selection& block, hsize_t rows_per_slab, hsize_t round) {

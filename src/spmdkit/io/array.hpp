@@ -57,7 +57,7 @@ template <H5Scalar T>
 /// the io layer writes raw data. Where the MPI-IO layer may lose a write without an error
 /// (verifying_writes()), the selection is read back and compared, and the ranks agree on the
 /// result: a lost write is an Error on every rank ("is the disk or a quota full?").
-void write_selection(MPI_Comm comm, hid_t dataset, hid_t type, hid_t memory_space,
+void write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
                      hid_t file_space, hid_t dxpl, const void* data, const std::string& what);
 
 /// True when writes are read back: under Open MPI's OMPIO layer (OMPI_MCA_io names it), which

@@ -107,15 +107,13 @@ int reserve_space(const std::string& path, std::uint64_t bytes) {
 
 }  // namespace
 
-AtomicFile AtomicFile::create(MPI_Comm comm, std::string final_path,
+AtomicFile AtomicFile::create(const Comm& comm, std::string final_path,
                               const AtomicFileOptions& options) {
-  int rank = 0;
-  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  const int rank = comm.rank();
   const std::string reserve = final_path + ".reserve";
   const bool reserved = rank == 0 && options.metadata_reserve > 0;
-  int error = reserved ? reserve_space(reserve, options.metadata_reserve) : 0;
   // Every rank learns whether there was room, so all throw or none does.
-  check_mpi(MPI_Bcast(&error, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  const int error = comm.broadcast(reserved ? reserve_space(reserve, options.metadata_reserve) : 0);
   if (error == ENOSPC || error == EDQUOT) {
     throw SystemError(fmt::format("cannot write {}: no room for {} KiB beside it ({})", final_path,
                                   options.metadata_reserve >> 10, reserve),
@@ -157,7 +155,7 @@ void AtomicFile::release_reserve() noexcept {
 
 void AtomicFile::commit() {
   if (committed_) return;
-  const MPI_Comm comm = file_.comm();
+  const Comm comm = file_.comm();  // a copy: the file is closed below
   // Collective: every rank's data is in the file once this returns everywhere. A close can fail
   // on some ranks only (ROMIO reports a full disk on the ranks whose writes failed): the ranks
   // agree on it first, so that all of them throw together instead of some waiting below.
@@ -168,19 +166,15 @@ void AtomicFile::commit() {
   } catch (const std::exception& e) {
     close_error = e.what();
   }
-  int rank = 0;
-  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  int close_failed = close_error.empty() ? 0 : 1;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &close_failed, 1, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
-  if (close_failed != 0) {
+  const int rank = comm.rank();
+  if (comm.allreduce(close_error.empty() ? 0 : 1, op::max{}) != 0) {
     throw Error(fmt::format("cannot commit {}: closing {} failed{}", final_path_, partial_path(),
                             close_error.empty() ? " on another rank" : ": " + close_error));
   }
-  int error = 0;
   std::string step;
-  if (rank == 0) error = publish(partial_path(), final_path_, keep_previous_, step);
   // Every rank learns the outcome, so all throw or none does.
-  check_mpi(MPI_Bcast(&error, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  const int error =
+      comm.broadcast(rank == 0 ? publish(partial_path(), final_path_, keep_previous_, step) : 0);
   if (error != 0) {
     throw SystemError(rank == 0 ? fmt::format("cannot commit {}: {}", final_path_, step)
                                 : fmt::format("cannot commit {}", final_path_),

@@ -14,8 +14,6 @@
 // forever). So space for it is set aside when the file is created -- NAME.reserve, allocated on
 // disk by rank 0 -- and given back just before the close. A disk too full for the reserve fails
 // the create at once, on every rank, before anything is written.
-#include <mpi.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,7 +34,7 @@ class AtomicFile {
   /// Collective: creates NAME.tmp (replacing a stale one from an earlier, failed run). A file
   /// destroyed without commit() (an exception) is removed by rank 0; one left by a killed run is
   /// replaced by the next.
-  [[nodiscard]] static AtomicFile create(MPI_Comm comm, std::string final_path,
+  [[nodiscard]] static AtomicFile create(const Comm& comm, std::string final_path,
                                          const AtomicFileOptions& options = {});
 
   [[nodiscard]] File& file() noexcept { return file_; }

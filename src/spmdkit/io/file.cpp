@@ -38,7 +38,7 @@ Handle file_access(MPI_Comm comm, const FileOptions& options) {
 
 }  // namespace
 
-File File::create(MPI_Comm comm, const std::string& path, const FileOptions& options) {
+File File::create(const Comm& comm, const std::string& path, const FileOptions& options) {
   const Handle fapl = file_access(comm, options);
   try {
     Handle file = owned(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
@@ -72,15 +72,10 @@ std::string unreadable_reason(const std::string& path) {
 
 }  // namespace
 
-File File::open(MPI_Comm comm, const std::string& path, Access access) {
+File File::open(const Comm& comm, const std::string& path, Access access) {
   // Every rank gets rank 0's verdict, so that all throw alike (exit code 2, one line).
-  int rank = 0;
-  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  std::string reason = rank == 0 ? unreadable_reason(path) : std::string();
-  int length = static_cast<int>(reason.size());
-  check_mpi(MPI_Bcast(&length, 1, MPI_INT, 0, comm), "MPI_Bcast");
-  reason.resize(static_cast<std::size_t>(length));
-  if (length > 0) check_mpi(MPI_Bcast(reason.data(), length, MPI_CHAR, 0, comm), "MPI_Bcast");
+  std::string reason = comm.rank() == 0 ? unreadable_reason(path) : std::string();
+  comm.broadcast_bytes(reason, 0);
   if (!reason.empty()) throw UsageError("cannot open '" + path + "': " + reason);
   const Handle fapl = file_access(comm, FileOptions{});
   const unsigned flags = access == Access::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
@@ -151,17 +146,9 @@ hid_t Object::id() const {
   return own_ ? own_->get() : file;
 }
 
-int Object::rank() const {
-  int rank = 0;
-  check_mpi(MPI_Comm_rank(file_->comm, &rank), "MPI_Comm_rank");
-  return rank;
-}
+int Object::rank() const { return file_->comm.rank(); }
 
-int Object::ranks() const {
-  int size = 0;
-  check_mpi(MPI_Comm_size(file_->comm, &size), "MPI_Comm_size");
-  return size;
-}
+int Object::ranks() const { return file_->comm.size(); }
 
 std::string Location::absolute_path(const std::string& path) const {
   if (path.starts_with('/')) return path;

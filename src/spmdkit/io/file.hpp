@@ -16,8 +16,6 @@
 // Collective or not: creating anything, writing data or attributes and closing are collective
 // (every rank of the file's communicator, same arguments); opening and reading metadata give
 // every rank the same answer; reading data is collective.
-#include <mpi.h>
-
 #include <concepts>
 #include <memory>
 #include <optional>
@@ -30,6 +28,7 @@
 #include "spmdkit/io/handle.hpp"
 #include "spmdkit/io/selection.hpp"
 #include "spmdkit/io/types.hpp"
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd::io {
 
@@ -48,7 +47,7 @@ namespace detail {
 struct OpenFile {
   Handle handle;
   std::string path;
-  MPI_Comm comm;
+  Comm comm;
   /// The groups and datasets opened from it that are still alive: HDF5 refuses to close a
   /// parallel file with objects open, so close() closes them first.
   std::vector<std::weak_ptr<Handle>> objects;
@@ -78,7 +77,7 @@ class Object {
   [[nodiscard]] hid_t id() const;
   /// The file's path and communicator.
   [[nodiscard]] const std::string& file_path() const noexcept { return file_->path; }
-  [[nodiscard]] MPI_Comm comm() const noexcept { return file_->comm; }
+  [[nodiscard]] const Comm& comm() const noexcept { return file_->comm; }
   /// This rank and the number of ranks of the file's communicator.
   [[nodiscard]] int rank() const;
   [[nodiscard]] int ranks() const;
@@ -176,11 +175,11 @@ class Location : public Object {
 class File : public Location {
  public:
   /// Collective: creates (truncating) `path`.
-  [[nodiscard]] static File create(MPI_Comm comm, const std::string& path,
+  [[nodiscard]] static File create(const Comm& comm, const std::string& path,
                                    const FileOptions& options = {});
   /// Collective: opens an existing file. A missing file, a directory or a file that is not HDF5
   /// is a UsageError naming it (bad input, exit code 2) on every rank alike.
-  [[nodiscard]] static File open(MPI_Comm comm, const std::string& path,
+  [[nodiscard]] static File open(const Comm& comm, const std::string& path,
                                  Access access = Access::read_only);
 
   [[nodiscard]] const std::string& path() const noexcept { return file_->path; }

@@ -1,6 +1,5 @@
 #include "spmdkit/io/table.hpp"
 
-#include <mpi.h>
 
 #include <algorithm>
 #include <cstring>
@@ -90,7 +89,7 @@ bool Table::has_column(const std::string& name) const { return file_.exists(path
 
 
 hsize_t Table::append(const TableBatch& batch) {
-  const MPI_Comm comm = file_.comm();
+  const Comm& comm = file_.comm();
   const auto& columns = batch.columns();
   // Every rank must bring the same columns with one row count: agree before any collective HDF5
   // call, so that a bad batch is an error on every rank rather than a hang.
@@ -99,30 +98,16 @@ hsize_t Table::append(const TableBatch& batch) {
   for (const auto& column : columns) {
     if (column.rows != local_rows) consistent = 0;
   }
-  int all_consistent = 0;
-  check_mpi(MPI_Allreduce(&consistent, &all_consistent, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
-  if (all_consistent == 0) {
+  if (comm.allreduce(consistent, op::min{}) == 0) {
     throw Error(fmt::format("table '{}': the columns of a batch differ in length", path_));
   }
   unsigned long long column_count = columns.size();
-  unsigned long long most = 0;
-  unsigned long long fewest = 0;
-  check_mpi(MPI_Allreduce(&column_count, &most, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm),
-            "MPI_Allreduce");
-  check_mpi(MPI_Allreduce(&column_count, &fewest, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm),
-            "MPI_Allreduce");
-  if (fewest != most) {
+  if (comm.allreduce(column_count, op::min{}) != comm.allreduce(column_count, op::max{})) {
     throw Error(fmt::format("table '{}': ranks gave different numbers of columns", path_));
   }
 
-  unsigned long long offset = 0;
-  unsigned long long total = 0;
-  check_mpi(MPI_Exscan(&local_rows, &offset, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm), "MPI_Exscan");
-  int rank = 0;
-  check_mpi(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  if (rank == 0) offset = 0;  // MPI_Exscan leaves rank 0's result undefined
-  check_mpi(MPI_Allreduce(&local_rows, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm),
-            "MPI_Allreduce");
+  const unsigned long long offset = comm.exscan(local_rows, std::plus<>{}, 0ULL);
+  const unsigned long long total = comm.allreduce(local_rows, std::plus<>{});
 
   for (const auto& column : columns) {
     const std::string path = path_ + "/" + column.name;
@@ -136,9 +121,7 @@ hsize_t Table::append(const TableBatch& batch) {
         for (const std::string& row : column.strings) {
           longest = std::max<unsigned long long>(longest, row.size());
         }
-        check_mpi(MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm),
-                  "MPI_Allreduce");
-        string_width = longest;
+        string_width = comm.allreduce(longest, op::max{});
         if (exists(file_.id(), path)) {  // a later batch: as wide as the column already is
           const Handle dataset = owned(H5Dopen2(file_.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
           const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
@@ -188,9 +171,7 @@ hsize_t Table::append(const TableBatch& batch) {
     // writes as the rank with the most slabs, the others writing nothing.
     const unsigned long long slab_rows =
         std::max<unsigned long long>(1, string_slab_bytes_ / element_size);
-    unsigned long long slabs = (local_rows + slab_rows - 1) / slab_rows;
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, &slabs, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm),
-              "MPI_Allreduce");
+    const unsigned long long slabs = comm.allreduce((local_rows + slab_rows - 1) / slab_rows, op::max{});
     std::vector<char> padded;
     for (unsigned long long slab = 0; slab < slabs; ++slab) {
       const unsigned long long first = std::min(local_rows, slab * slab_rows);

@@ -1,6 +1,5 @@
 #include "spmdkit/io/time_series.hpp"
 
-#include <mpi.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -152,8 +151,7 @@ TransferReport TimeSeries::append_bytes(double time, const Selection& box, const
     if (written <= index) {
       const hsize_t extent = index + 1;
       check_h5(H5Dset_extent(dataset.get(), &extent), "H5Dset_extent");
-      int rank = 0;
-      check_mpi(MPI_Comm_rank(file_.comm(), &rank), "MPI_Comm_rank");
+      const int rank = file_.rank();
       const Handle file_space = owned(H5Dget_space(dataset.get()), "H5Dget_space");
       const hsize_t one = rank == 0 ? 1 : 0;
       const Handle memory = owned(H5Screate_simple(1, &one, nullptr), "H5Screate_simple");

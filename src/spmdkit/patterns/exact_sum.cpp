@@ -251,7 +251,7 @@ void ExactSum::merge(const ExactSum& other) noexcept {
   negative_infinity_ += other.negative_infinity_;
 }
 
-void ExactSum::all_reduce(MPI_Comm comm) {
+void ExactSum::all_reduce(const Comm& comm) {
   normalize();  // every limb in [0, 2^32) but the top: P ranks' sum cannot overflow int64
   std::array<std::int64_t, limb_count + 3> mine{};
   for (int i = 0; i < limb_count; ++i) mine[i] = limbs_[i];
@@ -259,8 +259,7 @@ void ExactSum::all_reduce(MPI_Comm comm) {
   mine[limb_count + 1] = positive_infinity_;
   mine[limb_count + 2] = negative_infinity_;
   std::array<std::int64_t, limb_count + 3> total{};
-  check_mpi(MPI_Allreduce(mine.data(), total.data(), limb_count + 3, MPI_INT64_T, MPI_SUM, comm),
-            "MPI_Allreduce");
+  comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(total), std::plus<>{});
   for (int i = 0; i < limb_count; ++i) limbs_[i] = total[i];
   nan_ = total[limb_count];
   positive_infinity_ = total[limb_count + 1];
@@ -294,21 +293,20 @@ double ExactSum::value() const noexcept {
   return negative ? -result : result;
 }
 
-double reproducible_sum(MPI_Comm comm, std::span<const double> values) {
+double reproducible_sum(const Comm& comm, std::span<const double> values) {
   ExactSum sum;
   sum.add(values);
   sum.all_reduce(comm);
   return sum.value();
 }
 
-double reproducible_mean(MPI_Comm comm, std::span<const double> values) {
-  auto count = static_cast<std::uint64_t>(values.size());
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &count, 1, MPI_UINT64_T, MPI_SUM, comm), "MPI_Allreduce");
+double reproducible_mean(const Comm& comm, std::span<const double> values) {
+  const auto count = comm.allreduce(static_cast<std::uint64_t>(values.size()), std::plus<>{});
   const double sum = reproducible_sum(comm, values);
   return count == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(count);
 }
 
-double reproducible_dot(MPI_Comm comm, std::span<const double> x, std::span<const double> y) {
+double reproducible_dot(const Comm& comm, std::span<const double> x, std::span<const double> y) {
   if (x.size() != y.size()) throw UsageError("reproducible_dot: x and y differ in length");
   ExactSum sum;
   {

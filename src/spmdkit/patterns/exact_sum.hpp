@@ -7,12 +7,12 @@
 // Cost: on the span path about as much as a plain sum where the CPU has AVX2, two floating-point
 // adds per value otherwise (a handful of integer operations one by one); merging two
 // accumulators, or an MPI all-reduce of them, is a sum of 70 int64 limbs.
-#include <mpi.h>
-
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <span>
+
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd {
 
@@ -35,7 +35,7 @@ class ExactSum {
   [[nodiscard]] double value() const noexcept;
 
   /// Collective: the exact sum over every rank of `comm` (order-independent integer sums).
-  void all_reduce(MPI_Comm comm);
+  void all_reduce(const Comm& comm);
 
  private:
   void normalize() noexcept;
@@ -48,13 +48,13 @@ class ExactSum {
 
 /// Collective: the sum of every rank's values, bit-identical for any rank count and order;
 /// faithful: within 1 ulp of the exact sum.
-[[nodiscard]] double reproducible_sum(MPI_Comm comm, std::span<const double> values);
+[[nodiscard]] double reproducible_sum(const Comm& comm, std::span<const double> values);
 /// Collective: reproducible_sum / the total count (two roundings: within 1.5 ulp of the exact
 /// mean); NaN for no values.
-[[nodiscard]] double reproducible_mean(MPI_Comm comm, std::span<const double> values);
+[[nodiscard]] double reproducible_mean(const Comm& comm, std::span<const double> values);
 /// Collective: sum of x[i] * y[i], each product split exactly (FMA) into two doubles, so the
 /// result is the faithful rounding of the exact dot product (barring under/overflow of a product).
-[[nodiscard]] double reproducible_dot(MPI_Comm comm, std::span<const double> x,
+[[nodiscard]] double reproducible_dot(const Comm& comm, std::span<const double> x,
                                       std::span<const double> y);
 
 namespace detail {

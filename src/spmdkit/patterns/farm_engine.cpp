@@ -10,8 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "spmdkit/runtime/check.hpp"
-#include "spmdkit/runtime/environment.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/wire.hpp"
@@ -152,8 +150,8 @@ struct FarmEngine::Slot {
   bool queued = false;
 };
 
-FarmEngine::FarmEngine(MPI_Comm comm, FarmOptions options)
-    : comm_(duplicate_with_errors_return(comm)), options_(std::move(options)) {
+FarmEngine::FarmEngine(const Comm& comm, FarmOptions options)
+    : comm_(comm.duplicate()), options_(std::move(options)) {
   validate(options_);
   if (!options_.journal.empty() && is_master()) {
     journal_.emplace(options_.journal, options_.fingerprint);
@@ -233,8 +231,8 @@ class FarmEngine::Master {
           run_inline();
           progressed = true;
         }
-      } else if (auto message = receive_if_arrived(comm(), MPI_ANY_SOURCE, tag_results)) {
-        handle_results(message->second, message->first.MPI_SOURCE);
+      } else if (auto message = comm().receive_if_arrived(MPI_ANY_SOURCE, tag_results)) {
+        handle_results(message->bytes, message->source);
         progressed = true;
       }
       const auto now = Clock::now();
@@ -271,7 +269,7 @@ class FarmEngine::Master {
   }
 
  private:
-  [[nodiscard]] MPI_Comm comm() const { return farm_.comm_; }
+  [[nodiscard]] const Comm& comm() const { return farm_.comm_; }
   [[nodiscard]] std::vector<Slot>& slots() { return farm_.slots_; }
 
   void enqueue(std::uint64_t id) {
@@ -634,7 +632,8 @@ FarmReport FarmEngine::run(const RawWork& work, const RawDeliver& deliver) {
   // The master prepares the journal; its verdict goes to every rank, so a refused journal is the
   // same error everywhere instead of workers waiting for a master that gave up.
   std::vector<JournalRecord> loaded;
-  std::string verdict;  // "" = ok, else kind letter + message
+  std::exception_ptr refused;
+  std::string message;
   if (is_master() && journal_) {
     try {
       if (options_.resume) {
@@ -643,17 +642,12 @@ FarmReport FarmEngine::run(const RawWork& work, const RawDeliver& deliver) {
       } else {
         journal_->start(false);
       }
-    } catch (const UsageError& e) {
-      verdict = std::string("u") + e.what();
     } catch (const std::exception& e) {
-      verdict = std::string("e") + e.what();
+      refused = std::current_exception();
+      message = e.what();
     }
   }
-  broadcast_bytes(comm_, verdict, master_rank);
-  if (!verdict.empty()) {
-    if (verdict[0] == 'u') throw UsageError(verdict.substr(1));
-    throw Error(verdict.substr(1));
-  }
+  comm_.throw_first_failure(refused, std::move(message));
   if (is_master()) return Master(*this, work, deliver, std::move(loaded)).run();
   return run_worker(work);
 }
@@ -667,12 +661,12 @@ FarmReport FarmEngine::run_worker(const RawWork& work) {
   std::optional<std::string> final_report;
   while (!final_report) {
     // Take in everything that has arrived: prefetched batches, or the end.
-    while (auto message = receive_if_arrived(comm_, master_rank, MPI_ANY_TAG)) {
-      if (message->first.MPI_TAG == tag_stop) {
-        final_report = std::move(message->second);
+    while (auto message = comm_.receive_if_arrived(master_rank)) {
+      if (message->tag == tag_stop) {
+        final_report = std::move(message->bytes);
         break;
       }
-      queue.push_back(std::move(message->second));
+      queue.push_back(std::move(message->bytes));
     }
     if (final_report) break;
     if (queue.empty()) {

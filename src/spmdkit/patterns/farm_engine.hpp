@@ -1,9 +1,6 @@
 #pragma once
 // The untyped core of the task farm: tasks, keys and results are wire bytes here, so that the
 // scheduler, the message protocol and the journal are compiled once (task_farm.hpp adds types).
-#include <mpi.h>
-
-#include <boost/mpi/communicator.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -14,6 +11,7 @@
 #include <vector>
 
 #include "spmdkit/patterns/farm_options.hpp"
+#include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
 
 namespace spmd::detail {
@@ -62,14 +60,14 @@ using RawAdmit = std::function<std::string(std::string_view task)>;
 class FarmEngine {
  public:
   /// Collective over `comm` (duplicated: the farm's messages never meet the application's).
-  FarmEngine(MPI_Comm comm, FarmOptions options);
+  FarmEngine(const Comm& comm, FarmOptions options);
   ~FarmEngine();
   FarmEngine(const FarmEngine&) = delete;
   FarmEngine& operator=(const FarmEngine&) = delete;
 
   [[nodiscard]] bool is_master() const noexcept { return comm_.rank() == 0; }
   [[nodiscard]] const FarmOptions& options() const noexcept { return options_; }
-  [[nodiscard]] const boost::mpi::communicator& comm() const noexcept { return comm_; }
+  [[nodiscard]] const Comm& comm() const noexcept { return comm_; }
 
   /// Master: adds a task unless its key is known; returns its id (the known one for a duplicate).
   std::uint64_t submit(std::string key, std::string task);
@@ -97,7 +95,7 @@ class FarmEngine {
   std::pair<std::uint64_t, bool> add(std::string key, std::string task);
   FarmReport run_worker(const RawWork& work);
 
-  boost::mpi::communicator comm_;
+  Comm comm_;
   FarmOptions options_;
   std::vector<Slot> slots_;
   std::unordered_map<std::string, std::uint64_t> index_;

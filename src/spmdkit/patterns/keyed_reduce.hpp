@@ -8,8 +8,6 @@
 //   std::unordered_map<std::string, long> counts = count_words(my_files);
 //   auto owned = spmd::reduce_by_key(comm, counts, std::plus<>{});      // totals of my keys
 //   auto top = spmd::top_k(comm, owned, 10);                           // on rank 0
-#include <mpi.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +18,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd {
 
@@ -32,11 +32,6 @@ namespace spmd {
 }
 
 namespace detail {
-/// Collective: sends bytes[dest] to every rank, returns what every rank sent here, in rank order.
-std::vector<std::byte> exchange_bytes(MPI_Comm comm, const std::vector<std::vector<std::byte>>& out);
-/// Collective: every rank's bytes, concatenated in rank order, on `root` (empty elsewhere).
-std::vector<std::byte> gather_bytes(MPI_Comm comm, const std::vector<std::byte>& mine, int root);
-
 template <class Value>
 void pack(std::vector<std::byte>& out, std::string_view key, const Value& value) {
   const auto length = static_cast<std::uint32_t>(key.size());
@@ -67,16 +62,15 @@ void unpack(const std::vector<std::byte>& in, Fn&& fn) {
 /// Collective: the combined value of every key this rank owns (key_owner(key) == rank).
 template <class Value, class Combine>
 [[nodiscard]] std::unordered_map<std::string, Value> reduce_by_key(
-    MPI_Comm comm, const std::unordered_map<std::string, Value>& local, Combine combine) {
+    const Comm& comm, const std::unordered_map<std::string, Value>& local, Combine combine) {
   static_assert(std::is_trivially_copyable_v<Value>, "values travel as bytes");
-  int ranks = 1;
-  MPI_Comm_size(comm, &ranks);
+  const int ranks = comm.size();
   std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
   for (const auto& [key, value] : local) {
     detail::pack(out[static_cast<std::size_t>(key_owner(key, ranks))], key, value);
   }
   std::unordered_map<std::string, Value> owned;
-  detail::unpack<Value>(detail::exchange_bytes(comm, out), [&](std::string key, const Value& value) {
+  detail::unpack<Value>(comm.exchange_bytes(out), [&](std::string key, const Value& value) {
     auto [it, inserted] = owned.try_emplace(std::move(key), value);
     if (!inserted) it->second = combine(it->second, value);
   });
@@ -86,11 +80,11 @@ template <class Value, class Combine>
 /// Collective: every rank's owned entries on `root`, ordered by key (empty elsewhere).
 template <class Value>
 [[nodiscard]] std::map<std::string, Value> gather_by_key(
-    MPI_Comm comm, const std::unordered_map<std::string, Value>& owned, int root = 0) {
+    const Comm& comm, const std::unordered_map<std::string, Value>& owned, int root = 0) {
   std::vector<std::byte> mine;
   for (const auto& [key, value] : owned) detail::pack(mine, key, value);
   std::map<std::string, Value> all;
-  detail::unpack<Value>(detail::gather_bytes(comm, mine, root),
+  detail::unpack<Value>(comm.gather_bytes(mine, root),
                         [&](std::string key, const Value& value) { all.emplace(std::move(key), value); });
   return all;
 }
@@ -99,7 +93,7 @@ template <class Value>
 /// first; every rank sends only its own best k.
 template <class Value, class Less = std::less<Value>>
 [[nodiscard]] std::vector<std::pair<std::string, Value>> top_k(
-    MPI_Comm comm, const std::unordered_map<std::string, Value>& owned, std::size_t k, int root = 0,
+    const Comm& comm, const std::unordered_map<std::string, Value>& owned, std::size_t k, int root = 0,
     Less less = {}) {
   auto better = [&less](const std::pair<std::string, Value>& a, const std::pair<std::string, Value>& b) {
     if (less(b.second, a.second)) return true;
@@ -116,7 +110,7 @@ template <class Value, class Less = std::less<Value>>
   std::vector<std::byte> packed;
   for (const auto& [key, value] : mine) detail::pack(packed, key, value);
   std::vector<std::pair<std::string, Value>> candidates;
-  detail::unpack<Value>(detail::gather_bytes(comm, packed, root),
+  detail::unpack<Value>(comm.gather_bytes(packed, root),
                         [&](std::string key, const Value& value) { candidates.emplace_back(std::move(key), value); });
   return best(std::move(candidates));
 }

@@ -10,8 +10,6 @@
 #include <fmt/format.h>
 
 #include "spmdkit/patterns/detail/messaging.hpp"
-#include "spmdkit/runtime/check.hpp"
-#include "spmdkit/runtime/environment.hpp"
 
 // Protocol, on a private duplicate of the communicator:
 //   tag_units   upstream -> downstream  u64 seq, u32 n, n x bytes: everything derived from one
@@ -51,7 +49,8 @@ struct Layout {
 
 }  // namespace
 
-Pipeline::Pipeline(MPI_Comm comm, PipelineOptions options) : comm_(comm), options_(options) {
+Pipeline::Pipeline(Comm comm, PipelineOptions options)
+    : comm_(std::move(comm)), options_(options) {
   if (options_.window < 1) throw UsageError("pipeline: window must be at least 1");
   if (options_.batch < 1) throw UsageError("pipeline: batch must be at least 1");
 }
@@ -161,22 +160,29 @@ constexpr auto batch_wait = std::chrono::microseconds(500);
 // One rank's part of a run.
 class StageRunner {
  public:
-  StageRunner(MPI_Comm comm, const Layout& layout, int group, bool ordered, int window,
-              std::uint32_t batch,
-              std::vector<const Pipeline::SourceFn*> sources,
-              std::vector<const Pipeline::TransformFn*> chain, std::string name,
-              std::vector<std::uint64_t>& items_in, std::vector<std::size_t> stage_index)
+  /// What one rank runs: its group's fused stages (a source first, or transforms).
+  struct Part {
+    int group = 0;
+    bool ordered = false;  ///< the first stage takes units in source order
+    std::string name;      ///< the fused stages' names, "a+b"
+    std::vector<const Pipeline::SourceFn*> sources;
+    std::vector<const Pipeline::TransformFn*> chain;
+    std::vector<std::size_t> stage_index;  ///< of each stage in chain (or the source) in stages_
+  };
+
+  StageRunner(const Comm& comm, const Layout& layout, const PipelineOptions& options, Part part,
+              std::vector<std::uint64_t>& items_in)
       : comm_(comm),
         layout_(layout),
-        group_(group),
-        ordered_(ordered),
-        window_(window),
-        batch_(batch),
-        sources_(std::move(sources)),
-        chain_(std::move(chain)),
-        name_(std::move(name)),
+        group_(part.group),
+        ordered_(part.ordered),
+        window_(options.window),
+        batch_(options.batch),
+        sources_(std::move(part.sources)),
+        chain_(std::move(part.chain)),
+        name_(std::move(part.name)),
         items_in_(items_in),
-        stage_index_(std::move(stage_index)),
+        stage_index_(std::move(part.stage_index)),
         sends_(comm) {
     if (group_ + 1 < static_cast<int>(layout_.groups.size())) {
       const int first = layout_.first[group_ + 1];
@@ -208,9 +214,7 @@ class StageRunner {
     detail::Backoff backoff;
     while (!sends_.empty()) {
       sends_.progress();
-      if (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_abort)) {
-        handle_control(m->first, m->second);
-      }
+      if (auto m = comm_.receive_if_arrived(MPI_ANY_SOURCE, tag_abort)) handle_control(*m);
       backoff.idle();
     }
     return units_;
@@ -227,11 +231,9 @@ class StageRunner {
     (*chain_[k])(item, [&](Pipeline::Bytes next) { apply(k + 1, next, out); });
   }
 
-  void handle_control(const MPI_Status& status, const std::string& bytes) {
-    if (status.MPI_TAG == tag_abort) throw RemoteAbort{};
-    if (status.MPI_TAG == tag_credit) {
-      credit_[status.MPI_SOURCE] += static_cast<int>(wire::decode<std::uint32_t>(bytes));
-    }
+  void handle_control(const Message& m) {
+    if (m.tag == tag_abort) throw RemoteAbort{};
+    if (m.tag == tag_credit) credit_[m.source] += static_cast<int>(wire::decode<std::uint32_t>(m.bytes));
   }
 
   void queue_unit(std::uint64_t seq, const std::vector<std::string>& items) {
@@ -261,12 +263,8 @@ class StageRunner {
       // ends stay queued for the receive loop.
       if (probed || std::none_of(downstream_.begin(), downstream_.end(),
                                  [&](int d) { return credit_[d] > 0; })) {
-        while (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_credit)) {
-          handle_control(m->first, m->second);
-        }
-        if (auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, tag_abort)) {
-          handle_control(m->first, m->second);
-        }
+        while (auto m = comm_.receive_if_arrived(MPI_ANY_SOURCE, tag_credit)) handle_control(*m);
+        if (auto m = comm_.receive_if_arrived(MPI_ANY_SOURCE, tag_abort)) handle_control(*m);
       }
       probed = true;
       // The downstream rank with the most free credit: demand decides who gets the work.
@@ -322,7 +320,7 @@ class StageRunner {
     int ends = 0;
     detail::Backoff backoff;
     while (ends < upstream_width_ || !waiting.empty()) {
-      auto m = detail::receive_if_arrived(comm_, MPI_ANY_SOURCE, MPI_ANY_TAG);
+      auto m = comm_.receive_if_arrived();
       if (!m) {
         if (ends == upstream_width_ && !waiting.empty()) {
           throw Error(fmt::format("pipeline: unit {} never arrived at stage '{}'", next_seq, name_));
@@ -335,9 +333,8 @@ class StageRunner {
         continue;
       }
       backoff.reset();
-      const MPI_Status& status = m->first;
-      if (status.MPI_TAG == tag_units) {
-        wire::Reader in(m->second);
+      if (m->tag == tag_units) {
+        wire::Reader in(m->bytes);
         const auto units = in.get<std::uint32_t>();
         for (std::uint32_t u = 0; u < units; ++u) {
           const auto seq = in.get<std::uint64_t>();
@@ -345,9 +342,9 @@ class StageRunner {
             process_unit(seq, in);
             continue;
           }
-          const std::size_t at = m->second.size() - in.remaining();
+          const std::size_t at = m->bytes.size() - in.remaining();
           const std::size_t length = skip_unit(in);
-          waiting.emplace(seq, m->second.substr(at, length));
+          waiting.emplace(seq, m->bytes.substr(at, length));
           for (auto it = waiting.find(next_seq); it != waiting.end(); it = waiting.find(next_seq)) {
             wire::Reader unit(it->second);
             process_unit(next_seq, unit);
@@ -355,17 +352,17 @@ class StageRunner {
             ++next_seq;
           }
         }
-        ++owed_[status.MPI_SOURCE];
-        return_credit(status.MPI_SOURCE, false);
-      } else if (status.MPI_TAG == tag_end) {
+        ++owed_[m->source];
+        return_credit(m->source, false);
+      } else if (m->tag == tag_end) {
         ++ends;
       } else {
-        handle_control(status, m->second);
+        handle_control(*m);
       }
     }
   }
 
-  MPI_Comm comm_;
+  Comm comm_;
   const Layout& layout_;
   int group_;
   bool ordered_;  // this rank's first stage receives units in source order
@@ -391,10 +388,8 @@ class StageRunner {
 }  // namespace
 
 std::string Pipeline::my_stage() const {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm_, &rank);
-  MPI_Comm_size(comm_, &size);
-  const Layout layout = make_layout(stages_, size);
+  const int rank = comm_.rank();
+  const Layout layout = make_layout(stages_, comm_.size());
   std::string name;
   for (const std::size_t s : layout.groups[layout.group_of(rank)]) {
     name += (name.empty() ? "" : "+") + stages_[s].name;
@@ -405,27 +400,24 @@ std::string Pipeline::my_stage() const {
 PipelineReport Pipeline::run() {
   if (stages_.empty() || !stages_.front().source) throw UsageError("pipeline: no source stage");
   if (!has_sink_) throw UsageError("pipeline: no sink stage");
-  const boost::mpi::communicator comm = duplicate_with_errors_return(comm_);
+  const Comm comm = comm_.duplicate();
   const int rank = comm.rank();
   const Layout layout = make_layout(stages_, comm.size());
   const int group = layout.group_of(rank);
 
-  std::vector<const SourceFn*> sources;
-  std::vector<const TransformFn*> chain;
-  std::vector<std::size_t> stage_index;
-  std::string name;
-  bool ordered = false;
+  StageRunner::Part part{.group = group};
   for (const std::size_t s : layout.groups[group]) {
     if (stages_[s].source) {
-      sources.push_back(&stages_[s].source);
-      chain.push_back(nullptr);  // placeholder: the source is chain position 0
+      part.sources.push_back(&stages_[s].source);
+      part.chain.push_back(nullptr);  // placeholder: the source is chain position 0
     } else {
-      chain.push_back(&stages_[s].transform);
+      part.chain.push_back(&stages_[s].transform);
     }
-    stage_index.push_back(s);
-    ordered = ordered || (stages_[s].options.ordered && s == layout.groups[group].front());
-    name += (name.empty() ? "" : "+") + stages_[s].name;
+    part.stage_index.push_back(s);
+    part.ordered = part.ordered || (stages_[s].options.ordered && s == layout.groups[group].front());
+    part.name += (part.name.empty() ? "" : "+") + stages_[s].name;
   }
+  const std::string name = part.name;
 
   std::vector<std::uint64_t> items_in(stages_.size(), 0);
   const auto start = detail::Clock::now();
@@ -434,9 +426,7 @@ PipelineReport Pipeline::run() {
   std::string message;
   bool origin = false;
   try {
-    StageRunner runner(comm, layout, group, ordered, options_.window, options_.batch, sources,
-                       chain, name, items_in,
-                       stage_index);
+    StageRunner runner(comm, layout, options_, std::move(part), items_in);
     units = runner.run(rank);
   } catch (const RemoteAbort&) {
     // Another rank failed; its message arrives below.
@@ -450,30 +440,14 @@ PipelineReport Pipeline::run() {
     message = fmt::format("pipeline stage '{}' failed on rank {}: unknown exception", name, rank);
   }
   if (origin) {
+    // Small and eager, and nobody may ever receive them: handed to MPI at once.
     for (int r = 0; r < comm.size(); ++r) {
-      if (r != rank) {
-        MPI_Request request;  // small and eager; nobody may ever receive it
-        MPI_Isend(nullptr, 0, MPI_BYTE, r, tag_abort, comm, &request);
-        MPI_Request_free(&request);
-      }
+      if (r != rank) comm.isend_bytes(r, tag_abort, {}).release();
     }
   }
-  // Everyone arrives here: did any rank fail, and which first?
-  int first_failed = origin ? rank : INT_MAX;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &first_failed, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
-  if (first_failed != INT_MAX) {
-    detail::broadcast_bytes(comm, message, first_failed);
-    // The same message everywhere, naming the stage; bad input stays a UsageError.
-    if (failure) {
-      try {
-        std::rethrow_exception(failure);
-      } catch (const UsageError&) {
-        throw UsageError(message);
-      } catch (...) {
-      }
-    }
-    throw Error(message);
-  }
+  // Everyone arrives here: the same error everywhere (the first failing rank's, naming the
+  // stage; bad input stays a UsageError), or none.
+  comm.throw_first_failure(failure, std::move(message));
 
   PipelineReport report;
   for (const auto& stage : stages_) report.stages.push_back(stage.name);
@@ -487,14 +461,10 @@ PipelineReport Pipeline::run() {
     }
   }
   report.items_in = items_in;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, report.items_in.data(),
-                          static_cast<int>(report.items_in.size()), MPI_UINT64_T, MPI_SUM, comm),
-            "MPI_Allreduce");
-  std::uint64_t source_units = group == 0 ? units : 0;
-  check_mpi(MPI_Allreduce(&source_units, &report.units, 1, MPI_UINT64_T, MPI_SUM, comm),
-            "MPI_Allreduce");
-  double seconds = std::chrono::duration<double>(detail::Clock::now() - start).count();
-  check_mpi(MPI_Allreduce(&seconds, &report.seconds, 1, MPI_DOUBLE, MPI_MAX, comm), "MPI_Allreduce");
+  comm.allreduce_in_place(std::span<std::uint64_t>(report.items_in), std::plus<>{});
+  report.units = comm.allreduce(group == 0 ? units : std::uint64_t{0}, std::plus<>{});
+  const double seconds = std::chrono::duration<double>(detail::Clock::now() - start).count();
+  report.seconds = comm.allreduce(seconds, op::max{});
   return report;
 }
 

@@ -25,8 +25,6 @@
 // - End of stream propagates stage by stage. An exception in any stage ends the run on every rank
 //   with the same Error naming the stage, the rank and the cause -- never a hang.
 // Items travel through their wire codec (runtime/wire.hpp).
-#include <mpi.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/wire.hpp"
 
@@ -86,7 +85,7 @@ class Pipeline {
   using SourceFn = std::function<void(StageContext&, const EmitBytes&)>;
   using TransformFn = std::function<void(std::string_view, const EmitBytes&)>;
 
-  explicit Pipeline(MPI_Comm comm, PipelineOptions options = {});
+  explicit Pipeline(Comm comm, PipelineOptions options = {});
 
   /// The first stage: called once on each of its ranks, emits the pipeline's items.
   template <wire::Encodable Out, class Fn>
@@ -140,7 +139,7 @@ class Pipeline {
   void add_source(std::string name, SourceFn fn, StageOptions options);
   void add_stage(std::string name, TransformFn fn, StageOptions options, bool sink);
 
-  MPI_Comm comm_;
+  Comm comm_;
   PipelineOptions options_;
   std::vector<Stage> stages_;
   bool has_sink_ = false;

@@ -15,8 +15,6 @@
 //
 // Everything the master learns is delivered once per task: in completion or task order
 // (FarmOptions::delivery) to a callback, or collected into FarmRun::outcomes.
-#include <mpi.h>
-
 #include <concepts>
 #include <exception>
 #include <functional>
@@ -78,7 +76,7 @@ class TaskFarm {
   using Outcome = TaskOutcome<Task, Result>;
 
   /// Collective over `comm`.
-  explicit TaskFarm(MPI_Comm comm, FarmOptions options = {})
+  explicit TaskFarm(const Comm& comm, FarmOptions options = {})
       : engine_(comm, std::move(options)),
         key_([](const Task& task) { return wire::encode(task); }) {}
 
@@ -222,7 +220,7 @@ class TaskFarm {
 template <std::ranges::input_range R, class Work,
           class Task = std::remove_cvref_t<std::ranges::range_value_t<R>>,
           class Result = std::remove_cvref_t<std::invoke_result_t<Work&, const Task&>>>
-FarmRun<Task, Result> task_map(MPI_Comm comm, R&& inputs, Work&& work, FarmOptions options = {}) {
+FarmRun<Task, Result> task_map(const Comm& comm, R&& inputs, Work&& work, FarmOptions options = {}) {
   TaskFarm<Task, Result> farm(comm, std::move(options));
   farm.submit_all(std::forward<R>(inputs));
   return farm.run(std::forward<Work>(work));

@@ -1,7 +1,5 @@
 #include "spmdkit/patterns/task_journal.hpp"
 
-#include <mpi.h>
-
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -219,7 +217,7 @@ void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
   io::AtomicFileOptions options;
   options.file.alignment = 1;  // small files: no padding to stripes
   options.metadata_reserve = 64 * 1024;  // a few datasets: little metadata
-  auto out = io::AtomicFile::create(MPI_COMM_SELF, path.string(), options);
+  auto out = io::AtomicFile::create(Comm::self(), path.string(), options);
   const io::File& file = out.file();
   file.set_attribute("format", journal_format);
   file.set_attribute("fingerprint", fingerprint_);
@@ -262,7 +260,7 @@ std::vector<JournalRecord> TaskJournal::read_damage_checked(const fs::path& path
 }
 
 std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const {
-  const io::File file = io::File::open(MPI_COMM_SELF, path.string());
+  const io::File file = io::File::open(Comm::self(), path.string());
   const std::string format = file.has_attribute("format")
                                  ? file.string_attribute("format")
                                  : std::string();

@@ -11,15 +11,11 @@
 // `merge(a, b)` gets a from lower ranks and b from higher ones, so a non-commutative merge (string
 // concatenation, ordered lists) gives x0 . x1 . ... . x(P-1). A larger radix means fewer rounds
 // but more merges per receiving rank (and less parallelism among them).
-#include <mpi.h>
-
-#include <boost/mpi/communicator.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "spmdkit/patterns/detail/messaging.hpp"
-#include "spmdkit/runtime/environment.hpp"
+#include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/wire.hpp"
 
@@ -34,11 +30,11 @@ struct TreeOptions {
 /// elsewhere).
 template <wire::Encodable T, class Merge>
   requires std::invocable<Merge&, T, T>
-[[nodiscard]] std::optional<T> tree_reduce(MPI_Comm comm, T value, Merge merge,
+[[nodiscard]] std::optional<T> tree_reduce(const Comm& comm, T value, Merge merge,
                                            TreeOptions options = {}) {
   if (options.radix < 2) throw UsageError("tree_reduce: radix must be at least 2");
   // A private message space: the tree's messages never meet the caller's.
-  const boost::mpi::communicator tree = duplicate_with_errors_return(comm);
+  const Comm tree = comm.duplicate();
   const int rank = tree.rank(), size = tree.size();
   if (options.root < 0 || options.root >= size) throw UsageError("tree_reduce: root out of range");
   constexpr int tag = 1;
@@ -51,17 +47,17 @@ template <wire::Encodable T, class Merge>
         const long child = rank + j * stride;
         if (child >= size) break;
         value = merge(std::move(value),
-                      wire::decode<T>(detail::receive_bytes(tree, static_cast<int>(child), tag)));
+                      wire::decode<T>(tree.receive(static_cast<int>(child), tag).bytes));
       }
     } else {
-      detail::send_bytes(tree, static_cast<int>(rank - rank % group), tag, wire::encode(value));
+      tree.send_bytes(static_cast<int>(rank - rank % group), tag, wire::encode(value));
       active = false;
     }
   }
   // Rank 0 holds the result.
   if (options.root != 0) {
-    if (rank == 0) detail::send_bytes(tree, options.root, tag + 1, wire::encode(value));
-    if (rank == options.root) return wire::decode<T>(detail::receive_bytes(tree, 0, tag + 1));
+    if (rank == 0) tree.send_bytes(options.root, tag + 1, wire::encode(value));
+    if (rank == options.root) return wire::decode<T>(tree.receive(0, tag + 1).bytes);
     return std::nullopt;
   }
   if (rank == 0) return value;
@@ -71,10 +67,10 @@ template <wire::Encodable T, class Merge>
 /// Collective: the merge of every rank's value, in rank order, on every rank.
 template <wire::Encodable T, class Merge>
   requires std::invocable<Merge&, T, T>
-[[nodiscard]] T tree_allreduce(MPI_Comm comm, T value, Merge merge, int radix = 2) {
+[[nodiscard]] T tree_allreduce(const Comm& comm, T value, Merge merge, int radix = 2) {
   auto result = tree_reduce(comm, std::move(value), std::move(merge), {.radix = radix, .root = 0});
   std::string bytes = result ? wire::encode(*result) : std::string();
-  detail::broadcast_bytes(comm, bytes, 0);
+  comm.broadcast_bytes(bytes, 0);
   return wire::decode<T>(bytes);
 }
 

@@ -116,7 +116,7 @@ void wait_for_everyone(MPI_Comm comm, std::chrono::milliseconds patience) {
 // from the lower ones. Of ranks that give up together, only the lowest hears nothing, and it
 // reports; a lower rank that gives up later than that is ended by the first abort before its own
 // grace is over. Only ranks that give up send anything, so a normal run costs nothing.
-bool lower_rank_gave_up(const boost::mpi::communicator& control) {
+bool lower_rank_gave_up(const Comm& control) {
   constexpr int gave_up_tag = 2;  // tag 1 carries the error text in the agreed case
   const int rank = control.rank();
   for (int higher = rank + 1; higher < control.size(); ++higher) {
@@ -172,12 +172,12 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
   // Every rank, failed or not, agrees on the outcome over the runtime's private communicator.
   // A failed rank, or one ending with a non-zero code, waits only a short grace period (see
   // outcome.hpp): if the others are blocked waiting for it, nobody else can end the job.
-  const MPI_Comm control = env->control();
+  const Comm& control = env->control();
   const bool impatient = failed || ending.exit_code != exit_code::ok;
   std::optional<AgreedOutcome> agreed;
   try {
-    agreed = agree_outcome(control, {ending.exit_code, failed},
-                           impatient ? std::optional(failure_grace()) : std::nullopt);
+    agreed = control.agree_on_failure({ending.exit_code, failed},
+                                      impatient ? std::optional(failure_grace()) : std::nullopt);
   } catch (const std::exception& e) {
     print_error(program, failed ? *ending.error : std::string(e.what()), env->rank());
     abort_job(ending.exit_code);
@@ -205,13 +205,13 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
     // command line was parsed (parsing is deterministic), so sender and receiver agree.
     try {
       if (rank == agreed->first_failed_rank && rank != 0 && app.parsed()) {
-        env->control().send(0, error_tag, *ending.error);
+        env->control().send_bytes(0, error_tag, *ending.error);
       }
       if (rank == 0 && app.parsed()) {
         if (agreed->first_failed_rank == 0) {
           error_text = *ending.error;
         } else {
-          env->control().recv(agreed->first_failed_rank, error_tag, error_text);
+          error_text = env->control().receive(agreed->first_failed_rank, error_tag).bytes;
         }
       }
     } catch (const std::exception&) {

@@ -12,7 +12,6 @@
 // summary, and above all the ending: an exception on any rank ends the whole job within seconds
 // with exactly one line `spmd-<app>: error: <what> (rank R)` on stderr and a non-zero exit code,
 // never a hang (see outcome.hpp for how).
-#include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <concepts>
 #include <cstdio>
@@ -49,7 +48,7 @@ class App {
 
   [[nodiscard]] const std::string& name() const noexcept { return info_.name; }
   [[nodiscard]] std::string program() const { return info_.program_name(); }
-  [[nodiscard]] const boost::mpi::communicator& comm() const noexcept { return env_.world(); }
+  [[nodiscard]] const Comm& comm() const noexcept { return env_.world(); }
   [[nodiscard]] int rank() const noexcept { return comm().rank(); }
   [[nodiscard]] int size() const noexcept { return comm().size(); }
   [[nodiscard]] bool is_root() const noexcept { return rank() == 0; }

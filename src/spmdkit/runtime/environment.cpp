@@ -81,8 +81,8 @@ Environment::Environment(int& argc, char**& argv, Threading requested) {
     throw Error(fmt::format("the MPI library provides thread level '{}' but '{}' was requested",
                             to_string(provided_), to_string(requested)));
   }
-  world_ = duplicate_with_errors_return(MPI_COMM_WORLD);
-  control_ = duplicate_with_errors_return(MPI_COMM_WORLD);
+  world_ = Comm::attach(MPI_COMM_WORLD).duplicate();
+  control_ = Comm::attach(MPI_COMM_WORLD).duplicate();
   check_h5(H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr), "H5Eset_auto2");
   current_environment = this;
 }

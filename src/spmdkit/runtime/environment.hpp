@@ -6,10 +6,11 @@
 // MPI_ERRORS_RETURN, so that every MPI failure reaches check_mpi / Boost.MPI as an exception
 // instead of aborting somewhere deep inside the library. HDF5's automatic error-stack printing
 // is switched off: the checker puts HDF5's messages into the exception instead.
-#include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 #include <memory>
 #include <string_view>
+
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd {
 
@@ -26,10 +27,10 @@ class Environment {
   Environment& operator=(const Environment&) = delete;
 
   /// The application's world: a duplicate of MPI_COMM_WORLD with MPI_ERRORS_RETURN.
-  [[nodiscard]] const boost::mpi::communicator& world() const noexcept { return world_; }
+  [[nodiscard]] const Comm& world() const noexcept { return world_; }
   /// A second duplicate, private to the runtime (agreeing on the outcome of a run), so that
   /// runtime traffic can never match an application message.
-  [[nodiscard]] const boost::mpi::communicator& control() const noexcept { return control_; }
+  [[nodiscard]] const Comm& control() const noexcept { return control_; }
   [[nodiscard]] Threading threading() const noexcept { return provided_; }
   [[nodiscard]] int rank() const noexcept { return world_.rank(); }
   [[nodiscard]] int size() const noexcept { return world_.size(); }
@@ -41,8 +42,8 @@ class Environment {
 
  private:
   std::unique_ptr<boost::mpi::environment> mpi_;  // destroyed last: it finalizes MPI
-  boost::mpi::communicator world_;
-  boost::mpi::communicator control_;
+  Comm world_;
+  Comm control_;
   Threading provided_ = Threading::single;
 };
 

@@ -122,7 +122,7 @@ std::optional<SlurmJob> slurm_job_from_environment() {
   return job;
 }
 
-Provenance Provenance::collect(const boost::mpi::communicator& comm, std::string app, int argc,
+Provenance Provenance::collect(const Comm& comm, std::string app, int argc,
                                const char* const* argv, Threading threading) {
   Provenance p;
   p.app = std::move(app);
@@ -157,13 +157,13 @@ Provenance Provenance::collect(const boost::mpi::communicator& comm, std::string
   // Rank 0's clock and environment speak for the job. Placement needs every rank's view: one
   // all_gather of small strings at start-up, so Boost.MPI's serialization is fine here.
   std::string start = comm.rank() == 0 ? utc_now_iso8601() : std::string();
-  boost::mpi::broadcast(comm, start, 0);
+  boost::mpi::broadcast(comm.boost(), start, 0);
   p.start_time_utc = std::move(start);
 
   auto [cpus, cores] = affinity_cpus();
   const std::string mine = fmt::format("{}\n{}\n{}", this_host(), cores, cpus);
   std::vector<std::string> everyone;
-  boost::mpi::all_gather(comm, mine, everyone);
+  boost::mpi::all_gather(comm.boost(), mine, everyone);
   std::set<std::string> distinct_hosts;
   p.cores_per_rank_min = cores;
   p.cores_per_rank_max = cores;

@@ -2,7 +2,7 @@
 // Where and how a run happened: the value behind `spmd-info` (Parallel Python's "auto-discovery
 // of computational resources") and behind the provenance attributes of every output file.
 #include <nlohmann/json.hpp>
-#include <boost/mpi/communicator.hpp>
+#include "spmdkit/runtime/comm.hpp"
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,7 +56,7 @@ struct Provenance {
   std::string config_toml;  ///< every option's effective value
 
   /// Collective over `comm`: every rank gets the same value.
-  [[nodiscard]] static Provenance collect(const boost::mpi::communicator& comm, std::string app,
+  [[nodiscard]] static Provenance collect(const Comm& comm, std::string app,
                                           int argc, const char* const* argv,
                                           Threading threading);
 

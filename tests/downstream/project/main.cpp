@@ -1,5 +1,4 @@
 // A downstream app: one include, one call, and it behaves like every spmdkit app.
-#include <boost/mpi/collectives/all_reduce.hpp>
 #include <functional>
 
 #include <spmdkit/spmdkit.hpp>
@@ -10,8 +9,7 @@ int main(int argc, char** argv) {
       argc, argv, {.name = "downstream", .description = "built against an installed spmdkit"},
       [&](CLI::App& cli) { cli.add_option("--greeting-rank", greeting_rank); },
       [&](spmd::App& app) {
-        app.summary().set("sum_of_ranks",
-                          boost::mpi::all_reduce(app.comm(), app.rank(), std::plus<>()));
+        app.summary().set("sum_of_ranks", app.comm().allreduce(app.rank(), std::plus<>()));
         app.print("hello from spmdkit {} on {} ranks\n", spmd::version_string, app.size());
       });
 }

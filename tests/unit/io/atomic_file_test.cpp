@@ -22,7 +22,7 @@ void write_generation(spmd::io::AtomicFile& out, int generation) {
   out.file().set_attribute("generation", static_cast<std::int32_t>(generation));
 }
 
-int generation_of(const boost::mpi::communicator& comm, const std::string& path) {
+int generation_of(const spmd::Comm& comm, const std::string& path) {
   auto file = spmd::io::File::open(comm, path);
   const int generation = file.scalar_attribute<std::int32_t>("generation");
   file.close();

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "spmdkit/patterns/pipeline.hpp"
-#include "spmdkit/patterns/reduce.hpp"
+#include "spmdkit/runtime/comm.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -44,7 +44,7 @@ TEST(Pipeline, EveryItemThroughEveryStageInOrder) {
   EXPECT_EQ(report.items_in, (std::vector<std::uint64_t>{n, n, n}));
   EXPECT_EQ(report.fused, world.size() < 3);
   // The sink runs on exactly one rank; there, everything arrived in source order.
-  const long sinks = spmd::allreduce(world, seen.empty() ? 0L : 1L, std::plus<>{});
+  const long sinks = world.allreduce(seen.empty() ? 0L : 1L, std::plus<>{});
   EXPECT_EQ(sinks, 1);
   if (!seen.empty()) {
     ASSERT_EQ(seen.size(), static_cast<std::size_t>(n));
@@ -76,9 +76,9 @@ TEST(Pipeline, WideStagesShareByDemandAndOneToManyStages) {
   EXPECT_EQ(report.units, 60u);
   // Lines of length 0..4, 12 each: 12 * (0 + 1 + 2 + 3 + 4) = 120 items reach the sink.
   EXPECT_EQ(report.items_in[2], 120u);
-  const auto total = spmd::allreduce(world, static_cast<long>(got.size()), std::plus<>{});
+  const auto total = world.allreduce(static_cast<long>(got.size()), std::plus<>{});
   EXPECT_EQ(total, 120);
-  EXPECT_EQ(spmd::allreduce(world, static_cast<long>(processed_here), std::plus<>{}), 60);
+  EXPECT_EQ(world.allreduce(static_cast<long>(processed_here), std::plus<>{}), 60);
 }
 
 TEST(Pipeline, BackPressureBoundsWhatIsInFlight) {
@@ -109,8 +109,8 @@ TEST(Pipeline, BackPressureBoundsWhatIsInFlight) {
                  },
                  {.ordered = true});
   const auto report = pipeline.run();
-  const auto all_sent = spmd::allreduce(world, sent, spmd::op::max{});
-  const auto all_consumed = spmd::allreduce(world, consumed, spmd::op::max{});
+  const auto all_sent = world.allreduce(sent, spmd::op::max{});
+  const auto all_consumed = world.allreduce(consumed, spmd::op::max{});
   if (world.size() < 2) return;  // one rank runs the stages inline: nothing is in flight
   const int relays = report.fused ? 1 : report.widths[1];
   const int bound = 2 * window * relays + relays + 2;
@@ -157,7 +157,7 @@ TEST(Pipeline, EarlyEndAndEmptyStreams) {
         .sink<int>("count", [&](const int&) { ++got; });
     const auto report = pipeline.run();
     EXPECT_EQ(report.units, static_cast<std::uint64_t>(items));
-    EXPECT_EQ(spmd::allreduce(world, got, std::plus<>{}), items == 0 ? 0 : 2);
+    EXPECT_EQ(world.allreduce(got, std::plus<>{}), items == 0 ? 0 : 2);
   }
 }
 

@@ -47,7 +47,7 @@ TEST(CheckMpi, FailingBoostMpiCallThrows) {
   // not defined: only optimised builds can show the exception path.
   GTEST_SKIP() << "Boost.MPI asserts instead of throwing in builds without NDEBUG";
 #else
-  const auto& world = spmd::test::world();
+  const auto& world = spmd::test::world().boost();
   try {
     world.send(world.size(), 0, 42);  // invalid destination
     FAIL() << "expected boost::mpi::exception";

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "spmdkit/patterns/broadcast.hpp"
+#include "spmdkit/runtime/comm.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -31,19 +31,19 @@ std::map<std::string, std::vector<std::string>> names_of(int rank) {
 TEST(Broadcast, EveryRootReachesEveryRank) {
   const auto& world = spmd::test::world();
   for (int root = 0; root < world.size(); ++root) {
-    EXPECT_EQ(spmd::broadcast(world, world.rank() * 10 + 1, root), root * 10 + 1);
-    EXPECT_EQ(spmd::broadcast(world, record_of(world.rank()), root), record_of(root));
-    EXPECT_EQ(spmd::broadcast(world, fmt::format("hello from {}", world.rank()), root),
+    EXPECT_EQ(world.broadcast(world.rank() * 10 + 1, root), root * 10 + 1);
+    EXPECT_EQ(world.broadcast(record_of(world.rank()), root), record_of(root));
+    EXPECT_EQ(world.broadcast(fmt::format("hello from {}", world.rank()), root),
               fmt::format("hello from {}", root));
-    EXPECT_EQ(spmd::broadcast(world, names_of(world.rank()), root), names_of(root));
+    EXPECT_EQ(world.broadcast(names_of(world.rank()), root), names_of(root));
   }
 }
 
 TEST(Broadcast, EmptyAndLargeValues) {
   const auto& world = spmd::test::world();
-  EXPECT_EQ(spmd::broadcast(world, std::string(world.rank() == 0 ? "" : "not me")), "");
+  EXPECT_EQ(world.broadcast(std::string(world.rank() == 0 ? "" : "not me")), "");
   std::vector<double> big(world.rank() == 0 ? 1 << 20 : 3, world.rank() == 0 ? 0.25 : -1.0);
-  const auto got = spmd::broadcast(world, big);
+  const auto got = world.broadcast(big);
   ASSERT_EQ(got.size(), std::size_t{1} << 20);
   EXPECT_EQ(got.front(), 0.25);
   EXPECT_EQ(got.back(), 0.25);

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "spmdkit/patterns/reduce.hpp"
+#include "spmdkit/runtime/comm.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -35,12 +35,12 @@ TEST(Reduce, BuiltInTypesAndOperations) {
   const auto& world = spmd::test::world();
   const int p = world.size();
   const int r = world.rank();
-  EXPECT_EQ(spmd::allreduce(world, static_cast<long>(r + 1), std::plus<>{}), p * (p + 1L) / 2);
-  EXPECT_EQ(spmd::allreduce(world, 2.0 + r, spmd::op::max{}), 1.0 + p);
-  EXPECT_EQ(spmd::allreduce(world, 5 - r, spmd::op::min{}), 5 - (p - 1));
-  const auto sums = spmd::allreduce(world, std::vector<int>{r, 1, -r}, std::plus<>{});
+  EXPECT_EQ(world.allreduce(static_cast<long>(r + 1), std::plus<>{}), p * (p + 1L) / 2);
+  EXPECT_EQ(world.allreduce(2.0 + r, spmd::op::max{}), 1.0 + p);
+  EXPECT_EQ(world.allreduce(5 - r, spmd::op::min{}), 5 - (p - 1));
+  const auto sums = world.allreduce(std::vector<int>{r, 1, -r}, std::plus<>{});
   EXPECT_EQ(sums, (std::vector<int>{p * (p - 1) / 2, p, -p * (p - 1) / 2}));
-  const auto on_root = spmd::reduce(world, 1, std::plus<>{}, p - 1);
+  const auto on_root = world.reduce(1, std::plus<>{}, p - 1);
   EXPECT_EQ(on_root.has_value(), r == p - 1);
   if (on_root) {
     EXPECT_EQ(*on_root, p);
@@ -52,7 +52,7 @@ TEST(Reduce, UserTypeWithLambda) {
   Range expected = mine(0);
   for (int q = 1; q < world.size(); ++q) expected = merge(expected, mine(q));
   const long offset = 0;  // a capturing lambda is fine for blocking calls
-  const Range got = spmd::allreduce(world, mine(world.rank()), [offset](const Range& a, const Range& b) {
+  const Range got = world.allreduce(mine(world.rank()), [offset](const Range& a, const Range& b) {
     Range m = merge(a, b);
     m.count += offset;
     return m;
@@ -64,30 +64,30 @@ TEST(Reduce, NonCommutativeKeepsRankOrder) {
   const auto& world = spmd::test::world();
   Matrix expected = matrix_of(0);
   for (int q = 1; q < world.size(); ++q) expected = times(expected, matrix_of(q));
-  EXPECT_EQ(spmd::allreduce(world, matrix_of(world.rank()), MatrixProduct{}, spmd::Commutative::no),
+  EXPECT_EQ(world.allreduce(matrix_of(world.rank()), MatrixProduct{}, spmd::Commutative::no),
             expected);
   // Inclusive and exclusive prefixes, in rank order too.
   Matrix prefix = matrix_of(0);
   for (int q = 1; q <= world.rank(); ++q) prefix = times(prefix, matrix_of(q));
-  EXPECT_EQ(spmd::scan(world, matrix_of(world.rank()), MatrixProduct{}, spmd::Commutative::no), prefix);
+  EXPECT_EQ(world.scan(matrix_of(world.rank()), MatrixProduct{}, spmd::Commutative::no), prefix);
   const Matrix identity{1, 0, 0, 1};
   Matrix before = identity;
   for (int q = 0; q < world.rank(); ++q) before = times(before, matrix_of(q));
-  EXPECT_EQ(spmd::exscan(world, matrix_of(world.rank()), MatrixProduct{}, identity, spmd::Commutative::no),
+  EXPECT_EQ(world.exscan(matrix_of(world.rank()), MatrixProduct{}, identity, spmd::Commutative::no),
             before);
 }
 
 TEST(Reduce, NonBlocking) {
   const auto& world = spmd::test::world();
-  auto pending = spmd::iallreduce(world, static_cast<double>(world.rank()), std::plus<>{});
-  auto product = spmd::iallreduce(world, matrix_of(world.rank()), MatrixProduct{}, spmd::Commutative::no);
+  auto pending = world.iallreduce(static_cast<double>(world.rank()), std::plus<>{});
+  auto product = world.iallreduce(matrix_of(world.rank()), MatrixProduct{}, spmd::Commutative::no);
   const double p = world.size();
   EXPECT_EQ(pending.wait(), p * (p - 1) / 2);
   Matrix expected = matrix_of(0);
   for (int q = 1; q < world.size(); ++q) expected = times(expected, matrix_of(q));
   EXPECT_EQ(product.wait(), expected);
   EXPECT_TRUE(pending.test());
-  { auto dropped = spmd::iallreduce(world, 1, std::plus<>{}); }  // destructor waits: no leak, no hang
+  { auto dropped = world.iallreduce(1, std::plus<>{}); }  // destructor waits: no leak, no hang
 }
 
 }  // namespace

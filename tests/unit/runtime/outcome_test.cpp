@@ -1,11 +1,14 @@
 // Agreement on how a run ended: the lowest failed rank reports, the largest exit code wins, and a
 // failed rank does not wait for ranks that never arrive.
 #include <chrono>
+#include <exception>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "spmdkit/runtime/environment.hpp"
+#include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/outcome.hpp"
 #include "test_support.hpp"
 
@@ -14,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(AgreeOutcome, AllSucceed) {
-  const auto outcome = spmd::agree_outcome(spmd::test::world(), {0, false});
+  const auto outcome = spmd::test::world().agree_on_failure({0, false});
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->exit_code, 0);
   EXPECT_EQ(outcome->first_failed_rank, -1);
@@ -25,7 +28,7 @@ TEST(AgreeOutcome, OneRankFailsOthersFinish) {
   const int failing = world.size() - 1;
   const bool i_fail = world.rank() == failing;
   const auto outcome =
-      spmd::agree_outcome(world, {i_fail ? 2 : 0, i_fail},
+      world.agree_on_failure({i_fail ? 2 : 0, i_fail},
                           i_fail ? std::optional(std::chrono::milliseconds(10s)) : std::nullopt);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->exit_code, 2);
@@ -35,7 +38,7 @@ TEST(AgreeOutcome, OneRankFailsOthersFinish) {
 TEST(AgreeOutcome, LowestFailedRankAndLargestCodeWin) {
   const auto& world = spmd::test::world();
   // Every rank fails, with exit code = rank + 1.
-  const auto outcome = spmd::agree_outcome(world, {world.rank() + 1, true}, 10s);
+  const auto outcome = world.agree_on_failure({world.rank() + 1, true}, 10s);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->first_failed_rank, 0);
   EXPECT_EQ(outcome->exit_code, world.size());
@@ -47,21 +50,52 @@ TEST(AgreeOutcome, FailedRankGivesUpWhenOthersDoNotArrive) {
   // A private communicator: the late collective must not disturb later tests. It is kept for the
   // life of the process because rank 0 leaves its part of the collective pending (as spmd::run
   // does just before it aborts), and Open MPI must not see the communicator freed under it.
-  static const auto comm = spmd::duplicate_with_errors_return(world);
+  static const auto comm = world.duplicate();
   if (comm.rank() == 0) {
     const auto start = std::chrono::steady_clock::now();
-    const auto outcome = spmd::agree_outcome(comm, {1, true}, 100ms);
+    const auto outcome = comm.agree_on_failure({1, true}, 100ms);
     const auto waited = std::chrono::steady_clock::now() - start;
     EXPECT_FALSE(outcome.has_value());
     EXPECT_GE(waited, 100ms);
     EXPECT_LT(waited, 5s);
   } else {
     std::this_thread::sleep_for(600ms);  // "busy elsewhere" well past rank 0's patience
-    const auto outcome = spmd::agree_outcome(comm, {0, false});
+    const auto outcome = comm.agree_on_failure({0, false});
     ASSERT_TRUE(outcome.has_value());  // rank 0's contribution was posted before it gave up
     EXPECT_EQ(outcome->first_failed_rank, 0);
   }
   world.barrier();
+}
+
+// The failure protocol of the pipeline and the farm: the same error on every rank, of the kind
+// of the lowest failing rank.
+TEST(AgreeOutcome, FirstFailureIsThrownEverywhere) {
+  const auto& world = spmd::test::world();
+  EXPECT_NO_THROW(world.throw_first_failure(nullptr, ""));
+  const int last = world.size() - 1;
+  auto fail_on = [&](int rank, auto error) {
+    std::exception_ptr mine;
+    if (world.rank() == rank) mine = std::make_exception_ptr(error);
+    world.throw_first_failure(mine, "failed on rank " + std::to_string(world.rank()));
+  };
+  try {
+    fail_on(last, spmd::UsageError("bad input"));
+    ADD_FAILURE() << "no error thrown";
+  } catch (const spmd::UsageError& e) {
+    EXPECT_EQ(std::string(e.what()), "failed on rank " + std::to_string(last));
+  }
+  // Every rank fails, rank 0 with an error and the others with bad input: rank 0's error wins.
+  std::exception_ptr mine = world.rank() == 0
+                                ? std::make_exception_ptr(spmd::Error("broken"))
+                                : std::make_exception_ptr(spmd::UsageError("bad"));
+  try {
+    world.throw_first_failure(mine, "from " + std::to_string(world.rank()));
+    ADD_FAILURE() << "no error thrown";
+  } catch (const spmd::UsageError&) {
+    ADD_FAILURE() << "rank 0's kind of error was not kept";
+  } catch (const spmd::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "from 0");
+  }
 }
 
 TEST(AgreeOutcome, GraceComesFromTheEnvironment) {

@@ -41,7 +41,7 @@ TEST(Provenance, IdenticalOnEveryRank) {
   const auto& world = spmd::test::world();
   const std::string json = collect_here().to_json();
   std::vector<std::string> all;
-  boost::mpi::all_gather(world, json, all);
+  boost::mpi::all_gather(world.boost(), json, all);
   for (const auto& other : all) EXPECT_EQ(other, json);
   EXPECT_NE(json.find("\"ranks\":" + std::to_string(world.size())), std::string::npos) << json;
 }

@@ -1,15 +1,12 @@
 #pragma once
-// Point-to-point plumbing shared by the patterns' protocols (task farm, pipeline, tree
-// reductions): polling with back-off, non-blocking sends that own their buffers, receiving
-// messages of any size (matched probe), broadcasting bytes. Internal: not part of the API.
-#include <mpi.h>
-
+// Plumbing shared by the patterns' protocols (task farm, pipeline): polling with back-off and
+// non-blocking sends that own their buffers. Internal: not part of the API.
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <string>
-#include <utility>
+
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd::detail {
 
@@ -37,11 +34,11 @@ class Backoff {
 /// Non-blocking sends whose buffers live until MPI is done with them.
 class SendQueue {
  public:
-  explicit SendQueue(MPI_Comm comm) : comm_(comm) {}
+  explicit SendQueue(Comm comm) : comm_(std::move(comm)) {}
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
   /// Sends still pending here are only left when a run was cut short (a receiver that will never
-  /// match them): their buffers are deliberately left to MPI rather than freed under it.
+  /// match them): they are handed to MPI and their buffers deliberately kept, not freed under it.
   ~SendQueue();
 
   void send(int dest, int tag, std::string buffer);
@@ -53,21 +50,11 @@ class SendQueue {
 
  private:
   struct Pending {
-    MPI_Request request;
-    std::string buffer;
+    std::string buffer;  // stays in place: a deque does not move its elements
+    Request request;
   };
-  MPI_Comm comm_;
+  Comm comm_;
   std::deque<Pending> pending_;
 };
-
-/// A message from `source` with `tag` (wildcards allowed) if one has arrived, received whole.
-std::optional<std::pair<MPI_Status, std::string>> receive_if_arrived(MPI_Comm comm, int source,
-                                                                      int tag);
-/// Blocking: the next message from `source` with `tag`, received whole.
-std::string receive_bytes(MPI_Comm comm, int source, int tag);
-/// Blocking send of `bytes`.
-void send_bytes(MPI_Comm comm, int dest, int tag, const std::string& bytes);
-/// Collective: `bytes` of `root` on every rank.
-void broadcast_bytes(MPI_Comm comm, std::string& bytes, int root);
 
 }  // namespace spmd::detail
