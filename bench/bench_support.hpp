@@ -34,7 +34,11 @@ template <class Fn>
 /// Collective: seconds per call of `fn`, called `iterations` times.
 template <class Fn>
 [[nodiscard]] double seconds_per_call(MPI_Comm comm, int iterations, Fn&& fn) {
-  return timed(comm, [&] { for (int i = 0; i < iterations; ++i) fn(); }) / iterations;
+  return timed(comm,
+               [&] {
+                 for (int i = 0; i < iterations; ++i) fn();
+               }) /
+         iterations;
 }
 
 /// One raw MPI ping-pong of 8 bytes between ranks 0 and 1 of a 2-rank `comm`: the round trip

@@ -34,8 +34,7 @@ double null_tasks_per_second(const spmd::Comm& comm, std::uint64_t count,
   spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(comm, options);
   for (std::uint64_t i = 0; i < count; ++i) farm.submit(i);
   std::uint64_t received = 0;
-  const auto report = farm.run([](std::uint64_t n) { return n; },
-                               [&](const auto&) { ++received; });
+  const auto report = farm.run([](std::uint64_t n) { return n; }, [&](const auto&) { ++received; });
   if (comm.rank() == 0 && received != count) throw spmd::Error("lost tasks");
   return static_cast<double>(count) / report.seconds;
 }

@@ -66,9 +66,12 @@ void run(spmd::App& app) {
   sleeping_barrier(comm);
   const double spmd_makespan = bench::median(ours);
   if (app.is_root()) {
-    fmt::print("fib, 1000 skewed inputs up to 300000: spmd (2 ranks) {:.3f} s, Python "
-               "ProcessPoolExecutor (2 processes) {:.3f} s\n", spmd_makespan, python);
-    fmt::print("  spmd: {:.3f} s inside tasks, {} messages\n", report.busy_seconds, report.messages);
+    fmt::print(
+        "fib, 1000 skewed inputs up to 300000: spmd (2 ranks) {:.3f} s, Python "
+        "ProcessPoolExecutor (2 processes) {:.3f} s\n",
+        spmd_makespan, python);
+    fmt::print("  spmd: {:.3f} s inside tasks, {} messages\n", report.busy_seconds,
+               report.messages);
     fmt::print("RATIO fib_vs_python_pool {:.4f}\n", spmd_makespan / python);
   }
 }

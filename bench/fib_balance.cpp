@@ -38,10 +38,10 @@ Comparison compare(const spmd::Comm& comm, const std::vector<std::uint64_t>& inp
 
 void print(const char* label, const Comparison& c) {
   fmt::print("  {}:\n", label);
-  fmt::print("    dynamic: makespan {:.3f} s, efficiency {:.2f}, {} messages\n",
-             c.dynamic_makespan, c.dynamic_report.efficiency(), c.dynamic_report.messages);
-  fmt::print("    static:  makespan {:.3f} s, efficiency {:.2f}, {} messages\n",
-             c.static_makespan, c.static_report.efficiency(), c.static_report.messages);
+  fmt::print("    dynamic: makespan {:.3f} s, efficiency {:.2f}, {} messages\n", c.dynamic_makespan,
+             c.dynamic_report.efficiency(), c.dynamic_report.messages);
+  fmt::print("    static:  makespan {:.3f} s, efficiency {:.2f}, {} messages\n", c.static_makespan,
+             c.static_report.efficiency(), c.static_report.messages);
 }
 
 void run(spmd::App& app) {

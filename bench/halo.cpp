@@ -29,8 +29,8 @@ using spmd::decomp::Index;
 // exchange exactly the same two faces per rank.
 double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   const auto& comm = app.comm();
-  spmd::decomp::CartSpec<2> spec{.cells = {n, n}, .ghost = {1, 1},
-                                 .stencil = spmd::decomp::Stencil::star};
+  spmd::decomp::CartSpec<2> spec{
+      .cells = {n, n}, .ghost = {1, 1}, .stencil = spmd::decomp::Stencil::star};
   spec.periodic[static_cast<std::size_t>(axis)] = true;
   spec.procs = axis == 0 ? std::array<int, 2>{comm.size(), 1} : std::array<int, 2>{1, comm.size()};
   spmd::decomp::CartDecomposition<2> cart(comm, spec);
@@ -40,8 +40,10 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
 
   const auto e = sub.local_extents();
   const Index ny = e[0], nx = e[1];
-  const spmd::decomp::Offset<2> low = axis == 0 ? spmd::decomp::Offset<2>{-1, 0} : spmd::decomp::Offset<2>{0, -1};
-  const spmd::decomp::Offset<2> high = axis == 0 ? spmd::decomp::Offset<2>{1, 0} : spmd::decomp::Offset<2>{0, 1};
+  const spmd::decomp::Offset<2> low =
+      axis == 0 ? spmd::decomp::Offset<2>{-1, 0} : spmd::decomp::Offset<2>{0, -1};
+  const spmd::decomp::Offset<2> high =
+      axis == 0 ? spmd::decomp::Offset<2>{1, 0} : spmd::decomp::Offset<2>{0, 1};
   const int before = sub.neighbour(low)->rank, after = sub.neighbour(high)->rank;
   const MPI_Comm c = cart.comm();
   auto at = [&](Index y, Index x) { return field.data() + y * nx + x; };
@@ -49,10 +51,10 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   auto by_hand = [&] {
     if (axis == 0) {  // contiguous rows straight from the field
       const int row = static_cast<int>(nx - 2);
-      MPI_Sendrecv(at(1, 1), row, MPI_DOUBLE, before, 0, at(ny - 1, 1), row, MPI_DOUBLE, after, 0, c,
-                   MPI_STATUS_IGNORE);
-      MPI_Sendrecv(at(ny - 2, 1), row, MPI_DOUBLE, after, 1, at(0, 1), row, MPI_DOUBLE, before, 1, c,
-                   MPI_STATUS_IGNORE);
+      MPI_Sendrecv(at(1, 1), row, MPI_DOUBLE, before, 0, at(ny - 1, 1), row, MPI_DOUBLE, after, 0,
+                   c, MPI_STATUS_IGNORE);
+      MPI_Sendrecv(at(ny - 2, 1), row, MPI_DOUBLE, after, 1, at(0, 1), row, MPI_DOUBLE, before, 1,
+                   c, MPI_STATUS_IGNORE);
     } else {  // strided columns, packed and unpacked by hand
       const int column = static_cast<int>(ny - 2);
       for (Index y = 1; y < ny - 1; ++y) out[static_cast<std::size_t>(y)] = *at(y, 1);
@@ -72,10 +74,11 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   }
   const double a = bench::median(ours), b = bench::median(theirs);
   if (app.is_root()) {
-    fmt::print("{}x{} doubles, {} ranks along {} ({} faces): halo begin+end {:.2f} us, "
-               "MPI_Sendrecv {:.2f} us\n",
-               n, n, comm.size(), axis == 0 ? "y" : "x", axis == 0 ? "contiguous" : "strided",
-               a * 1e6, b * 1e6);
+    fmt::print(
+        "{}x{} doubles, {} ranks along {} ({} faces): halo begin+end {:.2f} us, "
+        "MPI_Sendrecv {:.2f} us\n",
+        n, n, comm.size(), axis == 0 ? "y" : "x", axis == 0 ? "contiguous" : "strided", a * 1e6,
+        b * 1e6);
   }
   return a / b;
 }

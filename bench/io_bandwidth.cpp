@@ -58,9 +58,11 @@ void run(spmd::App& app, const Options& opt) {
     raw_write.push_back(bench::timed(comm, [&] {
       MPI_File file = MPI_FILE_NULL;
       spmd::check_mpi(MPI_File_open(comm, raw_path.c_str(), MPI_MODE_CREATE | MPI_MODE_WRONLY,
-                                    MPI_INFO_NULL, &file), "MPI_File_open");
-      spmd::check_mpi(MPI_File_write_at_all(file, offset, data.data(), count, MPI_DOUBLE,
-                                            MPI_STATUS_IGNORE), "MPI_File_write_at_all");
+                                    MPI_INFO_NULL, &file),
+                      "MPI_File_open");
+      spmd::check_mpi(
+          MPI_File_write_at_all(file, offset, data.data(), count, MPI_DOUBLE, MPI_STATUS_IGNORE),
+          "MPI_File_write_at_all");
       spmd::check_mpi(MPI_File_close(&file), "MPI_File_close");
     }));
     layer_read.push_back(bench::timed(comm, [&] {
@@ -72,8 +74,9 @@ void run(spmd::App& app, const Options& opt) {
       MPI_File file = MPI_FILE_NULL;
       spmd::check_mpi(MPI_File_open(comm, raw_path.c_str(), MPI_MODE_RDONLY, MPI_INFO_NULL, &file),
                       "MPI_File_open");
-      spmd::check_mpi(MPI_File_read_at_all(file, offset, back.data(), count, MPI_DOUBLE,
-                                           MPI_STATUS_IGNORE), "MPI_File_read_at_all");
+      spmd::check_mpi(
+          MPI_File_read_at_all(file, offset, back.data(), count, MPI_DOUBLE, MPI_STATUS_IGNORE),
+          "MPI_File_read_at_all");
       spmd::check_mpi(MPI_File_close(&file), "MPI_File_close");
     }));
   }

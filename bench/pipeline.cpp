@@ -51,11 +51,12 @@ void pipeline_chain(const spmd::Comm& comm) {
                             [](spmd::StageContext&, spmd::Emit<std::int64_t>& out) {
                               for (std::int64_t i = 0; i < items; ++i) out(i);
                             })
-      .stage<std::int64_t, std::int64_t>("relay",
-                                         [](const std::int64_t& v, spmd::Emit<std::int64_t>& out) { out(v); })
+      .stage<std::int64_t, std::int64_t>(
+          "relay", [](const std::int64_t& v, spmd::Emit<std::int64_t>& out) { out(v); })
       .sink<std::int64_t>("sink", [&](const std::int64_t& v) { sum += v; });
   const auto report = pipeline.run();
-  if (report.items_in[2] != static_cast<std::uint64_t>(items)) throw spmd::Error("pipeline lost items");
+  if (report.items_in[2] != static_cast<std::uint64_t>(items))
+    throw spmd::Error("pipeline lost items");
 }
 
 void run(spmd::App& app) {
@@ -68,8 +69,9 @@ void run(spmd::App& app) {
   }
   const double raw_rate = items / bench::median(raw), our_rate = items / bench::median(ours);
   if (app.is_root()) {
-    fmt::print("3-stage chain, {} items of 8 B: raw send/recv {:.0f} items/s, pipeline {:.0f} items/s\n",
-               items, raw_rate, our_rate);
+    fmt::print(
+        "3-stage chain, {} items of 8 B: raw send/recv {:.0f} items/s, pipeline {:.0f} items/s\n",
+        items, raw_rate, our_rate);
     fmt::print("RATIO pipeline_vs_p2p {:.3f}\n", our_rate / raw_rate);
   }
 }

@@ -13,9 +13,9 @@
 // Medians of alternating rounds.
 #include <mpi.h>
 
+#include <algorithm>
 #include <boost/mpi/collectives/all_reduce.hpp>
 #include <boost/serialization/vector.hpp>
-#include <algorithm>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -24,8 +24,8 @@
 #include <fmt/format.h>
 
 #include <spmdkit/patterns/exact_sum.hpp>
-#include <spmdkit/runtime/comm.hpp>
 #include <spmdkit/runtime/app.hpp>
+#include <spmdkit/runtime/comm.hpp>
 #include <spmdkit/runtime/error.hpp>
 
 #include "bench_support.hpp"
@@ -36,7 +36,9 @@ struct Cell {  // a small user type: a min/max/count record
   double low, high;
   long count;
   template <class Archive>
-  void serialize(Archive& ar, unsigned) { ar & low & high & count; }
+  void serialize(Archive& ar, unsigned) {
+    ar& low& high& count;
+  }
 };
 
 struct MergeCells {
@@ -97,7 +99,8 @@ void run(spmd::App& app) {
     const double ratio = bench::median(ratios);
     if (app.is_root()) {
       fmt::print("allreduce {:>9} B: raw {:9.3f} us, spmd {:9.3f} us, ratio {:.3f}\n",
-                 count * sizeof(double), bench::median(raw) * 1e6, bench::median(ours) * 1e6, ratio);
+                 count * sizeof(double), bench::median(raw) * 1e6, bench::median(ours) * 1e6,
+                 ratio);
     }
     if (ratio > worst) {
       worst = ratio;
@@ -109,7 +112,8 @@ void run(spmd::App& app) {
   constexpr std::size_t cells = 4096;
   std::vector<Cell> mine(cells);
   for (std::size_t i = 0; i < cells; ++i) {
-    mine[i] = {comm.rank() - 1.0 * i, comm.rank() + 1.0 * i, static_cast<long>(i)};
+    const auto at = static_cast<double>(i);
+    mine[i] = {comm.rank() - at, comm.rank() + at, static_cast<long>(i)};
   }
   std::vector<double> boost_times, spmd_times;
   std::vector<Cell> boost_result, spmd_result;
@@ -117,10 +121,12 @@ void run(spmd::App& app) {
     boost_times.push_back(per_call(comm, 20, [&] {
       boost::mpi::all_reduce(comm.boost(), mine, boost_result, MergeCellVectors{});
     }));
-    spmd_times.push_back(per_call(comm, 20, [&] { spmd_result = comm.allreduce(mine, MergeCells{}); }));
+    spmd_times.push_back(
+        per_call(comm, 20, [&] { spmd_result = comm.allreduce(mine, MergeCells{}); }));
   }
   for (std::size_t i = 0; i < cells; ++i) {
-    if (boost_result[i].count != spmd_result[i].count || boost_result[i].low != spmd_result[i].low) {
+    if (boost_result[i].count != spmd_result[i].count ||
+        boost_result[i].low != spmd_result[i].low) {
       throw spmd::Error("user-op results differ");
     }
   }

@@ -48,10 +48,15 @@ void run(spmd::App& app, long n, int steps, int rounds) {
   solver.initialise();
   std::vector<double> triad_s, stencil_s;
   for (int r = 0; r < rounds; ++r) {
-    triad_s.push_back(bench::timed(world, [&] { for (int s = 0; s < steps; ++s) triad(); }));
-    stencil_s.push_back(bench::timed(world, [&] { for (int s = 0; s < steps; ++s) solver.step(); }));
+    triad_s.push_back(bench::timed(world, [&] {
+      for (int s = 0; s < steps; ++s) triad();
+    }));
+    stencil_s.push_back(bench::timed(world, [&] {
+      for (int s = 0; s < steps; ++s) solver.step();
+    }));
   }
-  const double triad_bw = 24.0 * static_cast<double>(elements) * world.size() * steps / bench::median(triad_s);
+  const double triad_bw =
+      24.0 * static_cast<double>(elements) * world.size() * steps / bench::median(triad_s);
   const double stencil_bw = 16.0 * points * steps / bench::median(stencil_s);
 
   // Strong scaling: the same grid on rank 0 alone, then on every rank.
@@ -62,7 +67,10 @@ void run(spmd::App& app, long n, int steps, int rounds) {
     if (world.rank() == 0) {
       heat::Solver<2> single(alone, grid(n));
       single.initialise();
-      for (int r = 0; r < rounds; ++r) one.push_back(bench::timed(alone, [&] { for (int s = 0; s < steps; ++s) single.step(); }));
+      for (int r = 0; r < rounds; ++r)
+        one.push_back(bench::timed(alone, [&] {
+          for (int s = 0; s < steps; ++s) single.step();
+        }));
     }
     world.barrier();
     double t1 = world.rank() == 0 ? bench::median(one) : 0.0;
@@ -70,8 +78,9 @@ void run(spmd::App& app, long n, int steps, int rounds) {
     efficiency = t1 / (2.0 * bench::median(stencil_s));
   }
   if (app.is_root()) {
-    fmt::print("{}^2 grid, {} ranks: triad {:.1f} GB/s, heat step {:.1f} GB/s ({:.2f} ms/step)\n", n,
-               world.size(), triad_bw / 1e9, stencil_bw / 1e9, 1e3 * bench::median(stencil_s) / steps);
+    fmt::print("{}^2 grid, {} ranks: triad {:.1f} GB/s, heat step {:.1f} GB/s ({:.2f} ms/step)\n",
+               n, world.size(), triad_bw / 1e9, stencil_bw / 1e9,
+               1e3 * bench::median(stencil_s) / steps);
     fmt::print("RATIO strong_scaling_1to2 {:.3f}\n", efficiency);
     fmt::print("RATIO stencil_vs_stream {:.3f}\n", stencil_bw / triad_bw);
   }

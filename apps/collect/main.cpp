@@ -43,7 +43,8 @@ Row read_row(const std::string& path, const std::string& group_path) {
   const auto file = spmd::io::File::open(spmd::Comm::self(), path);
   if (file.has_attribute("command_line")) row.command_line = file.string_attribute("command_line");
   if (!file.exists(group_path)) {
-    throw spmd::UsageError(fmt::format("{} has no group '{}' (choose one with --table)", path, group_path));
+    throw spmd::UsageError(
+        fmt::format("{} has no group '{}' (choose one with --table)", path, group_path));
   }
   const auto columns = [](const spmd::io::DatasetInfo& d) {
     return d.numeric() && d.shape.size() == 1 && d.shape[0] > 0;
@@ -51,7 +52,8 @@ Row read_row(const std::string& path, const std::string& group_path) {
   for (const auto& info : file.group(group_path).datasets(columns, ".", /*recursive=*/false)) {
     // Read as double whatever the stored type (a conversion: independent I/O, on one process).
     const hsize_t last = info.shape[0] - 1;
-    const auto value = file.dataset(info.path).read<double>({{last}, {1}}, spmd::io::CollectivePolicy::ignore);
+    const auto value =
+        file.dataset(info.path).read<double>({{last}, {1}}, spmd::io::CollectivePolicy::ignore);
     row.values[info.path.substr(info.path.rfind('/') + 1)] = value[0];
   }
   return row;
@@ -65,20 +67,22 @@ void run_collect(spmd::App& app, const Options& o) {
   const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(o.files.size()), app.size());
   std::vector<Row> mine;
   for (spmd::decomp::Index i = 0; i < blocks.local_size(app.rank()); ++i) {
-    mine.push_back(read_row(o.files[static_cast<std::size_t>(blocks.offset(app.rank()) + i)], o.table));
+    mine.push_back(
+        read_row(o.files[static_cast<std::size_t>(blocks.offset(app.rank()) + i)], o.table));
   }
   // The columns: every result name any file has (all ranks agree on the sorted union).
   std::set<std::string> names;
   for (const auto& row : mine) {
     for (const auto& [name, value] : row.values) names.insert(name);
   }
-  const auto all_names = spmd::tree_allreduce(app.comm(), std::vector<std::string>(names.begin(), names.end()),
-                                              [](std::vector<std::string> a, const std::vector<std::string>& b) {
-                                                a.insert(a.end(), b.begin(), b.end());
-                                                std::sort(a.begin(), a.end());
-                                                a.erase(std::unique(a.begin(), a.end()), a.end());
-                                                return a;
-                                              });
+  const auto all_names =
+      spmd::tree_allreduce(app.comm(), std::vector<std::string>(names.begin(), names.end()),
+                           [](std::vector<std::string> a, const std::vector<std::string>& b) {
+                             a.insert(a.end(), b.begin(), b.end());
+                             std::sort(a.begin(), a.end());
+                             a.erase(std::unique(a.begin(), a.end()), a.end());
+                             return a;
+                           });
   std::vector<std::string> file_column, command_column;
   for (const auto& row : mine) {
     file_column.push_back(row.file);

@@ -13,7 +13,6 @@ namespace crawl {
 
 namespace {
 
-
 bool is_html(const std::string& content_type) {
   return content_type == "text/html" || content_type == "application/xhtml+xml";
 }
@@ -37,10 +36,8 @@ bool transient(CURLcode code) {
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-      return true;
-    default:
-      return false;
+    case CURLE_PARTIAL_FILE: return true;
+    default: return false;
   }
 }
 
@@ -123,7 +120,8 @@ Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
   page.content_type = cut_utf8(fetched.content_type, max_content_type_bytes);
   page.bytes = fetched.body.size();
   page.truncated = fetched.truncated ? 1 : 0;
-  if (fetched.truncated) page.error = fmt::format("body cut at --max-bytes {}", options.fetch.max_bytes);
+  if (fetched.truncated)
+    page.error = fmt::format("body cut at --max-bytes {}", options.fetch.max_bytes);
 
   std::vector<std::string> hrefs;
   std::string base = task.url;

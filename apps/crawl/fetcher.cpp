@@ -55,7 +55,8 @@ std::string guess_type(const std::string& url) {
 }  // namespace
 
 CurlGlobal::CurlGlobal() {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw spmd::Error("curl_global_init failed");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw spmd::Error("curl_global_init failed");
 }
 CurlGlobal::~CurlGlobal() { curl_global_cleanup(); }
 
@@ -68,7 +69,8 @@ void Fetcher::wait_politely(const std::string& host) {
   const auto gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(options_.delay * std::max(options_.workers, 1)));
   const auto now = std::chrono::steady_clock::now();
-  if (const auto it = last_request_.find(host); it != last_request_.end() && now - it->second < gap) {
+  if (const auto it = last_request_.find(host);
+      it != last_request_.end() && now - it->second < gap) {
     std::this_thread::sleep_for(gap - (now - it->second));
   }
   last_request_[host] = std::chrono::steady_clock::now();
@@ -136,13 +138,15 @@ Fetcher::HostRobots Fetcher::read_robots(const std::string& origin) {
   for (int redirects = 0; redirects <= 5; ++redirects) {
     const FetchResult robots = fetch(location);
     if (robots.code != CURLE_OK) {
-      return {disallow_all.rules, robots.code, "robots.txt unreachable, not fetched: " + robots.error};
+      return {disallow_all.rules, robots.code,
+              "robots.txt unreachable, not fetched: " + robots.error};
     }
     if (robots.status >= 200 && robots.status < 300) {
       return {RobotsRules(robots.body, options_.user_agent)};
     }
     if (robots.status >= 300 && robots.status < 400) {
-      const auto next = robots.redirect.empty() ? std::nullopt : normalize(robots.redirect, location);
+      const auto next =
+          robots.redirect.empty() ? std::nullopt : normalize(robots.redirect, location);
       const auto next_parts = next ? parts(*next) : std::nullopt;
       if (!next_parts || next_parts->scheme + "://" + host_key(*next_parts) != origin) {
         return disallow_all;

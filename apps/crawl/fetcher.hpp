@@ -32,8 +32,8 @@ struct FetchResult {
   std::string error;         ///< curl's message when code != OK
   std::string content_type;  ///< lower case, parameters dropped ("text/html")
   std::string body;
-  bool truncated = false;    ///< body longer than max_bytes, cut
-  std::string redirect;      ///< Location of a 3xx, resolved
+  bool truncated = false;  ///< body longer than max_bytes, cut
+  std::string redirect;    ///< Location of a 3xx, resolved
 };
 
 /// Process-wide libcurl set-up; create one in main before any Fetcher.

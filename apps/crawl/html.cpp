@@ -53,13 +53,9 @@ void walk(const GumboNode* root, HtmlSummary& summary) {
     const char* attribute_name = nullptr;
     switch (element.tag) {
       case GUMBO_TAG_A:
-      case GUMBO_TAG_AREA:
-        attribute_name = "href";
-        break;
+      case GUMBO_TAG_AREA: attribute_name = "href"; break;
       case GUMBO_TAG_FRAME:
-      case GUMBO_TAG_IFRAME:
-        attribute_name = "src";
-        break;
+      case GUMBO_TAG_IFRAME: attribute_name = "src"; break;
       case GUMBO_TAG_BASE:
         if (const GumboAttribute* href = gumbo_get_attribute(&element.attributes, "href");
             href != nullptr && summary.base.empty()) {
@@ -74,11 +70,11 @@ void walk(const GumboNode* root, HtmlSummary& summary) {
           have_title = true;
         }
         break;
-      default:
-        break;
+      default: break;
     }
     if (attribute_name != nullptr) {
-      if (const GumboAttribute* attribute = gumbo_get_attribute(&element.attributes, attribute_name)) {
+      if (const GumboAttribute* attribute =
+              gumbo_get_attribute(&element.attributes, attribute_name)) {
         summary.links.emplace_back(attribute->value);
       }
     }

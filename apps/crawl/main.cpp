@@ -94,7 +94,8 @@ std::string seed_url(const std::string& text) {
   if (!normal) throw spmd::UsageError(fmt::format("seed '{}' is not a valid URL", text));
   const auto p = crawl::parts(*normal);
   if (!p || (p->scheme != "http" && p->scheme != "https" && p->scheme != "file")) {
-    throw spmd::UsageError(fmt::format("seed '{}': only http, https and file URLs are crawled", text));
+    throw spmd::UsageError(
+        fmt::format("seed '{}': only http, https and file URLs are crawled", text));
   }
   return *normal;
 }
@@ -137,8 +138,8 @@ std::string fingerprint(const crawl::CrawlOptions& c) {
       "spmd-crawl 2 seeds={} allow={} files={} depth={} pages={} links={} bytes={} robots={}{}",
       fmt::join(c.seeds, " "), fmt::join(c.allow_hosts, " "), fmt::join(c.file_roots, " "),
       c.max_depth, c.max_pages, c.max_links, c.fetch.max_bytes,
-                     c.ignore_robots ? "ignored" : "honoured",
-                     c.fetch.ca_file.empty() ? "" : " ca=" + c.fetch.ca_file);
+      c.ignore_robots ? "ignored" : "honoured",
+      c.fetch.ca_file.empty() ? "" : " ca=" + c.fetch.ca_file);
 }
 
 // One row of /pages and of /links (a link: row indices of its source and target page).
@@ -160,6 +161,7 @@ struct LinkRow {
 void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcomes) {
   // Rows sorted by URL; links as row indices.
   std::vector<const Farm::Outcome*> rows;
+  rows.reserve(outcomes.size());
   for (const auto& outcome : outcomes) rows.push_back(&outcome);
   std::sort(rows.begin(), rows.end(),
             [](const auto* a, const auto* b) { return a->task.url < b->task.url; });
@@ -184,13 +186,18 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
   }
   // Strings as wide as their longest value: bounded by crawl::max_*_bytes, stored compressed.
   using spmd::io::field;
-  const spmd::io::RowColumns page_columns{
-      field("url", &PageRow::url), field("status", &PageRow::status),
-      field("error", &PageRow::error), field("content_type", &PageRow::content_type),
-      field("title", &PageRow::title), field("depth", &PageRow::depth),
-      field("bytes", &PageRow::bytes, "byte"), field("truncated", &PageRow::truncated),
-      field("worker", &PageRow::worker), field("attempts", &PageRow::attempts),
-      field("links_cut", &PageRow::links_cut), field("ms", &PageRow::ms, "ms")};
+  const spmd::io::RowColumns page_columns{field("url", &PageRow::url),
+                                          field("status", &PageRow::status),
+                                          field("error", &PageRow::error),
+                                          field("content_type", &PageRow::content_type),
+                                          field("title", &PageRow::title),
+                                          field("depth", &PageRow::depth),
+                                          field("bytes", &PageRow::bytes, "byte"),
+                                          field("truncated", &PageRow::truncated),
+                                          field("worker", &PageRow::worker),
+                                          field("attempts", &PageRow::attempts),
+                                          field("links_cut", &PageRow::links_cut),
+                                          field("ms", &PageRow::ms, "ms")};
   const spmd::io::RowColumns link_columns{field("src", &LinkRow::src), field("dst", &LinkRow::dst)};
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
@@ -198,8 +205,8 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
   spmd::io::Table::create(out.file(), "pages").append(page_columns.batch(pages));
   spmd::io::Table::create(out.file(), "links").append(link_columns.batch(links));
   out.file().set_attribute("status_codes",
-                          "HTTP status > 0; -1 fetch error, -2 timeout, -10 outside scope, "
-                          "-11 beyond max-depth, -12 beyond max-pages, -13 robots.txt");
+                           "HTTP status > 0; -1 fetch error, -2 timeout, -10 outside scope, "
+                           "-11 beyond max-depth, -12 beyond max-pages, -13 robots.txt");
   out.commit();
 }
 
@@ -234,9 +241,10 @@ int run_crawl(spmd::App& app, const Options& options) {
   });
   for (const std::string& seed : crawl.seeds) farm.submit(crawl::CrawlTask{seed, 0, 0});
 
-  const auto run = farm.run([&](const crawl::CrawlTask& task, spmd::TaskContext<crawl::CrawlTask>& ctx) {
-    return crawl::crawl_page(task, ctx, crawl, fetcher);
-  });
+  const auto run =
+      farm.run([&](const crawl::CrawlTask& task, spmd::TaskContext<crawl::CrawlTask>& ctx) {
+        return crawl::crawl_page(task, ctx, crawl, fetcher);
+      });
   progress.finish();
   const auto& report = run.report;
   auto& summary = app.summary();
@@ -276,18 +284,20 @@ int run_crawl(spmd::App& app, const Options& options) {
   for (const auto& [code, count] : by_status) {
     counts += fmt::format("\n    {:>5}  {:6}  {}", code, count, crawl::describe_status(code));
   }
-  if (app.is_root()) summary.set_json("status_counts", [&] {
-    std::string json = "{";
-    for (const auto& [code, count] : by_status) {
-      json += fmt::format("{}\"{}\":{}", json.size() > 1 ? "," : "", code, count);
-    }
-    return json + "}";
-  }());
-  app.print("spmd-crawl: {} URLs found from {} seed(s) on {} worker(s) in {:.2f} s: {} fetched "
-            "({} ok), {} links ({} not followed: --max-links or longer than {} bytes), {} bodies "
-            "cut{}\n",
-            report.tasks, crawl.seeds.size(), report.workers, report.seconds, fetched, ok,
-            link_count, links_cut, crawl::max_url_bytes, truncated, counts);
+  if (app.is_root())
+    summary.set_json("status_counts", [&] {
+      std::string json = "{";
+      for (const auto& [code, count] : by_status) {
+        json += fmt::format("{}\"{}\":{}", json.size() > 1 ? "," : "", code, count);
+      }
+      return json + "}";
+    }());
+  app.print(
+      "spmd-crawl: {} URLs found from {} seed(s) on {} worker(s) in {:.2f} s: {} fetched "
+      "({} ok), {} links ({} not followed: --max-links or longer than {} bytes), {} bodies "
+      "cut{}\n",
+      report.tasks, crawl.seeds.size(), report.workers, report.seconds, fetched, ok, link_count,
+      links_cut, crawl::max_url_bytes, truncated, counts);
   app.print("  wrote {} (/pages, /links)\n", app.options().output);
   if (report.failed > 0) return spmd::exit_code::tasks_failed;
   return spmd::exit_code::ok;

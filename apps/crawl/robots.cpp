@@ -4,7 +4,7 @@
 #include <cctype>
 #include <sstream>
 
-#include <spmdkit/runtime.hpp>
+#include <spmdkit/runtime/text.hpp>  // MPI-free: fuzzed without MPI (tests/fuzz)
 
 namespace crawl {
 

@@ -125,8 +125,8 @@ std::optional<std::string> normalize(std::string_view url_text) {
 std::optional<UrlParts> parts(std::string_view url_text) {
   UrlHandle url(curl_url());
   const std::string text(url_text);
-  if (!url || curl_url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
-                  CURLUE_OK) {
+  if (!url ||
+      curl_url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return std::nullopt;
   }
   UrlParts p;
@@ -141,8 +141,8 @@ std::optional<UrlParts> parts(std::string_view url_text) {
 std::optional<std::string> file_path(std::string_view url_text) {
   UrlHandle url(curl_url());
   const std::string text(url_text);
-  if (!url || curl_url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
-                  CURLUE_OK) {
+  if (!url ||
+      curl_url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return std::nullopt;
   }
   if (lower(get(url.get(), CURLUPART_SCHEME).value_or("")) != "file") return std::nullopt;

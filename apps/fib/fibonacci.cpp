@@ -85,7 +85,7 @@ FibResult describe(const mpz_class& value) {
   const std::size_t shift = bits - 320;
   mpz_class top_bits;
   mpz_tdiv_q_2exp(top_bits.get_mpz_t(), value.get_mpz_t(), shift);
-  const std::size_t keep = 64;  // digits of the scaled value before the point
+  const std::size_t keep = 64;            // digits of the scaled value before the point
   const std::size_t k = estimate - keep;  // value / 10^k has 64 or 65 digits before the point
   mpf_class scaled(0, 384), power(0, 384);
   mpf_set_z(scaled.get_mpf_t(), top_bits.get_mpz_t());

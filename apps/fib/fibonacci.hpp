@@ -10,9 +10,9 @@ namespace fib {
 
 /// What spmd-fib records of F(n): trivially copyable, so it travels as raw bytes.
 struct FibResult {
-  std::uint64_t digits = 0;         ///< decimal digits of F(n)
-  std::uint64_t mod1e18 = 0;        ///< F(n) mod 10^18
-  std::array<char, 21> leading{};   ///< first (up to) 20 decimal digits, null-terminated
+  std::uint64_t digits = 0;        ///< decimal digits of F(n)
+  std::uint64_t mod1e18 = 0;       ///< F(n) mod 10^18
+  std::array<char, 21> leading{};  ///< first (up to) 20 decimal digits, null-terminated
 
   [[nodiscard]] std::string leading_digits() const { return leading.data(); }
 };

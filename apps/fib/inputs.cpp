@@ -38,9 +38,9 @@ std::uint64_t parse_n(std::string_view text, std::string_view where, std::uint64
   const auto [end, error] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), n);
   if (trimmed.empty() || error != std::errc{} || end != trimmed.data() + trimmed.size()) {
     const bool negative = trimmed.starts_with('-');
-    throw spmd::UsageError(fmt::format("{}: '{}' is not {}", where, trimmed,
-                                       negative ? "allowed: n must not be negative"
-                                                : "a non-negative integer"));
+    throw spmd::UsageError(
+        fmt::format("{}: '{}' is not {}", where, trimmed,
+                    negative ? "allowed: n must not be negative" : "a non-negative integer"));
   }
   if (n > max_n) {
     throw spmd::UsageError(
@@ -83,7 +83,8 @@ std::vector<std::uint64_t> resolve_inputs(const InputOptions& options) {
       throw spmd::UsageError(fmt::format("--inputs-file {} is a directory", options.inputs_file));
     }
     std::ifstream in(options.inputs_file);
-    if (!in) throw spmd::UsageError(fmt::format("cannot read --inputs-file {}", options.inputs_file));
+    if (!in)
+      throw spmd::UsageError(fmt::format("cannot read --inputs-file {}", options.inputs_file));
     std::string line;
     for (std::size_t number = 1; read_line(in, line, options.inputs_file, number); ++number) {
       const auto start = line.find_first_not_of(" \t\r");

@@ -16,11 +16,11 @@ inline constexpr std::uint64_t max_inputs = 10'000'000;
 inline constexpr std::size_t max_line_bytes = 4096;
 
 struct InputOptions {
-  std::vector<std::string> inputs;  ///< --inputs 10,200,3000
-  std::string inputs_file;          ///< --inputs-file FILE
-  std::uint64_t random_count = 0;   ///< --random COUNT
-  std::uint64_t max_n = 10'000'000; ///< --max-n: the largest n accepted (and drawn)
-  std::uint64_t seed = 1;           ///< --seed of --random
+  std::vector<std::string> inputs;   ///< --inputs 10,200,3000
+  std::string inputs_file;           ///< --inputs-file FILE
+  std::uint64_t random_count = 0;    ///< --random COUNT
+  std::uint64_t max_n = 10'000'000;  ///< --max-n: the largest n accepted (and drawn)
+  std::uint64_t seed = 1;            ///< --seed of --random
 };
 
 /// Exactly one source must be given; every n is a non-negative integer <= max_n. Errors are

@@ -63,11 +63,14 @@ void write_output(const spmd::App& app, const std::vector<std::uint64_t>& inputs
                   const std::unordered_map<std::uint64_t, Farm::Outcome>& outcomes,
                   std::uint64_t highest_n, const fib::FibResult& highest) {
   using spmd::io::field;
-  const spmd::io::RowColumns columns{
-      field("n", &TaskRow::n, "1"), field("digits", &TaskRow::digits, "1"),
-      field("mod1e18", &TaskRow::mod1e18, "1"), field("leading", &TaskRow::leading, 21),
-      field("ok", &TaskRow::ok), field("worker", &TaskRow::worker),
-      field("attempts", &TaskRow::attempts), field("seconds", &TaskRow::seconds, "s")};
+  const spmd::io::RowColumns columns{field("n", &TaskRow::n, "1"),
+                                     field("digits", &TaskRow::digits, "1"),
+                                     field("mod1e18", &TaskRow::mod1e18, "1"),
+                                     field("leading", &TaskRow::leading, 21),
+                                     field("ok", &TaskRow::ok),
+                                     field("worker", &TaskRow::worker),
+                                     field("attempts", &TaskRow::attempts),
+                                     field("seconds", &TaskRow::seconds, "s")};
   std::vector<TaskRow> rows;
   if (app.is_root()) {
     for (const std::uint64_t input : inputs) {
@@ -105,7 +108,8 @@ int run_fib(spmd::App& app, const Options& options) {
   const spmd::FarmReport report = farm.run(
       [=](std::uint64_t n, spmd::TaskContext<std::uint64_t>& ctx) {
         if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-        if (static_cast<std::int64_t>(n) == fail_n) throw spmd::Error(fmt::format("test failure of n = {}", n));
+        if (static_cast<std::int64_t>(n) == fail_n)
+          throw spmd::Error(fmt::format("test failure of n = {}", n));
         if (static_cast<std::int64_t>(n) == flaky_n && ctx.attempt() == 1) {
           throw spmd::Error(fmt::format("flaky test failure of n = {}", n));
         }
@@ -152,10 +156,11 @@ int run_fib(spmd::App& app, const Options& options) {
   summary.set("highest_input", static_cast<std::int64_t>(highest_n));
   summary.set("highest_digits", static_cast<std::int64_t>(highest.digits));
   summary.set("output", app.options().output);
-  app.print("spmd-fib: {} inputs ({} distinct) on {} worker(s) in {:.3f} s: {} done ({} resumed), "
-            "{} failed\n",
-            inputs.size(), report.tasks, report.workers, report.seconds, report.done,
-            report.resumed, report.failed);
+  app.print(
+      "spmd-fib: {} inputs ({} distinct) on {} worker(s) in {:.3f} s: {} done ({} resumed), "
+      "{} failed\n",
+      inputs.size(), report.tasks, report.workers, report.seconds, report.done, report.resumed,
+      report.failed);
   app.print("  highest: F({}) has {} digits: {}... (mod 10^18: {})\n", highest_n, highest.digits,
             highest.leading_digits(), highest.mod1e18);
   app.print("  schedule {}: load-balance efficiency {:.2f}, {} task messages, {} retries\n",
@@ -171,8 +176,10 @@ int run_fib(spmd::App& app, const Options& options) {
         ++shown;
         fmt::print(stderr, "spmd-fib: task n = {} failed: {}\n", n, outcome.error);
       }
-      fmt::print(stderr, "spmd-fib: {} task(s) failed; the journal {} keeps the run: --resume "
-                 "retries them\n", report.failed, farm_options.journal);
+      fmt::print(stderr,
+                 "spmd-fib: {} task(s) failed; the journal {} keeps the run: --resume "
+                 "retries them\n",
+                 report.failed, farm_options.journal);
     }
     return spmd::exit_code::tasks_failed;
   }

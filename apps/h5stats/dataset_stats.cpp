@@ -20,15 +20,16 @@ namespace h5stats {
 
 namespace {
 
-using spmd::io::Selection;
 using spmd::io::Extents;
+using spmd::io::Selection;
 
 // Reads this rank's block (of the leading axis) slab by slab, in the file's own element type
 // (which keeps the transfer collective), and hands each slab, converted to double, to `consume`.
 void for_each_slab(const spmd::io::Dataset& dataset, spmd::io::ElementKind element,
                    std::size_t slab_bytes,
                    const std::function<void(const std::vector<double>&)>& consume) {
-  const Selection block = spmd::decomp::leading_block(dataset.shape(), dataset.rank(), dataset.ranks());
+  const Selection block =
+      spmd::decomp::leading_block(dataset.shape(), dataset.rank(), dataset.ranks());
   spmd::io::with_element_type(element, [&](auto zero) {
     using T = decltype(zero);
     dataset.for_each_slab<T>(block, slab_bytes, [&](const Selection&, std::span<const T> values) {
@@ -67,7 +68,9 @@ struct Binning {
 
 std::vector<std::string> numeric_datasets(const spmd::io::File& file) {
   std::vector<std::string> paths;
-  const auto arrays = [](const spmd::io::DatasetInfo& d) { return d.numeric() && !d.shape.empty(); };
+  const auto arrays = [](const spmd::io::DatasetInfo& d) {
+    return d.numeric() && !d.shape.empty();
+  };
   for (const auto& dataset : file.datasets(arrays)) paths.push_back(dataset.path);
   return paths;
 }
@@ -85,8 +88,8 @@ DatasetStats analyse(const spmd::io::File& file, const std::string& path, int bi
     throw spmd::UsageError(fmt::format("'{}' has a numeric type this tool cannot read", path));
   }
   if (!info.numeric()) {
-    throw spmd::UsageError(fmt::format("'{}' in {} is not numeric ({})", path, file.path(),
-                                       info.type_name));
+    throw spmd::UsageError(
+        fmt::format("'{}' in {} is not numeric ({})", path, file.path(), info.type_name));
   }
   stats.type = info.type_name;
   const Extents& shape = info.shape;

@@ -14,11 +14,11 @@ namespace h5stats {
 struct DatasetStats {
   std::string path;
   std::vector<unsigned long long> shape;
-  std::string type;                 ///< e.g. "float64", "int32"
-  std::uint64_t count = 0;          ///< elements
+  std::string type;         ///< e.g. "float64", "int32"
+  std::uint64_t count = 0;  ///< elements
   std::uint64_t nan_count = 0;
-  double min = 0, max = 0;          ///< over non-NaN values
-  double mean = 0, stddev = 0;      ///< over non-NaN values; stddev with n - 1
+  double min = 0, max = 0;               ///< over non-NaN values
+  double mean = 0, stddev = 0;           ///< over non-NaN values; stddev with n - 1
   std::vector<std::uint64_t> histogram;  ///< over finite values, numpy's binning
   std::vector<double> bin_edges;
 };

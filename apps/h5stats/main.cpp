@@ -53,8 +53,8 @@ void write_summary(const spmd::App& app, const Options& opt,
       group.set_attribute("shape", std::vector<std::uint64_t>(s.shape.begin(), s.shape.end()));
       group.set_attribute("count", s.count);
       group.set_attribute("nan_count", s.nan_count);
-      for (auto [name, value] : {std::pair{"min", s.min}, {"max", s.max}, {"mean", s.mean},
-                                 {"std", s.stddev}}) {
+      for (auto [name, value] :
+           {std::pair{"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"std", s.stddev}}) {
         group.set_attribute(name, value);
       }
     }
@@ -91,8 +91,8 @@ void run(spmd::App& app, Options& opt) {
   std::vector<h5stats::DatasetStats> all;
   for (auto path : opt.datasets) {
     if (!path.starts_with('/')) path = "/" + path;
-    all.push_back(h5stats::analyse(file, path, opt.bins,
-                                   static_cast<std::size_t>(opt.slab_mb * (1 << 20))));
+    all.push_back(
+        h5stats::analyse(file, path, opt.bins, static_cast<std::size_t>(opt.slab_mb * (1 << 20))));
   }
   file.close();
 
@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
                       "numeric datasets of an HDF5 file; identical for any rank count"},
       [&](CLI::App& cli) {
         cli.add_option("file", opt.file, "HDF5 file to analyse")->required();
-        cli.add_option("datasets", opt.datasets, "datasets to analyse (default: every numeric one)");
+        cli.add_option("datasets", opt.datasets,
+                       "datasets to analyse (default: every numeric one)");
         cli.add_option("--bins", opt.bins, "histogram bins (0: none)")->capture_default_str();
         cli.add_option("--slab-mb", opt.slab_mb, "memory per rank per read, MiB")
             ->capture_default_str();

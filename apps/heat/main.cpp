@@ -27,8 +27,8 @@ using heat::StepStats;
 // The statistics table /stats (error_max only for the sine case, which has an exact solution).
 using spmd::io::field;
 const spmd::io::RowColumns stats_columns{
-    field("step", &StepStats::step), field("time", &StepStats::time, "s"),
-    field("min", &StepStats::min, "K"), field("max", &StepStats::max, "K"),
+    field("step", &StepStats::step),      field("time", &StepStats::time, "s"),
+    field("min", &StepStats::min, "K"),   field("max", &StepStats::max, "K"),
     field("mean", &StepStats::mean, "K"), field("l2_norm", &StepStats::l2, "K m")};
 
 // Rank 0's rows (the others add none), in one batch.
@@ -56,21 +56,29 @@ template <std::size_t D>
 class Run {
  public:
   Run(spmd::App& app, const Options& opt, const spmd::CheckpointFlags& checkpoints)
-      : app_(app), opt_(opt), solver_(app.comm(), opt),
+      : app_(app),
+        opt_(opt),
+        solver_(app.comm(), opt),
         loop_(app, checkpoints,
-              {.steps = solver_.steps(), .dt = solver_.dt(), .snapshot_every = opt.every,
+              {.steps = solver_.steps(),
+               .dt = solver_.dt(),
+               .snapshot_every = opt.every,
                .title = fmt::format("spmd-heat: {}-D heat diffusion", D),
                .may_change_on_restart = {"--steps"}}) {
     loop_.state("T", solver_.field());
-    loop_.snapshots("fields/T", solver_.field(),
-                    {.series = {.units = "K", .long_name = "temperature",
-                                .grid_origin = {solver_.origin().begin(), solver_.origin().end()},
-                                .grid_spacing = {solver_.spacing().begin(), solver_.spacing().end()}},
-                     .name = "T"});
+    loop_.snapshots(
+        "fields/T", solver_.field(),
+        {.series = {.units = "K",
+                    .long_name = "temperature",
+                    .grid_origin = {solver_.origin().begin(), solver_.origin().end()},
+                    .grid_spacing = {solver_.spacing().begin(), solver_.spacing().end()}},
+         .name = "T"});
     const bool sine = opt.init == "sine";
-    loop_.on_checkpoint([this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); },
-                        [this](const spmd::io::File& f) { stats_ = read_stats(f); });
-    loop_.on_finish([this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); });
+    loop_.on_checkpoint(
+        [this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); },
+        [this](const spmd::io::File& f) { stats_ = read_stats(f); });
+    loop_.on_finish(
+        [this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); });
   }
 
   /// Returns the exit code: ok, or requeue when stopped by a signal after a checkpoint.
@@ -82,7 +90,8 @@ class Run {
         },
         [&](long step) {
           solver_.step();
-          if (opt_.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
+          if (opt_.step_delay_ms > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
           stats_.push_back(solver_.stats(step, loop_.time_of(step)));
         });
     if (code == spmd::exit_code::ok) report();
@@ -105,7 +114,8 @@ class Run {
     app_.print("spmd-heat: {}-D grid {} on {} ranks ({}), {} boundaries, init {}\n", D,
                fmt::join(solver_.cells(), " x "), app_.size(),
                fmt::join(solver_.cart().procs(), " x "), opt_.boundary, opt_.init);
-    app_.print("  {} steps of dt {:.4g} s to t = {:.4g} s\n", solver_.steps(), solver_.dt(), last.time);
+    app_.print("  {} steps of dt {:.4g} s to t = {:.4g} s\n", solver_.steps(), solver_.dt(),
+               last.time);
     app_.print("  final T: min {:.6g}, max {:.6g}, mean {:.6g}, L2 norm {:.6g}\n", last.min,
                last.max, last.mean, last.l2);
     if (sine) app_.print("  max error against the exact solution: {:.3e}\n", last.error_max);
@@ -129,7 +139,8 @@ int main(int argc, char** argv) {
   spmd::CheckpointFlags checkpoints;
   return spmd::run(
       argc, argv,
-      {.name = "heat", .description = "Heat diffusion on a 2-D or 3-D grid (domain decomposition)",
+      {.name = "heat",
+       .description = "Heat diffusion on a 2-D or 3-D grid (domain decomposition)",
        .default_output = "heat.h5"},
       [&](CLI::App& cli) {
         opt.declare(cli);

@@ -7,7 +7,9 @@
 namespace heat {
 
 void Options::declare(CLI::App& cli) {
-  cli.add_option("--dims", dims, "2 or 3 dimensions")->check(CLI::IsMember({2, 3}))->capture_default_str();
+  cli.add_option("--dims", dims, "2 or 3 dimensions")
+      ->check(CLI::IsMember({2, 3}))
+      ->capture_default_str();
   cli.add_option("--nx", nx, "grid points along x")->capture_default_str();
   cli.add_option("--ny", ny, "grid points along y")->capture_default_str();
   cli.add_option("--nz", nz, "grid points along z (3-D)")->capture_default_str();

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 
-
 namespace CLI {
 class App;
 }  // namespace CLI
@@ -21,15 +20,15 @@ struct Options {
   long nx = 64, ny = 64, nz = 32;
   double lx = 1.0, ly = 1.0, lz = 1.0;
   double alpha = 1.0;
-  double dt = 0.0;       ///< 0: a safe fraction of the stability limit
+  double dt = 0.0;  ///< 0: a safe fraction of the stability limit
   long steps = 200;
-  double t_end = 0.0;    ///< > 0: run to this time instead of --steps
+  double t_end = 0.0;  ///< > 0: run to this time instead of --steps
   std::string boundary = "dirichlet";
   double boundary_value = 0.0;
   std::string init = "sine";
   std::uint64_t seed = 1;
-  long every = 50;       ///< snapshot interval (steps); the final step is always written
-  int step_delay_ms = 0;      ///< tests only (hidden): slow each step so a signal can land mid-run
+  long every = 50;        ///< snapshot interval (steps); the final step is always written
+  int step_delay_ms = 0;  ///< tests only (hidden): slow each step so a signal can land mid-run
 
   void declare(CLI::App& cli);
   /// Throws spmd::UsageError for inconsistent values (every rank alike).

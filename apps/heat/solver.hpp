@@ -45,9 +45,11 @@ template <std::size_t D>
 class Solver {
  public:
   Solver(const spmd::Comm& comm, const Options& opt)
-      : opt_(opt), cart_(spmd::decomp::make_cart<D>(comm, spec(opt))),
-        u_(cart_, opt.boundary_value), next_(cart_, opt.boundary_value) {  // ghosts on Dirichlet
-                                                                          // boundaries keep it
+      : opt_(opt),
+        cart_(spmd::decomp::make_cart<D>(comm, spec(opt))),
+        u_(cart_, opt.boundary_value),
+        next_(cart_, opt.boundary_value) {  // ghosts on Dirichlet
+                                            // boundaries keep it
     const std::array<double, 3> lengths_zyx{opt.lz, opt.ly, opt.lx};
     for (std::size_t a = 0; a < D; ++a) {
       length_[a] = lengths_zyx[3 - D + a];
@@ -61,26 +63,31 @@ class Solver {
     stability_limit_ = 1.0 / (2.0 * opt.alpha * inverse_h2);
     dt_ = opt.dt > 0 ? opt.dt : 0.9 * stability_limit_;
     if (dt_ > stability_limit_) {
-      throw spmd::UsageError(fmt::format("--dt {} exceeds the stability limit {:.6g} of this grid "
-                                         "(alpha {}): the scheme would blow up",
-                                         dt_, stability_limit_, opt.alpha));
+      throw spmd::UsageError(
+          fmt::format("--dt {} exceeds the stability limit {:.6g} of this grid "
+                      "(alpha {}): the scheme would blow up",
+                      dt_, stability_limit_, opt.alpha));
     }
     steps_ = opt.steps;
     if (opt.t_end > 0) {
       const double needed = std::ceil(opt.t_end / dt_ - 1e-9);
       if (!(needed <= static_cast<double>(Options::max_steps))) {
-        throw spmd::UsageError(fmt::format("--t-end {} takes {:.3g} steps of dt {:.4g} s, more "
-                                           "than {} (shorten it, or raise --dt)",
-                                           opt.t_end, needed, dt_, Options::max_steps));
+        throw spmd::UsageError(
+            fmt::format("--t-end {} takes {:.3g} steps of dt {:.4g} s, more "
+                        "than {} (shorten it, or raise --dt)",
+                        opt.t_end, needed, dt_, Options::max_steps));
       }
       steps_ = static_cast<long>(needed);
       dt_ = opt.t_end / static_cast<double>(steps_);  // land exactly on t_end
     }
-    for (std::size_t a = 0; a < D; ++a) coefficient_[a] = dt_ * opt.alpha / (spacing_[a] * spacing_[a]);
+    for (std::size_t a = 0; a < D; ++a)
+      coefficient_[a] = dt_ * opt.alpha / (spacing_[a] * spacing_[a]);
   }
 
   [[nodiscard]] const spmd::decomp::CartDecomposition<D>& cart() const noexcept { return *cart_; }
-  [[nodiscard]] const spmd::decomp::Subdomain<D>& sub() const noexcept { return cart_->subdomain(); }
+  [[nodiscard]] const spmd::decomp::Subdomain<D>& sub() const noexcept {
+    return cart_->subdomain();
+  }
   [[nodiscard]] const std::array<Index, D>& cells() const noexcept { return cart_->spec().cells; }
   [[nodiscard]] const std::array<double, D>& spacing() const noexcept { return spacing_; }
   [[nodiscard]] const std::array<double, D>& origin() const noexcept { return origin_; }
@@ -125,7 +132,11 @@ class Solver {
       points *= static_cast<double>(cells()[a]);
       volume *= spacing_[a];
     }
-    StepStats s{step, time, -agreed[0], agreed[1], sum.value() / points,
+    StepStats s{step,
+                time,
+                -agreed[0],
+                agreed[1],
+                sum.value() / points,
                 std::sqrt(squares.value() * volume)};
     if (sine) s.error_max = agreed[2];
     return s;
@@ -151,7 +162,8 @@ class Solver {
   [[nodiscard]] double sine_mode(const std::array<Index, D>& g) const {
     const double k = opt_.periodic() ? 2.0 : 1.0;  // the lowest mode the boundaries allow
     double v = 1.0;
-    for (std::size_t a = 0; a < D; ++a) v *= std::sin(k * std::numbers::pi * position(a, g[a]) / length_[a]);
+    for (std::size_t a = 0; a < D; ++a)
+      v *= std::sin(k * std::numbers::pi * position(a, g[a]) / length_[a]);
     return v;
   }
 
@@ -167,7 +179,8 @@ class Solver {
     if (opt_.init == "sine") return opt_.boundary_value + sine_mode(g);
     if (opt_.init == "random") {
       std::uint64_t linear = 0;
-      for (std::size_t a = 0; a < D; ++a) linear = linear * static_cast<std::uint64_t>(cells()[a]) + static_cast<std::uint64_t>(g[a]);
+      for (std::size_t a = 0; a < D; ++a)
+        linear = linear * static_cast<std::uint64_t>(cells()[a]) + static_cast<std::uint64_t>(g[a]);
       return opt_.boundary_value + uniform01(opt_.seed, linear);
     }
     double r2 = 0;  // hotspot: a Gaussian bump in the middle

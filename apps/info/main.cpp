@@ -18,7 +18,8 @@ void write_report(const std::string& path, const std::string& json) {
 void write_hdf5_report(const spmd::App& app, const std::string& path) {
   auto out = spmd::io::AtomicFile::create(app.comm(), path);
   spmd::io::write_provenance(out.file(), app.provenance(), "spmd-info: resources of an MPI job");
-  const spmd::RankPlacement& me = app.provenance().placement.at(static_cast<std::size_t>(app.rank()));
+  const spmd::RankPlacement& me =
+      app.provenance().placement.at(static_cast<std::size_t>(app.rank()));
   auto table = spmd::io::Table::create(out.file(), "placement");
   spmd::io::TableBatch row;
   row.column("rank", std::vector<std::int32_t>{me.rank})

@@ -25,11 +25,15 @@ struct Options {
     const auto cells = CLI::Range(std::int64_t{1}, std::int64_t{1} << 20);
     cli.add_option("--nx", nx, "cells along x")->check(cells)->capture_default_str();
     cli.add_option("--ny", ny, "cells along y")->check(cells)->capture_default_str();
-    cli.add_option("--steps", steps, "generations")->check(CLI::Range(0L, 1L << 40))->capture_default_str();
+    cli.add_option("--steps", steps, "generations")
+        ->check(CLI::Range(0L, 1L << 40))
+        ->capture_default_str();
     cli.add_option("--every", every, "snapshot every N generations (0: first and last)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     cli.add_option("--density", density, "fraction of cells alive at the start")
-        ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     cli.add_option("--seed", seed, "random seed of the initial cells")->capture_default_str();
   }
 };
@@ -72,7 +76,8 @@ int main(int argc, char** argv) {
   spmd::CheckpointFlags checkpoints;
   return spmd::run(
       argc, argv,
-      {.name = "life", .description = "Conway's Game of Life on a periodic grid",
+      {.name = "life",
+       .description = "Conway's Game of Life on a periodic grid",
        .default_output = "life.h5"},
       [&](CLI::App& cli) {
         opt.declare(cli);
@@ -80,18 +85,25 @@ int main(int argc, char** argv) {
       },
       [&](spmd::App& app) {
         using spmd::decomp::Stencil;
-        const auto grid = spmd::decomp::make_cart<2>(
-            app.comm(), {.cells = {opt.ny, opt.nx}, .periodic = {true, true}, .ghost = {1, 1},
-                         .stencil = Stencil::box});
+        const auto grid = spmd::decomp::make_cart<2>(app.comm(), {.cells = {opt.ny, opt.nx},
+                                                                  .periodic = {true, true},
+                                                                  .ghost = {1, 1},
+                                                                  .stencil = Stencil::box});
         Cells cells(grid), next(grid);
         spmd::TimeLoop loop(app, checkpoints,
-                            {.steps = opt.steps, .snapshot_every = opt.every,
-                             .title = "spmd-life: Game of Life", .may_change_on_restart = {"--steps"}});
+                            {.steps = opt.steps,
+                             .snapshot_every = opt.every,
+                             .title = "spmd-life: Game of Life",
+                             .may_change_on_restart = {"--steps"}});
         loop.state("cells", cells);
-        loop.snapshots("fields/alive", cells,
-                       {.series = {.units = "1", .long_name = "alive", .time_units = "generations"}});
+        loop.snapshots(
+            "fields/alive", cells,
+            {.series = {.units = "1", .long_name = "alive", .time_units = "generations"}});
         const int code = loop.run(
-            [&] { cells.for_owned([&](auto& cell, const auto& g) { cell = initially_alive(opt, g[0], g[1]); }); },
+            [&] {
+              cells.for_owned(
+                  [&](auto& cell, const auto& g) { cell = initially_alive(opt, g[0], g[1]); });
+            },
             [&](long) { generation(cells, next); });
         if (code != spmd::exit_code::ok) return code;
         std::int64_t alive = 0;

@@ -149,8 +149,8 @@ int main(int argc, char** argv) {
   return spmd::run(
       argc, argv,
       {.name = "pi",
-       .description = "Monte Carlo estimate of pi (or a d-ball's volume), the same at any rank count",
+       .description =
+           "Monte Carlo estimate of pi (or a d-ball's volume), the same at any rank count",
        .default_output = "pi.h5"},
-      [&](CLI::App& cli) { options.declare(cli); },
-      [&](spmd::App& app) { run_pi(app, options); });
+      [&](CLI::App& cli) { options.declare(cli); }, [&](spmd::App& app) { run_pi(app, options); });
 }

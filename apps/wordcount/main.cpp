@@ -119,24 +119,24 @@ int run_wordcount(spmd::App& app, const Options& o) {
                                        problems.empty() ? "" : " (" + problems.front() + ")"));
   }
 
-  wordcount::Counts counts;        // this rank's share, as the count stage merges it
+  wordcount::Counts counts;  // this rank's share, as the count stage merges it
   std::vector<std::string> unreadable;
   std::uint64_t bytes = 0;
   spmd::Pipeline pipeline(app.comm());
   pipeline
-      .source<std::string>(
-          "read",
-          [&](spmd::StageContext& stage, spmd::Emit<std::string>& out) {
-            for (std::size_t i = static_cast<std::size_t>(stage.rank_in_stage); i < files.size();
-                 i += static_cast<std::size_t>(stage.width)) {
-              const std::string why = read_chunks(files[i], o.chunk_kib * 1024, [&](std::string text) {
-                bytes += text.size();
-                out(text);
-              });
-              if (!why.empty()) unreadable.push_back(files[i] + ": " + why);
-            }
-          },
-          {.width = app.size() >= 6 ? 2 : 0})
+      .source<std::string>("read",
+                           [&](spmd::StageContext& stage, spmd::Emit<std::string>& out) {
+                             for (std::size_t i = static_cast<std::size_t>(stage.rank_in_stage);
+                                  i < files.size(); i += static_cast<std::size_t>(stage.width)) {
+                               const std::string why =
+                                   read_chunks(files[i], o.chunk_kib * 1024, [&](std::string text) {
+                                     bytes += text.size();
+                                     out(text);
+                                   });
+                               if (!why.empty()) unreadable.push_back(files[i] + ": " + why);
+                             }
+                           },
+                           {.width = app.size() >= 6 ? 2 : 0})
       .stage<std::string, wordcount::Counts>(
           "tokenise",
           [&o](const std::string& text, spmd::Emit<wordcount::Counts>& out) {
@@ -160,14 +160,14 @@ int run_wordcount(spmd::App& app, const Options& o) {
                    [](const auto& a, const auto& b) { return a.second > b.second; });
 
   // The files nobody could read, on rank 0.
-  const auto skipped = spmd::tree_allreduce(app.comm(), unreadable,
-                                            [](std::vector<std::string> a, const std::vector<std::string>& b) {
-                                              a.insert(a.end(), b.begin(), b.end());
-                                              return a;
-                                            });
+  const auto skipped = spmd::tree_allreduce(
+      app.comm(), unreadable, [](std::vector<std::string> a, const std::vector<std::string>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+      });
   if (skipped.size() == files.size()) {  // every rank knows: nothing to count is bad input
-    throw spmd::UsageError(fmt::format("no readable files in {} ({})", fmt::join(o.paths, ", "),
-                                       skipped.front()));
+    throw spmd::UsageError(
+        fmt::format("no readable files in {} ({})", fmt::join(o.paths, ", "), skipped.front()));
   }
   const auto total_bytes = app.comm().allreduce(bytes, std::plus<>{});
   std::uint64_t tokens = 0;
@@ -187,15 +187,16 @@ int run_wordcount(spmd::App& app, const Options& o) {
   auto table = spmd::io::Table::create(out.file(), "words");
   spmd::io::TableBatch batch;
   // As wide as the longest word, stored compressed: a long token does not pad the file out.
-  batch.column("word", words, spmd::io::TableBatch::longest_value).column("count", word_counts, "1");
+  batch.column("word", words, spmd::io::TableBatch::longest_value)
+      .column("count", word_counts, "1");
   table.append(batch);
   out.file().set_attribute("files", static_cast<std::uint64_t>(files.size()));
   out.file().set_attribute("files_skipped",
-                          static_cast<std::uint64_t>(skipped.size() + problems.size()));
+                           static_cast<std::uint64_t>(skipped.size() + problems.size()));
   out.file().set_attribute("words", tokens);
   out.file().set_attribute("word_definition",
-                          "maximal runs of letters and digits of UTF-8 text, lower-cased "
-                          "(see apps/wordcount/tokenize.hpp)");
+                           "maximal runs of letters and digits of UTF-8 text, lower-cased "
+                           "(see apps/wordcount/tokenize.hpp)");
   out.commit();
 
   auto& summary = app.summary();
@@ -209,17 +210,20 @@ int run_wordcount(spmd::App& app, const Options& o) {
   if (app.is_root() && !sorted.empty()) summary.set("top_word", sorted.front().first);
 
   if (app.is_root() && !app.options().json) {
-    for (const auto& problem : problems) fmt::print(stderr, "spmd-wordcount: skipped {}\n", spmd::printable(problem));
-    for (const auto& file : skipped) fmt::print(stderr, "spmd-wordcount: skipped {}\n", spmd::printable(file));
+    for (const auto& problem : problems)
+      fmt::print(stderr, "spmd-wordcount: skipped {}\n", spmd::printable(problem));
+    for (const auto& file : skipped)
+      fmt::print(stderr, "spmd-wordcount: skipped {}\n", spmd::printable(file));
   }
   if (tokens == 0) {
     app.print("spmd-wordcount: the corpus ({} file(s), {} bytes) holds no words\n", files.size(),
               total_bytes);
   } else {
-    app.print("spmd-wordcount: {} words ({} distinct) in {} file(s), {} bytes, {} skipped; "
-              "pipeline read/tokenise/count on {} rank(s){} in {:.2f} s\n",
-              tokens, sorted.size(), files.size(), total_bytes, skipped.size() + problems.size(),
-              fmt::join(report.widths, "/"), report.fused ? " (fused)" : "", report.seconds);
+    app.print(
+        "spmd-wordcount: {} words ({} distinct) in {} file(s), {} bytes, {} skipped; "
+        "pipeline read/tokenise/count on {} rank(s){} in {:.2f} s\n",
+        tokens, sorted.size(), files.size(), total_bytes, skipped.size() + problems.size(),
+        fmt::join(report.widths, "/"), report.fused ? " (fused)" : "", report.seconds);
     const std::size_t shown = std::min(o.top, sorted.size());
     for (std::size_t i = 0; i < shown; ++i) {
       app.print("  {:>4}. {:<24} {:>10}\n", i + 1, sorted[i].first, sorted[i].second);

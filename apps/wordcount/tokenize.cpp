@@ -19,7 +19,7 @@ char32_t next_code_point(std::string_view text, std::size_t& at) {
     ++at;
     return lead;
   }
-  int length = 0;
+  std::size_t length = 0;
   char32_t cp = 0;
   if ((lead & 0xE0) == 0xC0) {
     length = 2;
@@ -38,7 +38,7 @@ char32_t next_code_point(std::string_view text, std::size_t& at) {
     ++at;
     return invalid;
   }
-  for (int i = 1; i < length; ++i) {
+  for (std::size_t i = 1; i < length; ++i) {
     const unsigned char c = byte(at + i);
     if ((c & 0xC0) != 0x80) {
       ++at;
@@ -79,8 +79,9 @@ std::uint8_t flags_of(char32_t c) {
     return (c >= '0' && c <= '9') ? word_flag : 0;
   }
   if (c == invalid) return 0;
-  const auto* after = std::upper_bound(std::begin(character_runs), std::end(character_runs), c,
-                                       [](char32_t v, const CharacterRun& run) { return v < run.first; });
+  const auto* after =
+      std::upper_bound(std::begin(character_runs), std::end(character_runs), c,
+                       [](char32_t v, const CharacterRun& run) { return v < run.first; });
   return std::prev(after)->flags;
 }
 
@@ -92,8 +93,9 @@ void append_lower(std::u32string& out, char32_t c) {
     out += (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
     return;
   }
-  const auto* it = std::lower_bound(std::begin(lower_cases), std::end(lower_cases), c,
-                                    [](const LowerCase& entry, char32_t v) { return entry.from < v; });
+  const auto* it =
+      std::lower_bound(std::begin(lower_cases), std::end(lower_cases), c,
+                       [](const LowerCase& entry, char32_t v) { return entry.from < v; });
   if (it == std::end(lower_cases) || it->from != c) {
     out += c;
     return;

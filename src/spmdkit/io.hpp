@@ -1,6 +1,7 @@
 #pragma once
 // The io room: parallel HDF5 through the C API with RAII handles, collective files, atomic
-// outputs, attributes, distributed arrays, time series, tables, XDMF sidecars. Knows nothing of decomp.
+// outputs, attributes, distributed arrays, time series, tables, XDMF sidecars. Knows nothing of
+// decomp.
 #include "spmdkit/io/array.hpp"
 #include "spmdkit/io/atomic_file.hpp"
 #include "spmdkit/io/attributes.hpp"

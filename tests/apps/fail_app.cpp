@@ -43,8 +43,7 @@ int body(spmd::App& app, const Options& opt) {
     if (i_fail) {
       // Not collective, on purpose: only this rank's metadata cache holds the new group.
       const auto group = spmd::io::owned(
-          H5Gcreate2(out->id(), "only_here", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      "H5Gcreate2");
+          H5Gcreate2(out->id(), "only_here", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "H5Gcreate2");
     }
   }
   if (opt.others == "throw" && !i_fail) throw std::runtime_error("failing too");
@@ -72,7 +71,8 @@ int main(int argc, char** argv) {
         cli.add_option("--others", opt.others)
             ->check(CLI::IsMember({"barrier", "finish", "compute", "throw"}));
         cli.add_option("--open-file", opt.open_file, "output held open when failing");
-        cli.add_option("--kind", opt.kind)->check(CLI::IsMember({"runtime", "usage", "mpi", "code"}));
+        cli.add_option("--kind", opt.kind)
+            ->check(CLI::IsMember({"runtime", "usage", "mpi", "code"}));
       },
       [&](spmd::App& app) { return body(app, opt); });
 }

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   int pause_ms = 0;
   bool xdmf = false;
   return spmd::run(
-      argc, argv, {.name = "test-writer", .description = "writes an atomic output slowly (tests only)"},
+      argc, argv,
+      {.name = "test-writer", .description = "writes an atomic output slowly (tests only)"},
       [&](CLI::App& cli) {
         cli.add_option("--generation", generation);
         cli.add_option("--frames", frames);

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::string> inputs;
   bool flag = false;
   auto& cli = command_line.cli();
-  cli.add_option("--steps", steps, "steps")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000}));
+  cli.add_option("--steps", steps, "steps")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000}));
   cli.add_option("--ranks", ranks, "ranks");
   cli.add_option("--dt", dt, "time step");
   cli.add_option("--name", name, "a name");

@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto newline = input.find('\n');
   const std::string_view href = input.substr(0, newline);
-  const std::string_view base =
-      newline == std::string_view::npos ? "http://example.test/a/b.html" : input.substr(newline + 1);
+  const std::string_view base = newline == std::string_view::npos ? "http://example.test/a/b.html"
+                                                                  : input.substr(newline + 1);
   const auto url = crawl::normalize(href, base);
   if (!url) return 0;
   const auto parts = crawl::parts(*url);

@@ -33,9 +33,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 0: round_trip<std::string>(bytes); break;
     case 1: round_trip<std::vector<std::string>>(bytes); break;
     case 2: round_trip<std::map<std::string, std::uint64_t>>(bytes); break;
-    case 3: round_trip<std::tuple<std::optional<std::string>, std::vector<double>, std::int32_t>>(bytes); break;
+    case 3:
+      round_trip<std::tuple<std::optional<std::string>, std::vector<double>, std::int32_t>>(bytes);
+      break;
     case 4: round_trip<std::vector<std::vector<std::uint32_t>>>(bytes); break;
-    default: round_trip<std::pair<std::string, std::vector<std::pair<std::uint64_t, std::string>>>>(bytes); break;
+    default:
+      round_trip<std::pair<std::string, std::vector<std::pair<std::uint64_t, std::string>>>>(bytes);
+      break;
   }
   return 0;
 }

@@ -30,10 +30,9 @@ class RankAgreement : public testing::EmptyTestEventListener {
 
   void OnTestPartResult(const testing::TestPartResult& result) override {
     if (rank_ != 0 && result.failed() && !agreeing_) {
-      const std::string text =
-          fmt::format("[rank {}] {}:{}: Failure\n{}\n", rank_,
-                      result.file_name() != nullptr ? result.file_name() : "?",
-                      result.line_number(), result.message());
+      const std::string text = fmt::format("[rank {}] {}:{}: Failure\n{}\n", rank_,
+                                           result.file_name() != nullptr ? result.file_name() : "?",
+                                           result.line_number(), result.message());
       std::fputs(text.c_str(), stderr);
       std::fflush(stderr);
     }

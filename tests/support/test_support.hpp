@@ -1,9 +1,9 @@
 #pragma once
 // Shared helpers of the MPI unit tests.
+#include <unistd.h>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 
 #include "spmdkit/runtime/environment.hpp"
 

@@ -39,24 +39,27 @@ CartDecomposition<D>::CartDecomposition(const Comm& comm, const CartSpec<D>& spe
   const int size = comm.size();
   for (std::size_t a = 0; a < D; ++a) {
     if (spec.cells[a] < 1) {
-      throw UsageError(fmt::format("the grid needs at least 1 cell along axis {}, got {}", a,
-                                   spec.cells[a]));
+      throw UsageError(
+          fmt::format("the grid needs at least 1 cell along axis {}, got {}", a, spec.cells[a]));
     }
     if (spec.ghost[a] < 0) throw UsageError(fmt::format("negative ghost width on axis {}", a));
     if (spec.procs[a] < 0) throw UsageError(fmt::format("negative process count on axis {}", a));
   }
-  const bool has_ghosts = std::any_of(spec.ghost.begin(), spec.ghost.end(), [](int g) { return g > 0; });
+  const bool has_ghosts =
+      std::any_of(spec.ghost.begin(), spec.ghost.end(), [](int g) { return g > 0; });
   if (D >= 2 && has_ghosts && spec.stencil == Stencil::unspecified) {
     throw UsageError(
         "CartSpec::stencil must be chosen: Stencil::star (faces only: 5-/7-point updates) or "
         "Stencil::box (faces, edges and corners: any update that reads a diagonal neighbour)");
   }
-  if (spec.stencil == Stencil::unspecified) spec_.stencil = Stencil::star;  // 1-D or no ghosts: alike
+  if (spec.stencil == Stencil::unspecified)
+    spec_.stencil = Stencil::star;  // 1-D or no ghosts: alike
   procs_ = spec.procs;
   int fixed = 1;
   for (int p : procs_) fixed *= p > 0 ? p : 1;
   if (size % fixed != 0) {
-    throw UsageError(fmt::format("a process grid with {} ranks fixed cannot hold {} ranks", fixed, size));
+    throw UsageError(
+        fmt::format("a process grid with {} ranks fixed cannot hold {} ranks", fixed, size));
   }
   const auto grid = Comm::balanced_grid(size, {procs_.begin(), procs_.end()});
   std::copy(grid.begin(), grid.end(), procs_.begin());
@@ -65,9 +68,10 @@ CartDecomposition<D>::CartDecomposition(const Comm& comm, const CartSpec<D>& spe
   }
   for (std::size_t a = 0; a < D; ++a) {
     if (procs_[a] > spec.cells[a]) {
-      throw UsageError(fmt::format("{} ranks along axis {} but only {} cells: use fewer ranks or a "
-                                   "larger grid",
-                                   procs_[a], a, spec.cells[a]));
+      throw UsageError(
+          fmt::format("{} ranks along axis {} but only {} cells: use fewer ranks or a "
+                      "larger grid",
+                      procs_[a], a, spec.cells[a]));
     }
     Index smallest = spec.cells[a] / procs_[a];
     if (!spec.extents[a].empty()) {
@@ -75,16 +79,19 @@ CartDecomposition<D>::CartDecomposition(const Comm& comm, const CartSpec<D>& spe
         throw UsageError(fmt::format("axis {}: {} explicit extents for {} ranks", a,
                                      spec.extents[a].size(), procs_[a]));
       }
-      if (std::accumulate(spec.extents[a].begin(), spec.extents[a].end(), Index{0}) != spec.cells[a]) {
-        throw UsageError(fmt::format("axis {}: explicit extents do not add up to {} cells", a,
-                                     spec.cells[a]));
+      if (std::accumulate(spec.extents[a].begin(), spec.extents[a].end(), Index{0}) !=
+          spec.cells[a]) {
+        throw UsageError(
+            fmt::format("axis {}: explicit extents do not add up to {} cells", a, spec.cells[a]));
       }
       smallest = *std::min_element(spec.extents[a].begin(), spec.extents[a].end());
-      if (smallest < 1) throw UsageError(fmt::format("axis {}: every rank needs at least 1 cell", a));
+      if (smallest < 1)
+        throw UsageError(fmt::format("axis {}: every rank needs at least 1 cell", a));
     }
     if (spec.ghost[a] > smallest) {
-      throw UsageError(fmt::format("axis {}: ghost width {} exceeds the smallest subdomain ({} cells)",
-                                   a, spec.ghost[a], smallest));
+      throw UsageError(
+          fmt::format("axis {}: ghost width {} exceeds the smallest subdomain ({} cells)", a,
+                      spec.ghost[a], smallest));
     }
   }
   std::array<int, D> periods{};

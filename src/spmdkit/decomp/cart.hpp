@@ -43,16 +43,16 @@ using Offset = std::array<int, D>;
 template <std::size_t D>
 struct Neighbour {
   Offset<D> offset{};
-  int rank = MPI_PROC_NULL;    ///< MPI_PROC_NULL where there is none (non-periodic boundary)
-  bool periodic_image = false; ///< reached across a periodic boundary
+  int rank = MPI_PROC_NULL;     ///< MPI_PROC_NULL where there is none (non-periodic boundary)
+  bool periodic_image = false;  ///< reached across a periodic boundary
 };
 
 template <std::size_t D>
 struct CartSpec {
-  std::array<Index, D> cells{};       ///< global cells per axis (slowest first: z, y, x)
-  std::array<bool, D> periodic{};     ///< per axis
-  std::array<int, D> procs{};         ///< process grid; 0 entries chosen by MPI_Dims_create
-  std::array<int, D> ghost{};         ///< ghost width per axis
+  std::array<Index, D> cells{};            ///< global cells per axis (slowest first: z, y, x)
+  std::array<bool, D> periodic{};          ///< per axis
+  std::array<int, D> procs{};              ///< process grid; 0 entries chosen by MPI_Dims_create
+  std::array<int, D> ghost{};              ///< ghost width per axis
   Stencil stencil = Stencil::unspecified;  ///< required with ghosts in 2+ dimensions
   /// Optional explicit per-rank extents along an axis (size = procs on that axis); empty: balanced.
   std::array<std::vector<Index>, D> extents{};
@@ -64,7 +64,10 @@ class Subdomain {
   Subdomain() = default;
   Subdomain(Box<D> owned, std::array<int, D> ghost, std::array<Index, D> global_cells,
             std::vector<Neighbour<D>> neighbours, std::array<int, D> coords)
-      : owned_(owned), ghost_(ghost), global_(global_cells), neighbours_(std::move(neighbours)),
+      : owned_(owned),
+        ghost_(ghost),
+        global_(global_cells),
+        neighbours_(std::move(neighbours)),
         coords_(coords) {}
 
   [[nodiscard]] const Box<D>& owned() const noexcept { return owned_; }

@@ -41,7 +41,7 @@ template <std::size_t D>
 }
 
 template <class T, std::size_t D>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 class Field {
  public:
   using Coordinates = std::array<Index, D>;
@@ -49,7 +49,8 @@ class Field {
   /// Every cell, ghosts included, starts as `value` (ghosts on non-periodic boundaries keep it:
   /// the exchange never writes them, so it is the Dirichlet boundary value).
   explicit Field(std::shared_ptr<const CartDecomposition<D>> cart, T value = T{})
-      : cart_(std::move(cart)), halo_(*cart_),
+      : cart_(std::move(cart)),
+        halo_(*cart_),
         values_(static_cast<std::size_t>(cart_->subdomain().local_cells()), value) {
     const auto extents = sub().local_extents();
     strides_[D - 1] = 1;
@@ -119,11 +120,13 @@ class Field {
   /// Calls fn(value, global coordinates) for every owned cell, C order.
   template <class Fn>
   void for_owned(Fn&& fn) {
-    visit_owned([&](Index at, const Coordinates& g) { fn(values_[static_cast<std::size_t>(at)], g); });
+    visit_owned(
+        [&](Index at, const Coordinates& g) { fn(values_[static_cast<std::size_t>(at)], g); });
   }
   template <class Fn>
   void for_owned(Fn&& fn) const {
-    visit_owned([&](Index at, const Coordinates& g) { fn(values_[static_cast<std::size_t>(at)], g); });
+    visit_owned(
+        [&](Index at, const Coordinates& g) { fn(values_[static_cast<std::size_t>(at)], g); });
   }
   /// The owned cells packed in C order.
   [[nodiscard]] std::vector<T> owned_values() const {
@@ -140,38 +143,31 @@ class Field {
 
   /// Swaps the values with `other` (double buffering); both must live on the same decomposition.
   void swap(Field& other) {
-    if (other.cart_ != cart_) throw Error("Field::swap: the fields live on different decompositions");
+    if (other.cart_ != cart_)
+      throw Error("Field::swap: the fields live on different decompositions");
     values_.swap(other.values_);
   }
 
   /// Collective: writes the owned cells (in place, ghosts skipped) as dataset `path` of the
   /// global grid's shape.
   io::TransferReport write(const io::File& file, const std::string& path,
-                           io::ArrayOptions options = {}) const
-    requires io::H5Scalar<T>
-  {
+                           io::ArrayOptions options = {}) const requires io::H5Scalar<T> {
     return write_field<T>(file, path, sub(), std::span<const T>(values_), std::move(options));
   }
   /// Collective: reads this rank's owned cells of a dataset written at any rank count (ghosts
   /// untouched: exchange() before reading them).
-  io::TransferReport read(const io::File& file, const std::string& path)
-    requires io::H5Scalar<T>
-  {
+  io::TransferReport read(const io::File& file, const std::string& path) requires io::H5Scalar<T> {
     return read_field<T>(file, path, sub(), std::span<T>(values_));
   }
   /// Collective: appends the owned cells as the next frame of `series` (in place).
-  io::TransferReport append_to(io::TimeSeries& series, double time) const
-    requires io::H5Scalar<T>
-  {
+  io::TransferReport append_to(io::TimeSeries& series, double time) const requires io::H5Scalar<T> {
     if (io::h5_type<T>() != series.type()) {
       throw Error("Field::append_to: the element type differs from the series'");
     }
     return series.append_bytes(time, io_selection(sub()), values_.data(), io_layout(sub()));
   }
   /// Collective: reads frame `frame` of `series` into the owned cells.
-  void read_frame(const io::TimeSeries& series, hsize_t frame)
-    requires io::H5Scalar<T>
-  {
+  void read_frame(const io::TimeSeries& series, hsize_t frame) requires io::H5Scalar<T> {
     if (io::h5_type<T>() != series.type()) {
       throw Error("Field::read_frame: the element type differs from the series'");
     }

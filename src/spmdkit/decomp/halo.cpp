@@ -74,9 +74,12 @@ std::shared_ptr<const HaloPlan> make_halo_plan(const CartDecomposition<D>& cart,
   return plan;
 }
 
-template std::shared_ptr<const HaloPlan> make_halo_plan<1>(const CartDecomposition<1>&, std::size_t);
-template std::shared_ptr<const HaloPlan> make_halo_plan<2>(const CartDecomposition<2>&, std::size_t);
-template std::shared_ptr<const HaloPlan> make_halo_plan<3>(const CartDecomposition<3>&, std::size_t);
+template std::shared_ptr<const HaloPlan> make_halo_plan<1>(const CartDecomposition<1>&,
+                                                           std::size_t);
+template std::shared_ptr<const HaloPlan> make_halo_plan<2>(const CartDecomposition<2>&,
+                                                           std::size_t);
+template std::shared_ptr<const HaloPlan> make_halo_plan<3>(const CartDecomposition<3>&,
+                                                           std::size_t);
 
 HaloRequest::HaloRequest(std::shared_ptr<const HaloPlan> plan, void* field)
     : plan_(std::move(plan)) {

@@ -55,10 +55,11 @@ class HaloRequest {
 };
 
 template <class T, std::size_t D>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 class HaloExchange {
  public:
-  explicit HaloExchange(const CartDecomposition<D>& cart) : plan_(make_halo_plan(cart, sizeof(T))) {}
+  explicit HaloExchange(const CartDecomposition<D>& cart)
+      : plan_(make_halo_plan(cart, sizeof(T))) {}
 
   /// Posts every receive and send of `field` (the local array, ghosts included, C order).
   [[nodiscard]] HaloRequest begin(std::span<T> field) const {
@@ -76,7 +77,7 @@ class HaloExchange {
 void throw_halo_size_mismatch(std::size_t expected, std::size_t got);
 
 template <class T, std::size_t D>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 void HaloExchange<T, D>::check_size(std::size_t n) const {
   if (n != plan_->local_cells) throw_halo_size_mismatch(plan_->local_cells, n);
 }

@@ -25,7 +25,8 @@ CyclicMap::CyclicMap(Index n, int ranks) : n_(n), p_(ranks) { check_sizes(n, ran
 
 BlockCyclicMap::BlockCyclicMap(Index n, int ranks, Index block) : n_(n), p_(ranks), b_(block) {
   check_sizes(n, ranks);
-  if (block < 1) throw UsageError(fmt::format("a block-cyclic map needs a block size >= 1, got {}", block));
+  if (block < 1)
+    throw UsageError(fmt::format("a block-cyclic map needs a block size >= 1, got {}", block));
 }
 
 Index BlockCyclicMap::local_size(int rank) const noexcept {
@@ -40,7 +41,8 @@ ExplicitMap::ExplicitMap(std::vector<Index> extents) {
   offsets_.reserve(extents.size() + 1);
   offsets_.push_back(0);
   for (Index extent : extents) {
-    if (extent < 0) throw UsageError(fmt::format("an explicit map needs extents >= 0, got {}", extent));
+    if (extent < 0)
+      throw UsageError(fmt::format("an explicit map needs extents >= 0, got {}", extent));
     offsets_.push_back(offsets_.back() + extent);
   }
 }

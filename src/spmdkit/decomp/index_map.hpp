@@ -48,7 +48,9 @@ class BlockMap {
   [[nodiscard]] Index offset(int rank) const noexcept {
     return rank * base_ + std::min<Index>(rank, extra_);
   }
-  [[nodiscard]] Index local_size(int rank) const noexcept { return base_ + (rank < extra_ ? 1 : 0); }
+  [[nodiscard]] Index local_size(int rank) const noexcept {
+    return base_ + (rank < extra_ ? 1 : 0);
+  }
   [[nodiscard]] int owner(Index i) const noexcept {
     const Index big = extra_ * (base_ + 1);  // indices held by the ranks with one extra
     return static_cast<int>(i < big ? i / (base_ + 1) : extra_ + (i - big) / base_);
@@ -80,9 +82,7 @@ class CyclicMap {
   [[nodiscard]] Index local_to_global(int rank, Index local) const noexcept {
     return local * p_ + rank;
   }
-  [[nodiscard]] Location global_to_local(Index i) const noexcept {
-    return {owner(i), i / p_};
-  }
+  [[nodiscard]] Location global_to_local(Index i) const noexcept { return {owner(i), i / p_}; }
 
  private:
   Index n_;
@@ -117,13 +117,17 @@ class ExplicitMap {
   explicit ExplicitMap(std::vector<Index> extents);
   [[nodiscard]] Index size() const noexcept { return offsets_.back(); }
   [[nodiscard]] int ranks() const noexcept { return static_cast<int>(offsets_.size()) - 1; }
-  [[nodiscard]] Index offset(int rank) const noexcept { return offsets_[static_cast<std::size_t>(rank)]; }
+  [[nodiscard]] Index offset(int rank) const noexcept {
+    return offsets_[static_cast<std::size_t>(rank)];
+  }
   [[nodiscard]] Index local_size(int rank) const noexcept {
     return offsets_[static_cast<std::size_t>(rank) + 1] - offsets_[static_cast<std::size_t>(rank)];
   }
   /// O(log p): the last rank whose block starts at or before i (skipping empty blocks).
   [[nodiscard]] int owner(Index i) const noexcept {
-    return static_cast<int>(std::upper_bound(offsets_.begin(), offsets_.end(), i) - offsets_.begin()) - 1;
+    return static_cast<int>(std::upper_bound(offsets_.begin(), offsets_.end(), i) -
+                            offsets_.begin()) -
+           1;
   }
   [[nodiscard]] Index local_to_global(int rank, Index local) const noexcept {
     return offset(rank) + local;

@@ -44,7 +44,8 @@ template <std::size_t D>
 /// The balanced block (BlockMap) of the leading dimension that `rank` of `ranks` owns, whole in
 /// the other dimensions: the simplest decomposition of a dataset, for reading it at any rank
 /// count.
-[[nodiscard]] inline io::Selection leading_block(const io::Extents& global_shape, int rank, int ranks) {
+[[nodiscard]] inline io::Selection leading_block(const io::Extents& global_shape, int rank,
+                                                 int ranks) {
   io::Selection box{io::Extents(global_shape.size(), 0), global_shape};
   if (global_shape.empty()) return box;
   const BlockMap rows(static_cast<Index>(global_shape[0]), ranks);

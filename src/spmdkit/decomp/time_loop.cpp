@@ -56,14 +56,19 @@ std::string CheckpointFlags::checkpoint_path(const App& app) const {
 }
 
 TimeLoop::TimeLoop(App& app, const CheckpointFlags& flags, TimeLoopSettings settings)
-    : app_(app), flags_(flags), settings_(std::move(settings)),
+    : app_(app),
+      flags_(flags),
+      settings_(std::move(settings)),
       checkpoint_path_(flags.checkpoint_path(app)) {
-  if (settings_.steps < 0) throw UsageError(fmt::format("the number of steps must not be negative, got {}", settings_.steps));
+  if (settings_.steps < 0)
+    throw UsageError(
+        fmt::format("the number of steps must not be negative, got {}", settings_.steps));
   if (settings_.snapshot_every < 0) {
     throw UsageError(fmt::format("the snapshot interval must not be negative, got {}",
                                  settings_.snapshot_every));
   }
-  if (!app.options().output.empty() && fs::path(checkpoint_path_) == fs::path(app.options().output)) {
+  if (!app.options().output.empty() &&
+      fs::path(checkpoint_path_) == fs::path(app.options().output)) {
     throw UsageError(fmt::format("the checkpoint {} would overwrite the output", checkpoint_path_));
   }
 }
@@ -74,7 +79,9 @@ void TimeLoop::on_checkpoint(std::function<void(const io::File&)> save,
   load_extra_ = std::move(load);
 }
 
-void TimeLoop::on_finish(std::function<void(const io::File&)> finish) { finish_ = std::move(finish); }
+void TimeLoop::on_finish(std::function<void(const io::File&)> finish) {
+  finish_ = std::move(finish);
+}
 
 std::string TimeLoop::fingerprint() const {
   return configuration_fingerprint(app_.cli(), settings_.may_change_on_restart);
@@ -110,14 +117,16 @@ int TimeLoop::run(const std::function<void()>& initialise, const std::function<v
     if (!last && stop.agreed(app_.comm())) {
       write_checkpoint(s);
       progress.finish();
-      app_.print("{}: stopped by signal {} at step {}; checkpoint {}\n"
-                 "  continue with: --restart {}\n",
-                 app_.program(), stop.signal(), s, checkpoint_path_, checkpoint_path_);
+      app_.print(
+          "{}: stopped by signal {} at step {}; checkpoint {}\n"
+          "  continue with: --restart {}\n",
+          app_.program(), stop.signal(), s, checkpoint_path_, checkpoint_path_);
       app_.summary().set("stopped_at_step", static_cast<std::int64_t>(s));
       app_.summary().set("checkpoint", checkpoint_path_);
       return exit_code::requeue;
     }
-    if (flags_.checkpoint_every > 0 && s % flags_.checkpoint_every == 0 && !last) write_checkpoint(s);
+    if (flags_.checkpoint_every > 0 && s % flags_.checkpoint_every == 0 && !last)
+      write_checkpoint(s);
   }
   progress.finish();
   finish();
@@ -133,8 +142,7 @@ void TimeLoop::snapshot(double time) {
 // Everything needed to continue exactly: the state, the snapshots so far (copied frame by frame
 // from the output being written), the app's extra data. Atomic, the one before kept as .prev.
 void TimeLoop::write_checkpoint(long step) {
-  auto checkpoint =
-      io::AtomicFile::create(app_.comm(), checkpoint_path_, {.keep_previous = true});
+  auto checkpoint = io::AtomicFile::create(app_.comm(), checkpoint_path_, {.keep_previous = true});
   io::write_provenance(checkpoint.file(), app_.provenance(), app_.program() + " checkpoint");
   checkpoint.file().set_attribute(step_attribute, static_cast<std::int64_t>(step));
   checkpoint.file().set_attribute(fingerprint_attribute, fingerprint());
@@ -165,13 +173,15 @@ long TimeLoop::restart() {
   }
   const std::string program = checkpoint.string_attribute(program_attribute);
   if (program != app_.program()) {
-    throw UsageError(fmt::format("{} is a checkpoint of {}, not of {}", path, program, app_.program()));
+    throw UsageError(
+        fmt::format("{} is a checkpoint of {}, not of {}", path, program, app_.program()));
   }
   const std::string then = checkpoint.string_attribute(fingerprint_attribute);
   if (then != fingerprint()) {
-    throw UsageError(fmt::format("{} was written by a run with other parameters ({}): restart "
-                                 "with the same parameters",
-                                 path, first_difference(then, fingerprint())));
+    throw UsageError(
+        fmt::format("{} was written by a run with other parameters ({}): restart "
+                    "with the same parameters",
+                    path, first_difference(then, fingerprint())));
   }
   const long step = checkpoint.scalar_attribute<std::int64_t>(step_attribute);
   if (step < 0 || step > settings_.steps) {

@@ -27,7 +27,6 @@
 #include <string>
 #include <vector>
 
-
 #include "spmdkit/decomp/field.hpp"
 #include "spmdkit/io/atomic_file.hpp"
 #include "spmdkit/io/time_series.hpp"
@@ -56,10 +55,10 @@ struct CheckpointFlags {
 };
 
 struct TimeLoopSettings {
-  long steps = 0;            ///< steps 1..steps follow the initial state (step 0)
-  double dt = 1.0;           ///< the time of step s is s * dt
-  long snapshot_every = 0;   ///< snapshots at step 0, every N steps and the last (0: first, last)
-  std::string title;         ///< the output file's title attribute
+  long steps = 0;           ///< steps 1..steps follow the initial state (step 0)
+  double dt = 1.0;          ///< the time of step s is s * dt
+  long snapshot_every = 0;  ///< snapshots at step 0, every N steps and the last (0: first, last)
+  std::string title;        ///< the output file's title attribute
   /// Options a restart may change (e.g. "--steps": run further). Every other option of the app
   /// must be as when the checkpoint was written.
   std::set<std::string> may_change_on_restart;
@@ -82,13 +81,15 @@ class TimeLoop {
   /// `field` is part of the state: saved in every checkpoint, read back on restart.
   template <class T, std::size_t D>
   void state(const std::string& name, decomp::Field<T, D>& field) {
-    states_.push_back({name, [&field](const io::File& f, const std::string& p) { field.write(f, p); },
+    states_.push_back({name,
+                       [&field](const io::File& f, const std::string& p) { field.write(f, p); },
                        [&field](const io::File& f, const std::string& p) { field.read(f, p); }});
   }
 
   /// `field` is written to the output as time series `path` at every snapshot.
   template <class T, std::size_t D>
-  void snapshots(const std::string& path, decomp::Field<T, D>& field, SnapshotOptions options = {}) {
+  void snapshots(const std::string& path, decomp::Field<T, D>& field,
+                 SnapshotOptions options = {}) {
     Series series;
     series.path = path;
     series.box = decomp::io_selection(field.sub());

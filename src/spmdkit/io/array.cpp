@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string_view>
 #include <functional>
 #include <numeric>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -123,9 +123,9 @@ Handle memory_selection(const Selection& box, const std::optional<MemoryLayout>&
       throw Error(fmt::format("the box does not fit the memory layout along dimension {}", d));
     }
   }
-  Handle space = owned(H5Screate_simple(static_cast<int>(layout->extents.size()),
-                                        layout->extents.data(), nullptr),
-                       "H5Screate_simple");
+  Handle space = owned(
+      H5Screate_simple(static_cast<int>(layout->extents.size()), layout->extents.data(), nullptr),
+      "H5Screate_simple");
   if (box.empty()) {
     check_h5(H5Sselect_none(space.get()), "H5Sselect_none");
   } else {
@@ -159,9 +159,10 @@ void write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_s
   check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl, copy.data()), "H5Dread");
   const int lost_here = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
   if (comm.allreduce(lost_here, op::max{}) != 0) {
-    throw Error(fmt::format("{}: the data did not read back as written, a write was lost (is the "
-                            "disk or a quota full?)",
-                            what));
+    throw Error(
+        fmt::format("{}: the data did not read back as written, a write was lost (is the "
+                    "disk or a quota full?)",
+                    what));
   }
 }
 
@@ -189,8 +190,8 @@ Dataset Location::create_dataset(const std::string& path, hid_t type, const Exte
   if (shape.empty() || shape.size() > 32) {
     throw Error(fmt::format("'{}': arrays need 1 to 32 dimensions", path));
   }
-  const Handle file_space =
-      owned(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "H5Screate_simple");
+  const Handle file_space = owned(
+      H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "H5Screate_simple");
   const Handle dcpl = owned(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
   // Every element is written: skip the fill pass (it would cost a full extra write).
   check_h5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
@@ -241,7 +242,8 @@ TransferReport Dataset::write_bytes(hid_t type, const Selection& box, const void
   return inspect_transfer(dxpl.get(), what, policy);
 }
 
-TransferReport Dataset::read_bytes(hid_t type, const Selection& box, void* data, CollectivePolicy policy,
+TransferReport Dataset::read_bytes(hid_t type, const Selection& box, void* data,
+                                   CollectivePolicy policy,
                                    const std::optional<MemoryLayout>& memory) const {
   const Handle file_space = owned(H5Dget_space(id()), "H5Dget_space");
   const Extents extents = extents_of(file_space.get());
@@ -256,7 +258,8 @@ TransferReport Dataset::read_bytes(hid_t type, const Selection& box, void* data,
   return inspect_transfer(dxpl.get(), "reading '" + path_ + "'", policy);
 }
 
-hsize_t Dataset::slab_rows(const Selection& block, std::size_t element_size, std::size_t slab_bytes) {
+hsize_t Dataset::slab_rows(const Selection& block, std::size_t element_size,
+                           std::size_t slab_bytes) {
   if (block.rank() == 0) throw Error("for_each_slab: a scalar dataset has no rows");
   const hsize_t row_bytes = std::accumulate(block.count.begin() + 1, block.count.end(),
                                             hsize_t{element_size}, std::multiplies<>());
@@ -278,8 +281,8 @@ Selection Dataset::nth_slab(const Selection& block, hsize_t rows_per_slab, hsize
 }
 
 TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
-                                 const Extents& global_shape, const Selection& box, const void* data,
-                                 const ArrayOptions& options) {
+                                 const Extents& global_shape, const Selection& box,
+                                 const void* data, const ArrayOptions& options) {
   check_box_in_shape(box, global_shape, path);
   return file.create_dataset(path, type, global_shape, options)
       .write_bytes(type, box, data, options.policy, options.memory);

@@ -1,9 +1,10 @@
 #pragma once
 // Distributed N-D arrays (any rank, any arithmetic element type): a global array in one dataset,
 // each rank owning a box of it. One-call forms of File::create_dataset + Dataset::write and
-// Location::dataset + Dataset::read (file.hpp). Collective transfer; ranks that own nothing still take part with an
-// empty selection. After every transfer the layer knows whether MPI-IO really did it collectively
-// (HDF5 silently falls back to independent I/O, e.g. on a type conversion) and acts by policy.
+// Location::dataset + Dataset::read (file.hpp). Collective transfer; ranks that own nothing still
+// take part with an empty selection. After every transfer the layer knows whether MPI-IO really did
+// it collectively (HDF5 silently falls back to independent I/O, e.g. on a type conversion) and acts
+// by policy.
 #include <hdf5.h>
 
 #include <cstdint>
@@ -21,8 +22,8 @@ namespace spmd::io {
 /// Collective: creates dataset `path` (intermediate groups too) of `global_shape` and writes each
 /// rank's `box` from `data` (box.elements() values, C order).
 TransferReport write_array_bytes(const File& file, const std::string& path, hid_t type,
-                                 const Extents& global_shape, const Selection& box, const void* data,
-                                 const ArrayOptions& options = {});
+                                 const Extents& global_shape, const Selection& box,
+                                 const void* data, const ArrayOptions& options = {});
 /// Collective: reads `box` of an existing dataset into `data` (box.elements() values).
 TransferReport read_array_bytes(const File& file, const std::string& path, hid_t type,
                                 const Selection& box, void* data,
@@ -38,8 +39,8 @@ TransferReport write_array(const File& file, const std::string& path, const Exte
 }
 
 template <H5Scalar T>
-[[nodiscard]] std::vector<T> read_array(const File& file, const std::string& path, const Selection& box,
-                                        TransferReport* report = nullptr) {
+[[nodiscard]] std::vector<T> read_array(const File& file, const std::string& path,
+                                        const Selection& box, TransferReport* report = nullptr) {
   std::vector<T> data(box.elements());
   TransferReport done = read_array_bytes(file, path, h5_type<T>(), box, data.data());
   if (report != nullptr) *report = std::move(done);
@@ -48,14 +49,15 @@ template <H5Scalar T>
 
 /// The memory dataspace holding `box`: packed (no layout), or at layout.offset of an array of
 /// layout.extents. An empty box selects nothing.
-[[nodiscard]] Handle memory_selection(const Selection& box, const std::optional<MemoryLayout>& layout);
+[[nodiscard]] Handle memory_selection(const Selection& box,
+                                      const std::optional<MemoryLayout>& layout);
 
 /// A dataset transfer property list for collective MPI-IO.
 [[nodiscard]] Handle collective_transfer();
 
-/// Collective over `comm` (the file's communicator): H5Dwrite of `data` through `dxpl`, the one place where
-/// the io layer writes raw data. Where the MPI-IO layer may lose a write without an error
-/// (verifying_writes()), the selection is read back and compared, and the ranks agree on the
+/// Collective over `comm` (the file's communicator): H5Dwrite of `data` through `dxpl`, the one
+/// place where the io layer writes raw data. Where the MPI-IO layer may lose a write without an
+/// error (verifying_writes()), the selection is read back and compared, and the ranks agree on the
 /// result: a lost write is an Error on every rank ("is the disk or a quota full?").
 void write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
                      hid_t file_space, hid_t dxpl, const void* data, const std::string& what);

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <utility>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -95,8 +95,10 @@ int reserve_space(const std::string& path, std::uint64_t bytes) {
     for (std::uint64_t done = 0; done < bytes && error == 0;) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), bytes - done));
       const ssize_t wrote = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(done));
-      if (wrote < 0) error = errno;
-      else done += static_cast<std::uint64_t>(wrote);
+      if (wrote < 0)
+        error = errno;
+      else
+        done += static_cast<std::uint64_t>(wrote);
     }
     if (error == 0 && ::fsync(fd) != 0) error = errno;
   }

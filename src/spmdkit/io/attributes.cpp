@@ -13,8 +13,8 @@ void remove_if_present(hid_t object, const std::string& name) {
   }
 }
 
-void write(hid_t object, const std::string& name, hid_t file_type, hid_t memory_type,
-           hid_t space, const void* data) {
+void write(hid_t object, const std::string& name, hid_t file_type, hid_t memory_type, hid_t space,
+           const void* data) {
   remove_if_present(object, name);
   const Handle attribute = owned(
       H5Acreate2(object, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2");
@@ -37,8 +37,9 @@ void set_attribute(hid_t object, std::string_view name, std::string_view value) 
 void set_attribute_bytes(hid_t object, std::string_view name, hid_t type, std::size_t count,
                          const void* data) {
   const hsize_t extent = count;
-  const Handle space = count == 1 ? owned(H5Screate(H5S_SCALAR), "H5Screate")
-                                  : owned(H5Screate_simple(1, &extent, nullptr), "H5Screate_simple");
+  const Handle space = count == 1
+                           ? owned(H5Screate(H5S_SCALAR), "H5Screate")
+                           : owned(H5Screate_simple(1, &extent, nullptr), "H5Screate_simple");
   write(object, std::string(name), type, type, space.get(), data);
 }
 
@@ -57,12 +58,14 @@ std::vector<std::string> attribute_names(hid_t object) {
       return -1;
     }
   };
-  check_h5(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names), "H5Aiterate2");
+  check_h5(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names),
+           "H5Aiterate2");
   return names;
 }
 
 std::string string_attribute(hid_t object, std::string_view name) {
-  const Handle attribute = owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
+  const Handle attribute =
+      owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
   const Handle file_type = owned(H5Aget_type(attribute.get()), "H5Aget_type");
   if (H5Tget_class(file_type.get()) != H5T_STRING) {
     throw Error("attribute '" + std::string(name) + "' is not a string");
@@ -84,10 +87,11 @@ std::string string_attribute(hid_t object, std::string_view name) {
 }
 
 std::size_t attribute_size(hid_t object, std::string_view name) {
-  const Handle attribute = owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
+  const Handle attribute =
+      owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
   const Handle space = owned(H5Aget_space(attribute.get()), "H5Aget_space");
-  return static_cast<std::size_t>(check_h5(H5Sget_simple_extent_npoints(space.get()),
-                                           "H5Sget_simple_extent_npoints"));
+  return static_cast<std::size_t>(
+      check_h5(H5Sget_simple_extent_npoints(space.get()), "H5Sget_simple_extent_npoints"));
 }
 
 void get_attribute_bytes(hid_t object, std::string_view name, hid_t type, std::size_t count,
@@ -95,7 +99,8 @@ void get_attribute_bytes(hid_t object, std::string_view name, hid_t type, std::s
   if (attribute_size(object, name) != count) {
     throw Error("attribute '" + std::string(name) + "' has a different number of values");
   }
-  const Handle attribute = owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
+  const Handle attribute =
+      owned(H5Aopen(object, std::string(name).c_str(), H5P_DEFAULT), "H5Aopen");
   check_h5(H5Aread(attribute.get(), type, data), "H5Aread");
 }
 

@@ -13,7 +13,6 @@
 
 namespace spmd::io {
 
-
 void set_attribute(hid_t object, std::string_view name, std::string_view value);
 inline void set_attribute(hid_t object, std::string_view name, const char* value) {
   set_attribute(object, name, std::string_view(value));

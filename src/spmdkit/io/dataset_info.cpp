@@ -15,11 +15,16 @@ namespace spmd::io {
 namespace {
 
 constexpr std::array<std::pair<ElementKind, const char*>, 10> kinds = {{
-    {ElementKind::float64, "float64"}, {ElementKind::float32, "float32"},
-    {ElementKind::int8, "int8"},       {ElementKind::uint8, "uint8"},
-    {ElementKind::int16, "int16"},     {ElementKind::uint16, "uint16"},
-    {ElementKind::int32, "int32"},     {ElementKind::uint32, "uint32"},
-    {ElementKind::int64, "int64"},     {ElementKind::uint64, "uint64"},
+    {ElementKind::float64, "float64"},
+    {ElementKind::float32, "float32"},
+    {ElementKind::int8, "int8"},
+    {ElementKind::uint8, "uint8"},
+    {ElementKind::int16, "int16"},
+    {ElementKind::uint16, "uint16"},
+    {ElementKind::int32, "int32"},
+    {ElementKind::uint32, "uint32"},
+    {ElementKind::int64, "int64"},
+    {ElementKind::uint64, "uint64"},
 }};
 
 std::string class_name(H5T_class_t type_class) {
@@ -55,7 +60,8 @@ DatasetInfo Dataset::info() const {
   const H5T_class_t type_class = H5Tget_class(type.get());
   info.type_name = class_name(type_class);
   if (type_class == H5T_INTEGER || type_class == H5T_FLOAT) {
-    const Handle native = owned(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type");
+    const Handle native =
+        owned(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), "H5Tget_native_type");
     for (const auto& [kind, name] : kinds) {
       if (check_h5(H5Tequal(native.get(), h5_type_of(kind)), "H5Tequal") > 0) {
         info.element = kind;

@@ -29,7 +29,8 @@ Handle file_access(MPI_Comm comm, const FileOptions& options) {
            "H5Pset_alignment");
   // The 1.8 format or newer: dense attribute storage (attributes over 64 KiB, such as a long
   // config) and compact groups; every reader of the last decade (h5py, ParaView) opens it.
-  check_h5(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V110), "H5Pset_libver_bounds");
+  check_h5(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V110),
+           "H5Pset_libver_bounds");
   // Lock, but carry on where the file system has no locks (NFS, some Lustre mounts). The
   // HDF5_USE_FILE_LOCKING environment variable, when set, overrides this (HDF5 reads it).
   check_h5(H5Pset_file_locking(fapl.get(), true, true), "H5Pset_file_locking");
@@ -41,8 +42,8 @@ Handle file_access(MPI_Comm comm, const FileOptions& options) {
 File File::create(const Comm& comm, const std::string& path, const FileOptions& options) {
   const Handle fapl = file_access(comm, options);
   try {
-    Handle file = owned(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
-                        "H5Fcreate");
+    Handle file =
+        owned(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), "H5Fcreate");
     return File(std::make_shared<detail::OpenFile>(detail::OpenFile{std::move(file), path, comm}));
   } catch (const Hdf5Error& e) {
     throw Hdf5Error(e.call(), e.code(), "cannot create '" + path + "': " + e.text());

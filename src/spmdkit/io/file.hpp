@@ -35,8 +35,8 @@ namespace spmd::io {
 enum class Access { read_only, read_write };
 
 struct FileOptions {
-  hsize_t alignment = hsize_t{1} << 20;           ///< objects at least `alignment_threshold`
-  hsize_t alignment_threshold = hsize_t{1} << 18; ///< bytes large start on this boundary
+  hsize_t alignment = hsize_t{1} << 20;            ///< objects at least `alignment_threshold`
+  hsize_t alignment_threshold = hsize_t{1} << 18;  ///< bytes large start on this boundary
 };
 
 class Group;
@@ -60,8 +60,8 @@ struct OpenFile {
 
 /// What a dataset holds, without reading it.
 struct DatasetInfo {
-  std::string path;        ///< absolute ("/fields/T")
-  Extents shape;           ///< empty for a scalar
+  std::string path;  ///< absolute ("/fields/T")
+  Extents shape;     ///< empty for a scalar
   ElementKind element = ElementKind::other;
   /// "float64", "int32", ...; otherwise the type's class ("string", "compound", "enum", ...),
   /// or "numeric" for a number type with no C++ equivalent here.
@@ -272,14 +272,16 @@ class Dataset : public Object {
   }
 
  private:
-  Dataset(std::shared_ptr<detail::OpenFile> file, std::shared_ptr<const Handle> own, std::string path)
+  Dataset(std::shared_ptr<detail::OpenFile> file, std::shared_ptr<const Handle> own,
+          std::string path)
       : Object(std::move(file), std::move(own)), path_(std::move(path)) {}
   friend class Location;
   [[nodiscard]] static hsize_t slab_rows(const Selection& block, std::size_t element_size,
                                          std::size_t slab_bytes);
   /// Collective: the most slabs any rank's block needs.
   [[nodiscard]] hsize_t slab_rounds(const Selection& block, hsize_t rows_per_slab) const;
-  [[nodiscard]] static Selection nth_slab(const Selection& block, hsize_t rows_per_slab, hsize_t round);
+  [[nodiscard]] static Selection nth_slab(const Selection& block, hsize_t rows_per_slab,
+                                          hsize_t round);
   std::string path_;
 };
 

@@ -12,11 +12,10 @@ void write_provenance(const Object& target, const Provenance& p, std::string_vie
   const hid_t object = target.id();
   set_attribute(object, "Conventions", "CF-1.8");
   set_attribute(object, "title", title);
-  set_attribute(object, "history",
-                fmt::format("{} {}", p.start_time_utc, p.command_line_string()));
-  set_attribute(object, "source",
-                fmt::format("{} {} (spmdkit {}, git {})", p.program, p.app_version, p.version,
-                            p.git_commit));
+  set_attribute(object, "history", fmt::format("{} {}", p.start_time_utc, p.command_line_string()));
+  set_attribute(
+      object, "source",
+      fmt::format("{} {} (spmdkit {}, git {})", p.program, p.app_version, p.version, p.git_commit));
   set_attribute(object, "program", p.program);
   set_attribute(object, "program_version", p.app_version);
   set_attribute(object, "spmdkit_app", p.app);

@@ -89,7 +89,8 @@ std::optional<std::string> check_dataset(const Walk& walk, hid_t dataset) {
   if (rank <= 0) return std::nullopt;
   std::vector<hsize_t> extent(static_cast<std::size_t>(rank));
   std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
-  check_h5(H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr), "H5Sget_simple_extent_dims");
+  check_h5(H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr),
+           "H5Sget_simple_extent_dims");
   check_h5(H5Pget_chunk(dcpl.get(), rank, chunk.data()), "H5Pget_chunk");
   const Handle type = owned(H5Dget_type(dataset), "H5Dget_type");
   const hsize_t element_size = H5Tget_size(type.get());
@@ -143,16 +144,17 @@ std::optional<std::string> find_missing_storage(const std::string& path) {
   const Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return fmt::format("cannot open it ({})", std::strerror(errno));
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return fmt::format("cannot stat it ({})", std::strerror(errno));
+  if (::fstat(fd.get(), &info) != 0)
+    return fmt::format("cannot stat it ({})", std::strerror(errno));
   Walk walk{fd.get(), info.st_size, std::nullopt};
   try {
     const Handle fapl = owned(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)");
     check_h5(H5Pset_fapl_sec2(fapl.get()), "H5Pset_fapl_sec2");
     check_h5(H5Pset_file_locking(fapl.get(), false, true), "H5Pset_file_locking");
     const Handle file = owned(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), "H5Fopen");
-    check_h5(H5Ovisit2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, visit_object, &walk,
-                       H5O_INFO_BASIC),
-             "H5Ovisit2");
+    check_h5(
+        H5Ovisit2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, visit_object, &walk, H5O_INFO_BASIC),
+        "H5Ovisit2");
   } catch (const std::exception& e) {
     if (!walk.missing) walk.missing = fmt::format("it does not read back as HDF5: {}", e.what());
   }

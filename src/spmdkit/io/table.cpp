@@ -1,6 +1,5 @@
 #include "spmdkit/io/table.hpp"
 
-
 #include <algorithm>
 #include <cstring>
 
@@ -31,11 +30,13 @@ void write_rows(const File& file, hid_t dataset, hid_t type, hsize_t start, hsiz
     check_h5(H5Sselect_none(file_space.get()), "H5Sselect_none");
     check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
   } else {
-    check_h5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
-             "H5Sselect_hyperslab");
+    check_h5(
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+        "H5Sselect_hyperslab");
   }
   const Handle dxpl = collective_transfer();
-  write_selection(file.comm(), dataset, type, memory.get(), file_space.get(), dxpl.get(), data, what);
+  write_selection(file.comm(), dataset, type, memory.get(), file_space.get(), dxpl.get(), data,
+                  what);
   inspect_transfer(dxpl.get(), what, CollectivePolicy::require);
 }
 
@@ -46,8 +47,8 @@ TableBatch& TableBatch::column(std::string name, std::span<const std::string> ro
   if (width != longest_value) {
     for (const std::string& row : rows) {
       if (row.size() > width) {
-        throw Error(fmt::format("string column '{}': a value of {} bytes exceeds the width {}", name,
-                                row.size(), width));
+        throw Error(fmt::format("string column '{}': a value of {} bytes exceeds the width {}",
+                                name, row.size(), width));
       }
     }
   }
@@ -86,7 +87,6 @@ std::vector<std::string> Table::column_names() const {
 }
 
 bool Table::has_column(const std::string& name) const { return file_.exists(path_ + "/" + name); }
-
 
 hsize_t Table::append(const TableBatch& batch) {
   const Comm& comm = file_.comm();
@@ -167,11 +167,12 @@ hsize_t Table::append(const TableBatch& batch) {
       write_rows(file_, dataset.get(), type, rows_ + offset, local_rows, column.bytes.data(), what);
       continue;
     }
-    // Padded strings in slabs of at most string_slab_bytes_ per rank; every rank makes as many (collective)
-    // writes as the rank with the most slabs, the others writing nothing.
+    // Padded strings in slabs of at most string_slab_bytes_ per rank; every rank makes as many
+    // (collective) writes as the rank with the most slabs, the others writing nothing.
     const unsigned long long slab_rows =
         std::max<unsigned long long>(1, string_slab_bytes_ / element_size);
-    const unsigned long long slabs = comm.allreduce((local_rows + slab_rows - 1) / slab_rows, op::max{});
+    const unsigned long long slabs =
+        comm.allreduce((local_rows + slab_rows - 1) / slab_rows, op::max{});
     std::vector<char> padded;
     for (unsigned long long slab = 0; slab < slabs; ++slab) {
       const unsigned long long first = std::min(local_rows, slab * slab_rows);
@@ -191,16 +192,20 @@ hsize_t Table::append(const TableBatch& batch) {
 std::vector<std::string> Table::read_strings(const std::string& column) const {
   const Dataset dataset = file_.dataset(path_ + "/" + column);
   const Handle type = owned(H5Dget_type(dataset.id()), "H5Dget_type");
-  if (H5Tget_class(type.get()) != H5T_STRING || check_h5(H5Tis_variable_str(type.get()), "H5Tis_variable_str") > 0) {
-    throw Error(fmt::format("table '{}': column '{}' is not of fixed-width strings", path_, column));
+  if (H5Tget_class(type.get()) != H5T_STRING ||
+      check_h5(H5Tis_variable_str(type.get()), "H5Tis_variable_str") > 0) {
+    throw Error(
+        fmt::format("table '{}': column '{}' is not of fixed-width strings", path_, column));
   }
   const std::size_t width = H5Tget_size(type.get());
   const Extents shape = dataset.shape();
-  if (shape.size() != 1) throw Error(fmt::format("table '{}': column '{}' is not 1-D", path_, column));
+  if (shape.size() != 1)
+    throw Error(fmt::format("table '{}': column '{}' is not 1-D", path_, column));
   std::vector<char> bytes(shape.at(0) * width);
   if (!bytes.empty()) {
     const Handle dxpl = collective_transfer();
-    check_h5(H5Dread(dataset.id(), type.get(), H5S_ALL, H5S_ALL, dxpl.get(), bytes.data()), "H5Dread");
+    check_h5(H5Dread(dataset.id(), type.get(), H5S_ALL, H5S_ALL, dxpl.get(), bytes.data()),
+             "H5Dread");
   }
   std::vector<std::string> rows;
   rows.reserve(shape.at(0));

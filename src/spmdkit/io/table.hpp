@@ -28,7 +28,10 @@ class TableBatch {
  public:
   template <H5Scalar T>
   TableBatch& column(std::string name, std::span<const T> rows, std::string units = {}) {
-    columns_.push_back({std::move(name), h5_type<T>(), sizeof(T), rows.size(),
+    columns_.push_back({std::move(name),
+                        h5_type<T>(),
+                        sizeof(T),
+                        rows.size(),
                         {reinterpret_cast<const std::byte*>(rows.data()),
                          reinterpret_cast<const std::byte*>(rows.data()) + rows.size_bytes()},
                         std::move(units)});
@@ -41,20 +44,21 @@ class TableBatch {
   /// A string column of up to `width` bytes (UTF-8, null-terminated); longer is an error.
   /// `longest_value`: as wide as the longest value of this batch on any rank (agreed in append).
   TableBatch& column(std::string name, std::span<const std::string> rows, std::size_t width = 64);
-  TableBatch& column(std::string name, const std::vector<std::string>& rows, std::size_t width = 64) {
+  TableBatch& column(std::string name, const std::vector<std::string>& rows,
+                     std::size_t width = 64) {
     return column(std::move(name), std::span<const std::string>(rows), width);
   }
   static constexpr std::size_t longest_value = 0;
 
   struct Column {
     std::string name;
-    hid_t type;             ///< predefined numeric type, or H5T_C_S1 for strings
+    hid_t type;                ///< predefined numeric type, or H5T_C_S1 for strings
     std::size_t element_size;  ///< bytes per row in `bytes` (numeric columns)
     std::size_t rows;
     std::vector<std::byte> bytes;  ///< numeric columns
     std::string units;
     bool is_string = false;
-    std::size_t string_width = 0;  ///< bytes without the null; longest_value: agreed in append
+    std::size_t string_width = 0;      ///< bytes without the null; longest_value: agreed in append
     std::vector<std::string> strings;  ///< string columns, padded slab by slab when written
   };
   [[nodiscard]] const std::vector<Column>& columns() const noexcept { return columns_; }
@@ -86,7 +90,9 @@ class Table {
   [[nodiscard]] std::vector<std::string> read_strings(const std::string& column) const;
   /// Memory per rank for padding string rows before they are written (default 16 MiB); the
   /// same on every rank.
-  void set_string_slab_bytes(std::size_t bytes) noexcept { string_slab_bytes_ = std::max<std::size_t>(bytes, 1); }
+  void set_string_slab_bytes(std::size_t bytes) noexcept {
+    string_slab_bytes_ = std::max<std::size_t>(bytes, 1);
+  }
 
  private:
   Table(const File& file, std::string path) : file_(file), path_(std::move(path)) {}
@@ -152,7 +158,8 @@ class RowColumns {
 
  private:
   template <class Member>
-  static void add(TableBatch& batch, std::span<const Row> rows, const RowField<Row, Member>& field) {
+  static void add(TableBatch& batch, std::span<const Row> rows,
+                  const RowField<Row, Member>& field) {
     std::vector<Member> column;
     column.reserve(rows.size());
     for (const Row& row : rows) column.push_back(row.*field.member);
@@ -172,7 +179,8 @@ class RowColumns {
     }
     if (column.size() != rows.size()) {
       throw Error("table '" + table.path() + "': column '" + field.name + "' has " +
-                  std::to_string(column.size()) + " rows, the table " + std::to_string(rows.size()));
+                  std::to_string(column.size()) + " rows, the table " +
+                  std::to_string(rows.size()));
     }
     for (std::size_t i = 0; i < rows.size(); ++i) rows[i].*field.member = std::move(column[i]);
   }

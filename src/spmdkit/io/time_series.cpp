@@ -1,6 +1,5 @@
 #include "spmdkit/io/time_series.hpp"
 
-
 #include <algorithm>
 #include <cstddef>
 #include <vector>
@@ -35,16 +34,16 @@ Handle create_extendible(const File& file, const std::string& path, hid_t type,
                          const Extents& initial, const Extents& chunk) {
   Extents maximum = initial;
   maximum[0] = H5S_UNLIMITED;
-  const Handle space = owned(
-      H5Screate_simple(static_cast<int>(initial.size()), initial.data(), maximum.data()),
-      "H5Screate_simple");
+  const Handle space =
+      owned(H5Screate_simple(static_cast<int>(initial.size()), initial.data(), maximum.data()),
+            "H5Screate_simple");
   const Handle dcpl = owned(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)");
   check_h5(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()), "H5Pset_chunk");
   check_h5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
   const Handle lcpl = intermediate_groups_lcpl();
-  return owned(H5Dcreate2(file.id(), path.c_str(), type, space.get(), lcpl.get(), dcpl.get(),
-                          H5P_DEFAULT),
-               "H5Dcreate2");
+  return owned(
+      H5Dcreate2(file.id(), path.c_str(), type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+      "H5Dcreate2");
 }
 
 std::string sibling(const std::string& path, const std::string& name) {
@@ -63,8 +62,10 @@ TimeSeries TimeSeries::create(const File& file, std::string path, hid_t type, Ex
         create_extendible(file, path, type, initial, frame_chunk(frame_shape, H5Tget_size(type)));
     if (!options.units.empty()) set_attribute(dataset.get(), "units", options.units);
     if (!options.long_name.empty()) set_attribute(dataset.get(), "long_name", options.long_name);
-    if (!options.grid_origin.empty()) set_attribute(dataset.get(), "grid_origin", options.grid_origin);
-    if (!options.grid_spacing.empty()) set_attribute(dataset.get(), "grid_spacing", options.grid_spacing);
+    if (!options.grid_origin.empty())
+      set_attribute(dataset.get(), "grid_origin", options.grid_origin);
+    if (!options.grid_spacing.empty())
+      set_attribute(dataset.get(), "grid_spacing", options.grid_spacing);
     if (!options.axes.empty()) set_attribute(dataset.get(), "axes", options.axes);
   }
   std::string time_path = options.time_path.empty() ? sibling(path, "time") : options.time_path;
@@ -90,7 +91,8 @@ TimeSeries TimeSeries::open(const File& file, std::string path, hid_t type,
   const Handle dataset = owned(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), "H5Dopen2");
   const Handle stored = owned(H5Dget_type(dataset.get()), "H5Dget_type");
   if (check_h5(H5Tequal(stored.get(), type), "H5Tequal") <= 0) {
-    throw Error(fmt::format("{}: the time series '{}' holds another element type", file.path(), path));
+    throw Error(
+        fmt::format("{}: the time series '{}' holds another element type", file.path(), path));
   }
   Extents shape = file.dataset(path).shape();
   if (shape.empty()) throw Error(fmt::format("{}: '{}' is not a time series", file.path(), path));
@@ -136,8 +138,8 @@ TransferReport TimeSeries::append_bytes(double time, const Selection& box, const
                "H5Sselect_hyperslab");
     }
     const Handle dxpl = collective_transfer();
-    write_selection(file_.comm(), dataset.get(), type_, memory.get(), file_space.get(), dxpl.get(), data,
-                    fmt::format("appending frame {} to '{}'", index, path_));
+    write_selection(file_.comm(), dataset.get(), type_, memory.get(), file_space.get(), dxpl.get(),
+                    data, fmt::format("appending frame {} to '{}'", index, path_));
     report = inspect_transfer(dxpl.get(), fmt::format("appending frame {} to '{}'", index, path_),
                               policy_);
   }
@@ -147,7 +149,8 @@ TransferReport TimeSeries::append_bytes(double time, const Selection& box, const
     const Handle dataset = owned(H5Dopen2(file_.id(), time_path_.c_str(), H5P_DEFAULT), "H5Dopen2");
     const Handle current = owned(H5Dget_space(dataset.get()), "H5Dget_space");
     hsize_t written = 0;
-    check_h5(H5Sget_simple_extent_dims(current.get(), &written, nullptr), "H5Sget_simple_extent_dims");
+    check_h5(H5Sget_simple_extent_dims(current.get(), &written, nullptr),
+             "H5Sget_simple_extent_dims");
     if (written <= index) {
       const hsize_t extent = index + 1;
       check_h5(H5Dset_extent(dataset.get(), &extent), "H5Dset_extent");
@@ -156,15 +159,17 @@ TransferReport TimeSeries::append_bytes(double time, const Selection& box, const
       const hsize_t one = rank == 0 ? 1 : 0;
       const Handle memory = owned(H5Screate_simple(1, &one, nullptr), "H5Screate_simple");
       if (rank == 0) {
-        check_h5(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &index, nullptr, &one, nullptr),
-                 "H5Sselect_hyperslab");
+        check_h5(
+            H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &index, nullptr, &one, nullptr),
+            "H5Sselect_hyperslab");
       } else {
         check_h5(H5Sselect_none(file_space.get()), "H5Sselect_none");
         check_h5(H5Sselect_none(memory.get()), "H5Sselect_none");
       }
       const Handle dxpl = collective_transfer();
-      write_selection(file_.comm(), dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(),
-                      dxpl.get(), &time, fmt::format("appending time {} to '{}'", index, time_path_));
+      write_selection(file_.comm(), dataset.get(), H5T_NATIVE_DOUBLE, memory.get(),
+                      file_space.get(), dxpl.get(), &time,
+                      fmt::format("appending time {} to '{}'", index, time_path_));
     }
   }
   frames_ = index + 1;
@@ -196,8 +201,8 @@ TransferReport TimeSeries::read_frame_bytes(hsize_t frame, const Selection& box,
 void TimeSeries::append_copy(const TimeSeries& source, hsize_t frame, const Selection& box) {
   if (check_h5(H5Tequal(source.type_, type_), "H5Tequal") <= 0 ||
       source.frame_shape_ != frame_shape_) {
-    throw Error(fmt::format("cannot copy frames of '{}' to '{}': other type or shape",
-                            source.path_, path_));
+    throw Error(fmt::format("cannot copy frames of '{}' to '{}': other type or shape", source.path_,
+                            path_));
   }
   std::vector<std::byte> buffer(box.elements() * H5Tget_size(type_));
   source.read_frame_bytes(frame, box, buffer.data());

@@ -18,7 +18,7 @@ namespace spmd::io {
 struct TimeSeriesOptions {
   std::string units;
   std::string long_name;
-  std::string time_path;          ///< default: "time" next to the series ("fields/time")
+  std::string time_path;  ///< default: "time" next to the series ("fields/time")
   std::string time_units = "s";
   CollectivePolicy policy = CollectivePolicy::require;
   /// Where the frame's cells sit (attributes grid_origin, grid_spacing: per axis, slowest
@@ -32,7 +32,8 @@ class TimeSeries {
  public:
   /// Collective: creates the series (and its time coordinate unless another series made it).
   [[nodiscard]] static TimeSeries create(const File& file, std::string path, hid_t type,
-                                         Extents frame_shape, const TimeSeriesOptions& options = {});
+                                         Extents frame_shape,
+                                         const TimeSeriesOptions& options = {});
   template <H5Scalar T>
   [[nodiscard]] static TimeSeries create(const File& file, std::string path, Extents frame_shape,
                                          const TimeSeriesOptions& options = {}) {
@@ -92,8 +93,12 @@ class TimeSeries {
  private:
   TimeSeries(const File& file, std::string path, std::string time_path, hid_t type,
              Extents frame_shape, CollectivePolicy policy)
-      : file_(file), path_(std::move(path)), time_path_(std::move(time_path)), type_(type),
-        frame_shape_(std::move(frame_shape)), policy_(policy) {}
+      : file_(file),
+        path_(std::move(path)),
+        time_path_(std::move(time_path)),
+        type_(type),
+        frame_shape_(std::move(frame_shape)),
+        policy_(policy) {}
   File file_;  // shared with the caller's File: never dangles
   std::string path_;
   std::string time_path_;

@@ -15,24 +15,47 @@ concept H5Scalar = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
 template <H5Scalar T>
 [[nodiscard]] inline hid_t h5_type() {
   if constexpr (std::is_floating_point_v<T>) {
-    if constexpr (sizeof(T) == sizeof(float)) return H5T_NATIVE_FLOAT;
-    else if constexpr (sizeof(T) == sizeof(double)) return H5T_NATIVE_DOUBLE;
-    else return H5T_NATIVE_LDOUBLE;
+    if constexpr (sizeof(T) == sizeof(float))
+      return H5T_NATIVE_FLOAT;
+    else if constexpr (sizeof(T) == sizeof(double))
+      return H5T_NATIVE_DOUBLE;
+    else
+      return H5T_NATIVE_LDOUBLE;
   } else if constexpr (std::is_signed_v<T>) {
-    if constexpr (sizeof(T) == 1) return H5T_NATIVE_INT8;
-    else if constexpr (sizeof(T) == 2) return H5T_NATIVE_INT16;
-    else if constexpr (sizeof(T) == 4) return H5T_NATIVE_INT32;
-    else return H5T_NATIVE_INT64;
+    if constexpr (sizeof(T) == 1)
+      return H5T_NATIVE_INT8;
+    else if constexpr (sizeof(T) == 2)
+      return H5T_NATIVE_INT16;
+    else if constexpr (sizeof(T) == 4)
+      return H5T_NATIVE_INT32;
+    else
+      return H5T_NATIVE_INT64;
   } else {
-    if constexpr (sizeof(T) == 1) return H5T_NATIVE_UINT8;
-    else if constexpr (sizeof(T) == 2) return H5T_NATIVE_UINT16;
-    else if constexpr (sizeof(T) == 4) return H5T_NATIVE_UINT32;
-    else return H5T_NATIVE_UINT64;
+    if constexpr (sizeof(T) == 1)
+      return H5T_NATIVE_UINT8;
+    else if constexpr (sizeof(T) == 2)
+      return H5T_NATIVE_UINT16;
+    else if constexpr (sizeof(T) == 4)
+      return H5T_NATIVE_UINT32;
+    else
+      return H5T_NATIVE_UINT64;
   }
 }
 
 /// The element types with a C++ equivalent here; `other` for everything else.
-enum class ElementKind { float32, float64, int8, uint8, int16, uint16, int32, uint32, int64, uint64, other };
+enum class ElementKind {
+  float32,
+  float64,
+  int8,
+  uint8,
+  int16,
+  uint16,
+  int32,
+  uint32,
+  int64,
+  uint64,
+  other
+};
 
 /// The predefined HDF5 type of a kind (not `other`).
 [[nodiscard]] hid_t h5_type_of(ElementKind kind);

@@ -67,18 +67,19 @@ void write_xdmf(const std::string& xmf_path, const std::string& h5_file_name, co
       std::string number = "Float";
       if (field.integer) number = field.precision == 1 ? "Char" : "Int";
       if (field.integer && field.is_unsigned) number = "U" + number;
+      xml += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n",
+                         escape(field.name));
       xml += fmt::format(
-          "    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Node\">\n",
-          escape(field.name));
-      xml += fmt::format("     <DataItem ItemType=\"HyperSlab\" Dimensions=\"{}\" "
-                         "Type=\"HyperSlab\">\n",
-                         shape);
+          "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"{}\" "
+          "Type=\"HyperSlab\">\n",
+          shape);
       // Rows: start, stride and count of the hyperslab -- one time step, the whole grid.
       const std::string start = std::to_string(step) + (dims == 2 ? " 0 0" : " 0 0 0");
       const std::string stride = dims == 2 ? "1 1 1" : "1 1 1 1";
-      xml += fmt::format("      <DataItem Dimensions=\"3 {}\" Format=\"XML\">{}  {}  1 {}"
-                         "</DataItem>\n",
-                         dims + 1, start, stride, shape);
+      xml += fmt::format(
+          "      <DataItem Dimensions=\"3 {}\" Format=\"XML\">{}  {}  1 {}"
+          "</DataItem>\n",
+          dims + 1, start, stride, shape);
       xml += fmt::format(
           "      <DataItem Dimensions=\"{} {}\" NumberType=\"{}\" Precision=\"{}\" "
           "Format=\"HDF\">{}:{}</DataItem>\n",

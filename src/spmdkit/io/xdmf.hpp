@@ -8,15 +8,16 @@
 namespace spmd::io {
 
 struct XdmfGrid {
-  std::vector<unsigned long long> shape;  ///< points per axis, slowest first: {ny, nx} or {nz, ny, nx}
-  std::vector<double> origin;             ///< same order
-  std::vector<double> spacing;            ///< same order
+  std::vector<unsigned long long>
+      shape;                    ///< points per axis, slowest first: {ny, nx} or {nz, ny, nx}
+  std::vector<double> origin;   ///< same order
+  std::vector<double> spacing;  ///< same order
 };
 
 struct XdmfField {
-  std::string name;          ///< as ParaView shows it
-  std::string dataset;       ///< path in the HDF5 file, shape (time, shape...)
-  int precision = 8;         ///< bytes per value: 1, 2, 4 or 8
+  std::string name;     ///< as ParaView shows it
+  std::string dataset;  ///< path in the HDF5 file, shape (time, shape...)
+  int precision = 8;    ///< bytes per value: 1, 2, 4 or 8
   bool integer = false;
   bool is_unsigned = false;  ///< of an integer
 };

@@ -39,9 +39,9 @@ class Philox {
   /// 128 random bits for (index, stream): stream tells apart several blocks of one sample.
   [[nodiscard]] constexpr std::pair<std::uint64_t, std::uint64_t> bits(
       std::uint64_t index, std::uint32_t stream = 0) const noexcept {
-    const Counter out = block({static_cast<std::uint32_t>(index),
-                               static_cast<std::uint32_t>(index >> 32), stream, 0},
-                              key_);
+    const Counter out = block(
+        {static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32), stream, 0},
+        key_);
     return {(std::uint64_t{out[1]} << 32) | out[0], (std::uint64_t{out[3]} << 32) | out[2]};
   }
 

@@ -133,7 +133,7 @@ class SplitBuckets {
   ExactSum& target_;
   Buckets& buckets_;
   std::uint64_t lowest_ = exponent_fields, highest_ = 0;  // fields touched since the last flush
-  std::size_t pending_ = 0;                                // values since the last flush
+  std::size_t pending_ = 0;                               // values since the last flush
 };
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -259,7 +259,8 @@ void ExactSum::all_reduce(const Comm& comm) {
   mine[limb_count + 1] = positive_infinity_;
   mine[limb_count + 2] = negative_infinity_;
   std::array<std::int64_t, limb_count + 3> total{};
-  comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(total), std::plus<>{});
+  comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(total),
+                 std::plus<>{});
   for (int i = 0; i < limb_count; ++i) limbs_[i] = total[i];
   nan_ = total[limb_count];
   positive_infinity_ = total[limb_count + 1];

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "spmdkit/runtime/cli.hpp"
 #include <fmt/ranges.h>
+#include "spmdkit/runtime/cli.hpp"
 
 namespace spmd {
 

@@ -4,16 +4,16 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
-#include <map>
 #include <exception>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "spmdkit/patterns/detail/messaging.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/wire.hpp"
-#include "spmdkit/patterns/detail/messaging.hpp"
 
 // The protocol, one message per batch (variable sizes: matched probe, MPI_Mprobe/MPI_Mrecv):
 //   master -> worker  tag_tasks    u32 n, then n x (u64 id, u32 attempt, bytes task)
@@ -98,8 +98,8 @@ void validate(const FarmOptions& o) {
 
 }  // namespace
 
-std::string run_batch(std::string_view batch, int worker, const RawWork& work,
-                      double& busy_seconds, std::uint64_t& tasks) {
+std::string run_batch(std::string_view batch, int worker, const RawWork& work, double& busy_seconds,
+                      std::uint64_t& tasks) {
   wire::Reader in(batch);
   const auto count = in.get<std::uint32_t>();
   std::string out;
@@ -575,8 +575,8 @@ class FarmEngine::Master {
 
   void deliver(std::uint64_t id) {
     Slot& slot = slots()[id];
-    RawOutcome outcome{id,           slot.key,      slot.task,   slot.result, slot.error,
-                       slot.state,   slot.attempts, slot.worker, slot.seconds, slot.resumed};
+    RawOutcome outcome{id,         slot.key,      slot.task,   slot.result,  slot.error,
+                       slot.state, slot.attempts, slot.worker, slot.seconds, slot.resumed};
     deliver_(outcome);
     // Delivered: the result and the task's children list are not needed any more.
     std::string().swap(slot.result);
@@ -584,8 +584,7 @@ class FarmEngine::Master {
   }
 
   void deliver_in_order() {
-    while (next_delivery_ < slots().size() &&
-           slots()[next_delivery_].state != TaskState::pending) {
+    while (next_delivery_ < slots().size() && slots()[next_delivery_].state != TaskState::pending) {
       deliver(next_delivery_++);
     }
   }

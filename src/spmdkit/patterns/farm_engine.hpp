@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "spmdkit/patterns/farm_options.hpp"
-#include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
+#include "spmdkit/runtime/comm.hpp"
 
 namespace spmd::detail {
 
@@ -107,7 +107,7 @@ class FarmEngine {
 
 /// Runs a batch message through `work`; returns the results message (shared by workers and a
 /// single-rank master).
-std::string run_batch(std::string_view batch, int worker, const RawWork& work,
-                      double& busy_seconds, std::uint64_t& tasks);
+std::string run_batch(std::string_view batch, int worker, const RawWork& work, double& busy_seconds,
+                      std::uint64_t& tasks);
 
 }  // namespace spmd::detail

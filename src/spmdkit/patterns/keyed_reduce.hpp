@@ -84,8 +84,9 @@ template <class Value>
   std::vector<std::byte> mine;
   for (const auto& [key, value] : owned) detail::pack(mine, key, value);
   std::map<std::string, Value> all;
-  detail::unpack<Value>(comm.gather_bytes(mine, root),
-                        [&](std::string key, const Value& value) { all.emplace(std::move(key), value); });
+  detail::unpack<Value>(comm.gather_bytes(mine, root), [&](std::string key, const Value& value) {
+    all.emplace(std::move(key), value);
+  });
   return all;
 }
 
@@ -93,16 +94,18 @@ template <class Value>
 /// first; every rank sends only its own best k.
 template <class Value, class Less = std::less<Value>>
 [[nodiscard]] std::vector<std::pair<std::string, Value>> top_k(
-    const Comm& comm, const std::unordered_map<std::string, Value>& owned, std::size_t k, int root = 0,
-    Less less = {}) {
-  auto better = [&less](const std::pair<std::string, Value>& a, const std::pair<std::string, Value>& b) {
+    const Comm& comm, const std::unordered_map<std::string, Value>& owned, std::size_t k,
+    int root = 0, Less less = {}) {
+  auto better = [&less](const std::pair<std::string, Value>& a,
+                        const std::pair<std::string, Value>& b) {
     if (less(b.second, a.second)) return true;
     if (less(a.second, b.second)) return false;
     return a.first < b.first;
   };
   auto best = [&](std::vector<std::pair<std::string, Value>> entries) {
     const std::size_t keep = std::min(k, entries.size());
-    std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(keep), entries.end(), better);
+    std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(keep),
+                      entries.end(), better);
     entries.resize(keep);
     return entries;
   };
@@ -110,8 +113,9 @@ template <class Value, class Less = std::less<Value>>
   std::vector<std::byte> packed;
   for (const auto& [key, value] : mine) detail::pack(packed, key, value);
   std::vector<std::pair<std::string, Value>> candidates;
-  detail::unpack<Value>(comm.gather_bytes(packed, root),
-                        [&](std::string key, const Value& value) { candidates.emplace_back(std::move(key), value); });
+  detail::unpack<Value>(comm.gather_bytes(packed, root), [&](std::string key, const Value& value) {
+    candidates.emplace_back(std::move(key), value);
+  });
   return best(std::move(candidates));
 }
 

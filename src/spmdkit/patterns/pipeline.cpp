@@ -49,8 +49,7 @@ struct Layout {
 
 }  // namespace
 
-Pipeline::Pipeline(Comm comm, PipelineOptions options)
-    : comm_(std::move(comm)), options_(options) {
+Pipeline::Pipeline(Comm comm, PipelineOptions options) : comm_(std::move(comm)), options_(options) {
   if (options_.window < 1) throw UsageError("pipeline: window must be at least 1");
   if (options_.batch < 1) throw UsageError("pipeline: batch must be at least 1");
 }
@@ -233,7 +232,8 @@ class StageRunner {
 
   void handle_control(const Message& m) {
     if (m.tag == tag_abort) throw RemoteAbort{};
-    if (m.tag == tag_credit) credit_[m.source] += static_cast<int>(wire::decode<std::uint32_t>(m.bytes));
+    if (m.tag == tag_credit)
+      credit_[m.source] += static_cast<int>(wire::decode<std::uint32_t>(m.bytes));
   }
 
   void queue_unit(std::uint64_t seq, const std::vector<std::string>& items) {
@@ -323,7 +323,8 @@ class StageRunner {
       auto m = comm_.receive_if_arrived();
       if (!m) {
         if (ends == upstream_width_ && !waiting.empty()) {
-          throw Error(fmt::format("pipeline: unit {} never arrived at stage '{}'", next_seq, name_));
+          throw Error(
+              fmt::format("pipeline: unit {} never arrived at stage '{}'", next_seq, name_));
         }
         // Nothing to do: what is batched goes now, and so does every credit owed.
         flush_out();
@@ -414,7 +415,8 @@ PipelineReport Pipeline::run() {
       part.chain.push_back(&stages_[s].transform);
     }
     part.stage_index.push_back(s);
-    part.ordered = part.ordered || (stages_[s].options.ordered && s == layout.groups[group].front());
+    part.ordered =
+        part.ordered || (stages_[s].options.ordered && s == layout.groups[group].front());
     part.name += (part.name.empty() ? "" : "+") + stages_[s].name;
   }
   const std::string name = part.name;

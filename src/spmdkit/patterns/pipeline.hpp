@@ -5,15 +5,17 @@
 //   spmd::Pipeline pipeline(app.comm());
 //   pipeline.source<std::string>("read", [&](spmd::StageContext& s, spmd::Emit<std::string>& out) {
 //             for (file : my_share_of(files, s)) out(read(file)); })
-//           .stage<std::string, Counts>("tokenise", [](const std::string& text, spmd::Emit<Counts>& out) {
+//           .stage<std::string, Counts>("tokenise", [](const std::string& text, spmd::Emit<Counts>&
+//           out) {
 //             out(count_words(text)); })
 //           .sink<Counts>("count", [&](const Counts& c) { merge(totals, c); });
 //   pipeline.run();   // collective
 //
 // - Each stage runs on a group of ranks: widths given per stage, or 0 = a share of the ranks left
 //   (the source and ordered stages: 1), with a clear error when they do not add up. A source is
-//   called once on each of its ranks (StageContext says which part is theirs). With fewer ranks than stages, neighbouring stages
-//   are fused onto one rank each (a single rank runs the whole chain) -- results are the same.
+//   called once on each of its ranks (StageContext says which part is theirs). With fewer ranks
+//   than stages, neighbouring stages are fused onto one rank each (a single rank runs the whole
+//   chain) -- results are the same.
 // - A stage of width > 1 shares its items by demand: each upstream rank sends to the downstream
 //   rank with the most free credit; credits return as items are processed, so at most `window`
 //   messages are in flight per pair of ranks (back-pressure: a fast source cannot flood a slow
@@ -63,9 +65,9 @@ struct StageOptions {
 };
 
 struct PipelineOptions {
-  int window = 16;          ///< messages in flight per (upstream rank, downstream rank)
-  std::uint32_t batch = 64; ///< units per message at most (small items travel together; a
-                            ///< batch leaves early when its rank has nothing else to do)
+  int window = 16;           ///< messages in flight per (upstream rank, downstream rank)
+  std::uint32_t batch = 64;  ///< units per message at most (small items travel together; a
+                             ///< batch leaves early when its rank has nothing else to do)
 };
 
 /// What one run did, summed over all ranks.
@@ -89,8 +91,8 @@ class Pipeline {
 
   /// The first stage: called once on each of its ranks, emits the pipeline's items.
   template <wire::Encodable Out, class Fn>
-    requires std::invocable<Fn&, StageContext&, Emit<Out>&>
-  Pipeline& source(std::string name, Fn fn, StageOptions options = {}) {
+  requires std::invocable < Fn&, StageContext&, Emit<Out>
+  & > Pipeline& source(std::string name, Fn fn, StageOptions options = {}) {
     SourceFn raw = [fn = std::move(fn)](StageContext& context, const EmitBytes& emit) mutable {
       Emit<Out> out(emit);
       fn(context, out);
@@ -101,8 +103,8 @@ class Pipeline {
 
   /// A middle stage: called for each item; emits any number of items.
   template <wire::Encodable In, wire::Encodable Out, class Fn>
-    requires std::invocable<Fn&, const In&, Emit<Out>&>
-  Pipeline& stage(std::string name, Fn fn, StageOptions options = {}) {
+  requires std::invocable < Fn&, const In&, Emit<Out>
+  & > Pipeline& stage(std::string name, Fn fn, StageOptions options = {}) {
     TransformFn raw = [fn = std::move(fn)](std::string_view bytes, const EmitBytes& emit) mutable {
       Emit<Out> out(emit);
       fn(wire::decode<In>(bytes), out);
@@ -113,8 +115,8 @@ class Pipeline {
 
   /// The last stage: called for each item.
   template <wire::Encodable In, class Fn>
-    requires std::invocable<Fn&, const In&>
-  Pipeline& sink(std::string name, Fn fn, StageOptions options = {}) {
+  requires std::invocable<Fn&, const In&> Pipeline& sink(std::string name, Fn fn,
+                                                         StageOptions options = {}) {
     TransformFn raw = [fn = std::move(fn)](std::string_view bytes, const EmitBytes&) mutable {
       fn(wire::decode<In>(bytes));
     };

@@ -52,21 +52,21 @@ class TaskContext {
 
 template <class Task, class Result>
 struct TaskOutcome {
-  std::uint64_t id = 0;          ///< submission order, then emission order
+  std::uint64_t id = 0;  ///< submission order, then emission order
   Task task{};
   std::optional<Result> result;  ///< set when done
   TaskState state = TaskState::done;
   std::uint32_t attempts = 0;
-  int worker = -1;               ///< rank that ran the last attempt
-  double seconds = 0;            ///< time inside the task function (last attempt)
-  std::string error;  ///< last failed attempt's message, with rank and attempt ("" if none)
-  bool resumed = false;          ///< read from the journal of an earlier run
+  int worker = -1;       ///< rank that ran the last attempt
+  double seconds = 0;    ///< time inside the task function (last attempt)
+  std::string error;     ///< last failed attempt's message, with rank and attempt ("" if none)
+  bool resumed = false;  ///< read from the journal of an earlier run
   [[nodiscard]] bool ok() const noexcept { return state == TaskState::done; }
 };
 
 template <class Task, class Result>
 struct FarmRun {
-  FarmReport report;  ///< agreed: the same on every rank
+  FarmReport report;                                ///< agreed: the same on every rank
   std::vector<TaskOutcome<Task, Result>> outcomes;  ///< master only; in task order
 };
 
@@ -97,9 +97,9 @@ class TaskFarm {
 
   /// Deduplicates by `key(task)` (any encodable value) instead of the whole task.
   template <class KeyFn>
-    requires std::invocable<const KeyFn&, const Task&> &&
-             wire::Encodable<std::decay_t<std::invoke_result_t<const KeyFn&, const Task&>>>
-  TaskFarm& key_by(KeyFn key) {
+  requires std::invocable<const KeyFn&, const Task&> &&
+      wire::Encodable<std::decay_t<std::invoke_result_t<const KeyFn&, const Task&>>>
+          TaskFarm& key_by(KeyFn key) {
     key_ = [key = std::move(key)](const Task& task) { return wire::encode(key(task)); };
     return *this;
   }
@@ -108,8 +108,7 @@ class TaskFarm {
   /// before any of level L+1 starts, and each wave starts in key order. A crawler emitting links
   /// at depth + 1 thus explores breadth-first, identically at any rank count.
   template <class LevelFn>
-    requires std::invocable<const LevelFn&, const Task&>
-  TaskFarm& level_by(LevelFn level) {
+  requires std::invocable<const LevelFn&, const Task&> TaskFarm& level_by(LevelFn level) {
     engine_.set_levels([level = std::move(level)](std::string_view bytes) {
       return static_cast<std::uint32_t>(level(wire::decode<Task>(bytes)));
     });
@@ -120,8 +119,7 @@ class TaskFarm {
   /// runs (e.g. to enforce a budget deterministically). Called for resumed tasks too (changes to
   /// those are ignored), so a counting hook sees the same sequence in a resumed run.
   template <class AdmitFn>
-    requires std::invocable<const AdmitFn&, Task&>
-  TaskFarm& admit(AdmitFn admit) {
+  requires std::invocable<const AdmitFn&, Task&> TaskFarm& admit(AdmitFn admit) {
     engine_.set_admit([admit = std::move(admit)](std::string_view bytes) {
       Task task = wire::decode<Task>(bytes);
       admit(task);
@@ -141,8 +139,8 @@ class TaskFarm {
     return engine_.submit(key_(task), wire::encode(task));
   }
   template <std::ranges::input_range R>
-    requires std::convertible_to<std::ranges::range_reference_t<R>, const Task&>
-  void submit_all(R&& tasks) {
+  requires std::convertible_to < std::ranges::range_reference_t<R>,
+  const Task& > void submit_all(R&& tasks) {
     if (!is_master()) return;
     for (const Task& task : tasks) submit(task);
   }
@@ -220,7 +218,8 @@ class TaskFarm {
 template <std::ranges::input_range R, class Work,
           class Task = std::remove_cvref_t<std::ranges::range_value_t<R>>,
           class Result = std::remove_cvref_t<std::invoke_result_t<Work&, const Task&>>>
-FarmRun<Task, Result> task_map(const Comm& comm, R&& inputs, Work&& work, FarmOptions options = {}) {
+FarmRun<Task, Result> task_map(const Comm& comm, R&& inputs, Work&& work,
+                               FarmOptions options = {}) {
   TaskFarm<Task, Result> farm(comm, std::move(options));
   farm.submit_all(std::forward<R>(inputs));
   return farm.run(std::forward<Work>(work));

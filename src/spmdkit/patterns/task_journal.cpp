@@ -134,6 +134,7 @@ std::vector<fs::path> TaskJournal::segment_paths() const {
   }
   std::sort(found.begin(), found.end());
   std::vector<fs::path> paths;
+  paths.reserve(found.size());
   for (auto& [sequence, path] : found) paths.push_back(std::move(path));
   return paths;
 }
@@ -165,9 +166,9 @@ void TaskJournal::start(bool replace) {
   }
   const auto existing = segment_paths();
   if (!existing.empty() && !replace) {
-    throw UsageError(fmt::format(
-        "the journal {} of an unfinished run exists: resume it (--resume) or remove it",
-        directory_.string()));
+    throw UsageError(
+        fmt::format("the journal {} of an unfinished run exists: resume it (--resume) or remove it",
+                    directory_.string()));
   }
   for (const fs::path& path : existing) fs::remove(path, error);
   next_sequence_ = 1;
@@ -195,7 +196,8 @@ void TaskJournal::merge() {
   std::vector<JournalRecord> all;
   for (const fs::path& path : paths) {
     auto part = read_segment(path);
-    all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    all.insert(all.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
   }
   write_segment(all, next_sequence_++);
   std::error_code error;
@@ -212,10 +214,10 @@ void TaskJournal::remove() {
 
 void TaskJournal::write_segment(const std::vector<JournalRecord>& records,
                                 std::uint64_t sequence) const {
-  const fs::path path = directory_ / fmt::format("{}{:08}{}", segment_prefix, sequence,
-                                                 segment_suffix);
+  const fs::path path =
+      directory_ / fmt::format("{}{:08}{}", segment_prefix, sequence, segment_suffix);
   io::AtomicFileOptions options;
-  options.file.alignment = 1;  // small files: no padding to stripes
+  options.file.alignment = 1;            // small files: no padding to stripes
   options.metadata_reserve = 64 * 1024;  // a few datasets: little metadata
   auto out = io::AtomicFile::create(Comm::self(), path.string(), options);
   const io::File& file = out.file();
@@ -261,9 +263,8 @@ std::vector<JournalRecord> TaskJournal::read_damage_checked(const fs::path& path
 
 std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const {
   const io::File file = io::File::open(Comm::self(), path.string());
-  const std::string format = file.has_attribute("format")
-                                 ? file.string_attribute("format")
-                                 : std::string();
+  const std::string format =
+      file.has_attribute("format") ? file.string_attribute("format") : std::string();
   if (format != journal_format) {
     throw Error(fmt::format("{} is not a spmdkit task journal segment", path.string()));
   }
@@ -298,9 +299,8 @@ std::vector<JournalRecord> TaskJournal::read_segment(const fs::path& path) const
   read_ragged(file, "error", records, &JournalRecord::error);
   read_ragged(file, "children", records, &JournalRecord::children);
   // Segments of earlier versions have no checksum; every one written now has.
-  if (file.has_attribute("checksum") &&
-      file.attribute<std::uint64_t>("checksum") !=
-          std::vector<std::uint64_t>{checksum_of(records)}) {
+  if (file.has_attribute("checksum") && file.attribute<std::uint64_t>("checksum") !=
+                                            std::vector<std::uint64_t>{checksum_of(records)}) {
     throw Error(fmt::format("{}: the records do not match their checksum", path.string()));
   }
   return records;

@@ -68,7 +68,8 @@ class TaskJournal {
   void write_segment(const std::vector<JournalRecord>& records, std::uint64_t sequence) const;
   [[nodiscard]] std::vector<JournalRecord> read_segment(const std::filesystem::path& path) const;
   /// read_segment, with any damage reported as a UsageError (a resumed run's bad input).
-  [[nodiscard]] std::vector<JournalRecord> read_damage_checked(const std::filesystem::path& path) const;
+  [[nodiscard]] std::vector<JournalRecord> read_damage_checked(
+      const std::filesystem::path& path) const;
   void merge();
 
   std::filesystem::path directory_;

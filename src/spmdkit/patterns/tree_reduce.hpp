@@ -29,7 +29,7 @@ struct TreeOptions {
 /// Collective: the merge of every rank's value, in rank order, on `options.root` (nullopt
 /// elsewhere).
 template <wire::Encodable T, class Merge>
-  requires std::invocable<Merge&, T, T>
+requires std::invocable<Merge&, T, T>
 [[nodiscard]] std::optional<T> tree_reduce(const Comm& comm, T value, Merge merge,
                                            TreeOptions options = {}) {
   if (options.radix < 2) throw UsageError("tree_reduce: radix must be at least 2");
@@ -66,7 +66,7 @@ template <wire::Encodable T, class Merge>
 
 /// Collective: the merge of every rank's value, in rank order, on every rank.
 template <wire::Encodable T, class Merge>
-  requires std::invocable<Merge&, T, T>
+requires std::invocable<Merge&, T, T>
 [[nodiscard]] T tree_allreduce(const Comm& comm, T value, Merge merge, int radix = 2) {
   auto result = tree_reduce(comm, std::move(value), std::move(merge), {.radix = radix, .root = 0});
   std::string bytes = result ? wire::encode(*result) : std::string();

@@ -188,9 +188,10 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
     // lowest one reports, as in the agreed case, and the job still has one error line.
     if (!lower_rank_gave_up(env->control())) {
       print_error(program,
-                  failed ? *ending.error
-                         : fmt::format("ended with exit code {} while other ranks were still running",
-                                       ending.exit_code),
+                  failed
+                      ? *ending.error
+                      : fmt::format("ended with exit code {} while other ranks were still running",
+                                    ending.exit_code),
                   env->rank());
     }
     abort_job(ending.exit_code);

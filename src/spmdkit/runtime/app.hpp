@@ -35,10 +35,12 @@ struct AppInfo {
   std::string description;     ///< one line for --help
   std::string default_output;  ///< default of --output
   Threading threading = Threading::funneled;
-  std::string version;         ///< the app's own version (--version, provenance); default: spmdkit's
-  std::string program;         ///< the program's name in messages and --help; default spmd-<name>
+  std::string version;  ///< the app's own version (--version, provenance); default: spmdkit's
+  std::string program;  ///< the program's name in messages and --help; default spmd-<name>
 
-  [[nodiscard]] std::string program_name() const { return program.empty() ? "spmd-" + name : program; }
+  [[nodiscard]] std::string program_name() const {
+    return program.empty() ? "spmd-" + name : program;
+  }
 };
 
 /// What the body of a run sees: its communicator, options, provenance and summary.
@@ -96,7 +98,7 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
 
 /// Adapts bodies returning void (exit code 0) or int.
 template <class Declare, class Body>
-  requires std::invocable<Declare, CLI::App&> && std::invocable<Body, App&>
+requires std::invocable<Declare, CLI::App&> && std::invocable<Body, App&>
 int run(int argc, char** argv, AppInfo info, Declare&& declare, Body&& body) {
   RunBody wrapped = [&body](App& app) -> int {
     if constexpr (std::is_void_v<std::invoke_result_t<Body, App&>>) {
@@ -112,9 +114,10 @@ int run(int argc, char** argv, AppInfo info, Declare&& declare, Body&& body) {
 
 /// An app without options of its own.
 template <class Body>
-  requires std::invocable<Body, App&>
+requires std::invocable<Body, App&>
 int run(int argc, char** argv, AppInfo info, Body&& body) {
-  return run(argc, argv, std::move(info), [](CLI::App&) {}, std::forward<Body>(body));
+  return run(
+      argc, argv, std::move(info), [](CLI::App&) {}, std::forward<Body>(body));
 }
 
 }  // namespace spmd

@@ -28,7 +28,7 @@ inline void check_mpi(int code, std::string_view call) {
 /// HDF5 signals failure with a negative herr_t / hid_t / htri_t / hssize_t. Returns the value so
 /// that handle-creating calls can be wrapped inline.
 template <class T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 inline T check_h5(T code, std::string_view call) {
   if (code < 0) [[unlikely]] {
     throw_h5_error(static_cast<long long>(code), call);

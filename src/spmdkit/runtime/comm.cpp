@@ -95,17 +95,17 @@ std::vector<std::byte> Comm::exchange_bytes(const std::vector<std::vector<std::b
     send.insert(send.end(), out[r].begin(), out[r].end());
   }
   std::vector<int> receive_counts(out.size());
-  check_mpi(MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT,
-                         native()),
-            "MPI_Alltoall");
+  check_mpi(
+      MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, native()),
+      "MPI_Alltoall");
   const auto send_at = displacements(send_counts);
   const auto receive_at = displacements(receive_counts);
-  std::vector<std::byte> received(static_cast<std::size_t>(
-      std::accumulate(receive_counts.begin(), receive_counts.end(), 0LL)));
-  check_mpi(MPI_Alltoallv(send.data(), send_counts.data(), send_at.data(), MPI_BYTE,
-                          received.data(), receive_counts.data(), receive_at.data(), MPI_BYTE,
-                          native()),
-            "MPI_Alltoallv");
+  std::vector<std::byte> received(
+      static_cast<std::size_t>(std::accumulate(receive_counts.begin(), receive_counts.end(), 0LL)));
+  check_mpi(
+      MPI_Alltoallv(send.data(), send_counts.data(), send_at.data(), MPI_BYTE, received.data(),
+                    receive_counts.data(), receive_at.data(), MPI_BYTE, native()),
+      "MPI_Alltoallv");
   return received;
 }
 
@@ -232,7 +232,8 @@ std::optional<AgreedOutcome> Comm::agree_on_failure(
 }
 
 void Comm::throw_first_failure(const std::exception_ptr& local, std::string message) const {
-  const auto agreed = agree_on_failure({local ? exit_code_of(local) : exit_code::ok, local != nullptr});
+  const auto agreed =
+      agree_on_failure({local ? exit_code_of(local) : exit_code::ok, local != nullptr});
   if (!agreed->failed()) return;
   broadcast_bytes(message, agreed->first_failed_rank);
   // The exit code of the first failing rank decides the kind: bad input stays bad input.

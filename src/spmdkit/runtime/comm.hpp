@@ -80,24 +80,35 @@ namespace detail {
 template <class T>
 MPI_Datatype builtin_type() {
   constexpr bool is_signed = std::is_integral_v<T> && std::is_signed_v<T>;
-  if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
-  else if constexpr (std::is_same_v<T, long double>) return MPI_LONG_DOUBLE;
-  else if constexpr (is_signed && sizeof(T) == 1) return MPI_INT8_T;
-  else if constexpr (is_signed && sizeof(T) == 2) return MPI_INT16_T;
-  else if constexpr (is_signed && sizeof(T) == 4) return MPI_INT32_T;
-  else if constexpr (is_signed && sizeof(T) == 8) return MPI_INT64_T;
-  else if constexpr (std::is_integral_v<T> && sizeof(T) == 1) return MPI_UINT8_T;
-  else if constexpr (std::is_integral_v<T> && sizeof(T) == 2) return MPI_UINT16_T;
-  else if constexpr (std::is_integral_v<T> && sizeof(T) == 4) return MPI_UINT32_T;
-  else return MPI_UINT64_T;
+  if constexpr (std::is_same_v<T, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, double>)
+    return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, long double>)
+    return MPI_LONG_DOUBLE;
+  else if constexpr (is_signed && sizeof(T) == 1)
+    return MPI_INT8_T;
+  else if constexpr (is_signed && sizeof(T) == 2)
+    return MPI_INT16_T;
+  else if constexpr (is_signed && sizeof(T) == 4)
+    return MPI_INT32_T;
+  else if constexpr (is_signed && sizeof(T) == 8)
+    return MPI_INT64_T;
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 1)
+    return MPI_UINT8_T;
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 2)
+    return MPI_UINT16_T;
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 4)
+    return MPI_UINT32_T;
+  else
+    return MPI_UINT64_T;
 }
 
 template <class T, class Op>
-constexpr bool is_builtin_op = std::is_same_v<Op, std::plus<>> || std::is_same_v<Op, std::plus<T>> ||
-                               std::is_same_v<Op, std::multiplies<>> ||
-                               std::is_same_v<Op, std::multiplies<T>> ||
-                               std::is_same_v<Op, op::min> || std::is_same_v<Op, op::max>;
+constexpr bool is_builtin_op =
+    std::is_same_v<Op, std::plus<>> || std::is_same_v<Op, std::plus<T>> ||
+    std::is_same_v<Op, std::multiplies<>> || std::is_same_v<Op, std::multiplies<T>> ||
+    std::is_same_v<Op, op::min> || std::is_same_v<Op, op::max>;
 
 // MPI's own operation for a built-in (type, operation) pair, or MPI_OP_NULL.
 template <class T, class Op>
@@ -148,8 +159,10 @@ class ReductionTypes {
   ReductionTypes(MPI_Datatype builtin_type, MPI_Op builtin_op) noexcept
       : type_(builtin_type), op_(builtin_op) {}
   ReductionTypes(Datatype type, UserOp op) noexcept
-      : owned_type_(std::move(type)), owned_op_(std::move(op)),
-        type_(owned_type_.get()), op_(owned_op_.get()) {}
+      : owned_type_(std::move(type)),
+        owned_op_(std::move(op)),
+        type_(owned_type_.get()),
+        op_(owned_op_.get()) {}
   [[nodiscard]] MPI_Datatype type() const noexcept { return type_; }
   [[nodiscard]] MPI_Op op() const noexcept { return op_; }
   /// A user operation (which reads the callable through current_op), not one of MPI's own.
@@ -332,8 +345,7 @@ class Comm {
     const auto& types = detail::reduction_types<T, Op>(commutative);
     T result = identity;
     detail::with_op<T>(*types, op, [&] {
-      check_mpi(MPI_Exscan(&value, &result, 1, types->type(), types->op(), native()),
-                "MPI_Exscan");
+      check_mpi(MPI_Exscan(&value, &result, 1, types->type(), types->op(), native()), "MPI_Exscan");
     });
     return rank() == 0 ? identity : result;
   }
@@ -378,7 +390,8 @@ class Comm {
     return all;
   }
   /// Every rank's bytes concatenated in rank order on `root` (empty elsewhere).
-  [[nodiscard]] std::vector<std::byte> gather_bytes(std::span<const std::byte> mine, int root) const;
+  [[nodiscard]] std::vector<std::byte> gather_bytes(std::span<const std::byte> mine,
+                                                    int root) const;
   /// All-to-all of bytes: `out[r]` goes to rank r; returns what every rank sent here, in rank
   /// order, concatenated.
   [[nodiscard]] std::vector<std::byte> exchange_bytes(

@@ -49,12 +49,14 @@ void check_numbers(const CLI::App& cli) {
         }
         std::uint64_t value = 0;
         if (std::from_chars(begin, end, value).ec == std::errc::result_out_of_range) {
-          throw UsageError(fmt::format("{} is too large: {} (see --help)", name, printable(text, 80)));
+          throw UsageError(
+              fmt::format("{} is too large: {} (see --help)", name, printable(text, 80)));
         }
       } else if (is_signed) {
         std::int64_t value = 0;
         if (std::from_chars(begin, end, value).ec == std::errc::result_out_of_range) {
-          throw UsageError(fmt::format("{} is out of range: {} (see --help)", name, printable(text, 80)));
+          throw UsageError(
+              fmt::format("{} is out of range: {} (see --help)", name, printable(text, 80)));
         }
       } else {
         char* parsed_end = nullptr;
@@ -91,12 +93,13 @@ void check_config_file(const CLI::App& cli, const std::string& path) {
     const auto where = [&] { return fmt::format("{} line {}", printable(path, 200), number); };
     std::smatch match;
     if (!std::regex_match(text, match, line_form)) {
-      throw UsageError(fmt::format("{}: expected 'option = value', got '{}'", where(),
-                                   printable(text, 80)));
+      throw UsageError(
+          fmt::format("{}: expected 'option = value', got '{}'", where(), printable(text, 80)));
     }
     const std::string key = match[1].str();
     if (known.count(key) == 0 || key == "config") {
-      throw UsageError(fmt::format("{}: unknown option '{}' (see --help)", where(), printable(key, 80)));
+      throw UsageError(
+          fmt::format("{}: unknown option '{}' (see --help)", where(), printable(key, 80)));
     }
     if (!std::regex_match(match[2].str(), value_form)) {
       throw UsageError(fmt::format("{}: '{}' is not a TOML value (a string needs quotes)", where(),
@@ -126,10 +129,10 @@ void refuse_output_over_other_arguments(const CLI::App& cli, const std::string& 
         same = fs::absolute(value, error).lexically_normal() == output_path;
       }
       if (same) {
-        throw UsageError(fmt::format("--output {} is also given as {} {}: the results would "
-                                     "overwrite it (choose another --output)",
-                                     printable(output, 200), option->get_name(),
-                                     printable(value, 200)));
+        throw UsageError(
+            fmt::format("--output {} is also given as {} {}: the results would "
+                        "overwrite it (choose another --output)",
+                        printable(output, 200), option->get_name(), printable(value, 200)));
       }
     }
   }
@@ -137,22 +140,21 @@ void refuse_output_over_other_arguments(const CLI::App& cli, const std::string& 
 
 }  // namespace
 
-CommandLine::CommandLine(std::string app_name, std::string description,
-                         std::string default_output, std::string program, std::string app_version)
+CommandLine::CommandLine(std::string app_name, std::string description, std::string default_output,
+                         std::string program, std::string app_version)
     : cli_(std::make_unique<CLI::App>(std::move(description),
                                       program.empty() ? "spmd-" + app_name : std::move(program))) {
   common_.output = std::move(default_output);
-  cli_->set_version_flag("--version",
-                        app_version.empty()
-                            ? fmt::format("{} {} (spmdkit, git {})", cli_->get_name(),
-                                          version_string, git_commit)
-                            : fmt::format("{} {} (spmdkit {}, git {})", cli_->get_name(),
-                                          app_version, version_string, git_commit));
+  cli_->set_version_flag(
+      "--version", app_version.empty() ? fmt::format("{} {} (spmdkit, git {})", cli_->get_name(),
+                                                     version_string, git_commit)
+                                       : fmt::format("{} {} (spmdkit {}, git {})", cli_->get_name(),
+                                                     app_version, version_string, git_commit));
   cli_->set_config("--config", "", "Read options from a TOML file (command-line values win)");
   cli_->add_option("-o,--output", common_.output, "Where to write the results")
       ->capture_default_str();
   cli_->add_flag("--json", common_.json,
-                "Print a one-line JSON summary on stdout (rank 0) instead of the text report");
+                 "Print a one-line JSON summary on stdout (rank 0) instead of the text report");
   cli_->add_flag("-q,--quiet", common_.quiet, "Print nothing but errors");
   cli_->add_flag("--progress", common_.progress, "Show a progress line on stderr");
   cli_->option_defaults()->always_capture_default();
@@ -219,21 +221,24 @@ std::string first_difference(const std::string& then, const std::string& now) {
   return "they differ";
 }
 
-std::string configuration_fingerprint(const CLI::App& cli, const std::set<std::string>& may_change) {
-  static const std::set<std::string> not_parameters = {"--output", "--config", "--json", "--quiet",
-                                                       "--progress", "--help", "--version"};
+std::string configuration_fingerprint(const CLI::App& cli,
+                                      const std::set<std::string>& may_change) {
+  static const std::set<std::string> not_parameters = {
+      "--output", "--config", "--json", "--quiet", "--progress", "--help", "--version"};
   std::vector<std::string> lines;
   for (const CLI::Option* option : cli.get_options()) {
-    const std::string name = option->get_lnames().empty() ? option->get_name()
-                                                          : "--" + option->get_lnames().front();
+    const std::string name =
+        option->get_lnames().empty() ? option->get_name() : "--" + option->get_lnames().front();
     const std::string& group = option->get_group();
     if (group == farm_option_group || group == checkpoint_option_group || group.empty() ||
         not_parameters.contains(name) || may_change.contains(name)) {
       continue;
     }
-    const auto& given = option->reduced_results();  // as the app sees it (a repeated option: the last)
+    const auto& given =
+        option->reduced_results();  // as the app sees it (a repeated option: the last)
     std::string value = option->get_default_str();
-    if (option->count() > 0) value = given.empty() ? "set" : fmt::format("{}", fmt::join(given, ","));
+    if (option->count() > 0)
+      value = given.empty() ? "set" : fmt::format("{}", fmt::join(given, ","));
     lines.push_back(name + "=" + value);
   }
   std::sort(lines.begin(), lines.end());

@@ -6,5 +6,5 @@ inline constexpr int ok = 0;
 inline constexpr int failure = 1;       ///< an error: failed I/O, a bug, an MPI failure
 inline constexpr int usage = 2;         ///< bad command line, config file or option value
 inline constexpr int tasks_failed = 3;  ///< completed, but some tasks or inputs failed for good
-inline constexpr int requeue = 75;      ///< checkpointed on request; run again to resume (EX_TEMPFAIL)
+inline constexpr int requeue = 75;  ///< checkpointed on request; run again to resume (EX_TEMPFAIL)
 }  // namespace spmd::exit_code

@@ -48,7 +48,8 @@ Datatype Datatype::subarray(std::span<const int> sizes, std::span<const int> sub
   return owned;
 }
 
-// --- UserOp ---------------------------------------------------------------------------------------
+// --- UserOp
+// ---------------------------------------------------------------------------------------
 
 UserOp::~UserOp() {
   if (op_ != MPI_OP_NULL && !mpi_finalized()) MPI_Op_free(&op_);
@@ -141,9 +142,9 @@ void Requests::wait_all() {
 bool Requests::test_all() {
   if (requests_.empty()) return true;
   int done = 0;
-  check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done,
-                        MPI_STATUSES_IGNORE),
-            "MPI_Testall");
+  check_mpi(
+      MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
+      "MPI_Testall");
   if (done != 0) {
     requests_.clear();
     kinds_.clear();

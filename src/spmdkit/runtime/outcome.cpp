@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <string>
 
-
 namespace spmd {
 
 std::chrono::milliseconds failure_grace() {

@@ -37,7 +37,8 @@ void Progress::draw(std::uint64_t done) {
   drawn_ = done;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double fraction = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  const double fraction =
+      total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
   std::string eta = "?";
   if (fraction > 0.0) eta = fmt::format("{:.1f} s", elapsed * (1.0 - fraction) / fraction);
   const std::string line =

@@ -1,6 +1,7 @@
 #pragma once
-// A progress line on rank 0's stderr (--progress): "spmd-heat: steps 42% (420/1000), 3.1 s, eta 4.2 s".
-// Redrawn at most a few times a second, so calling update() in a tight loop costs next to nothing.
+// A progress line on rank 0's stderr (--progress): "spmd-heat: steps 42% (420/1000), 3.1 s, eta 4.2
+// s". Redrawn at most a few times a second, so calling update() in a tight loop costs next to
+// nothing.
 #include <chrono>
 #include <cstdint>
 #include <string>

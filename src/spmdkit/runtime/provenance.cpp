@@ -122,8 +122,8 @@ std::optional<SlurmJob> slurm_job_from_environment() {
   return job;
 }
 
-Provenance Provenance::collect(const Comm& comm, std::string app, int argc,
-                               const char* const* argv, Threading threading) {
+Provenance Provenance::collect(const Comm& comm, std::string app, int argc, const char* const* argv,
+                               Threading threading) {
   Provenance p;
   p.app = std::move(app);
   p.program = "spmd-" + p.app;
@@ -221,8 +221,8 @@ nlohmann::ordered_json Provenance::to_json_value() const {
   j["compiler"] = compiler;
   nlohmann::ordered_json places = nlohmann::ordered_json::array();
   for (const auto& place : placement) {
-    places.push_back({{"rank", place.rank}, {"host", place.host}, {"cores", place.cores},
-                      {"cpus", place.cpus}});
+    places.push_back(
+        {{"rank", place.rank}, {"host", place.host}, {"cores", place.cores}, {"cpus", place.cpus}});
   }
   j["placement"] = std::move(places);
   if (slurm) {
@@ -245,10 +245,10 @@ std::string Provenance::to_text() const {
   auto line = [&text](std::string_view key, const std::string& value) {
     text += fmt::format("  {:<16} {}\n", key, value);
   };
-  text += app_version == version
-              ? fmt::format("{} {} (spmdkit, git {})\n", program, version, git_commit)
-              : fmt::format("{} {} (spmdkit {}, git {})\n", program, app_version, version,
-                            git_commit);
+  text +=
+      app_version == version
+          ? fmt::format("{} {} (spmdkit, git {})\n", program, version, git_commit)
+          : fmt::format("{} {} (spmdkit {}, git {})\n", program, app_version, version, git_commit);
   line("ranks", fmt::format("{} on {} host(s): {}", ranks, hosts.size(), fmt::join(hosts, ", ")));
   line("cores per rank", cores_per_rank_min == cores_per_rank_max
                              ? std::to_string(cores_per_rank_min)
@@ -273,8 +273,8 @@ std::string Provenance::to_text() const {
   line("command", command_line_string());
   text += fmt::format("  {:>5}  {:<24} {:>5}  {}\n", "rank", "host", "cores", "cpus");
   for (const auto& place : placement) {
-    text += fmt::format("  {:>5}  {:<24} {:>5}  {}\n", place.rank, place.host, place.cores,
-                        place.cpus);
+    text +=
+        fmt::format("  {:>5}  {:<24} {:>5}  {}\n", place.rank, place.host, place.cores, place.cpus);
   }
   return text;
 }

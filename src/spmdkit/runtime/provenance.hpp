@@ -2,10 +2,10 @@
 // Where and how a run happened: the value behind `spmd-info` (Parallel Python's "auto-discovery
 // of computational resources") and behind the provenance attributes of every output file.
 #include <nlohmann/json.hpp>
-#include "spmdkit/runtime/comm.hpp"
 #include <optional>
 #include <string>
 #include <vector>
+#include "spmdkit/runtime/comm.hpp"
 
 #include "spmdkit/runtime/environment.hpp"
 
@@ -22,9 +22,9 @@ struct RankPlacement {
 /// Slurm's view of the job, when running under Slurm.
 struct SlurmJob {
   std::string job_id;
-  std::string array_job_id;   ///< empty unless part of a job array
+  std::string array_job_id;  ///< empty unless part of a job array
   std::string array_task_id;
-  int restart_count = 0;      ///< SLURM_RESTART_COUNT: how often the job was requeued
+  int restart_count = 0;  ///< SLURM_RESTART_COUNT: how often the job was requeued
   std::string nodelist;
   std::string cluster;
   std::string partition;
@@ -32,10 +32,10 @@ struct SlurmJob {
 
 struct Provenance {
   std::string app;
-  std::string program;       ///< "spmd-heat", or a user's app's own name
-  std::string app_version;   ///< the app's own version (spmdkit's for spmdkit's apps)
-  std::string version;       ///< spmdkit's
-  std::string git_commit;    ///< spmdkit's
+  std::string program;      ///< "spmd-heat", or a user's app's own name
+  std::string app_version;  ///< the app's own version (spmdkit's for spmdkit's apps)
+  std::string version;      ///< spmdkit's
+  std::string git_commit;   ///< spmdkit's
   std::vector<std::string> command_line;
   std::string working_directory;
   std::string user;
@@ -56,15 +56,14 @@ struct Provenance {
   std::string config_toml;  ///< every option's effective value
 
   /// Collective over `comm`: every rank gets the same value.
-  [[nodiscard]] static Provenance collect(const Comm& comm, std::string app,
-                                          int argc, const char* const* argv,
-                                          Threading threading);
+  [[nodiscard]] static Provenance collect(const Comm& comm, std::string app, int argc,
+                                          const char* const* argv, Threading threading);
 
   [[nodiscard]] std::string command_line_string() const;  ///< shell-quoted
   [[nodiscard]] nlohmann::ordered_json to_json_value() const;
   /// One line; bytes that are not UTF-8 (a Latin-1 directory name) escaped as in text.hpp.
   [[nodiscard]] std::string to_json() const;
-  [[nodiscard]] std::string to_text() const;              ///< a human-readable report
+  [[nodiscard]] std::string to_text() const;  ///< a human-readable report
 };
 
 /// Slurm's environment variables of this process, or nullopt outside Slurm.

@@ -9,8 +9,8 @@ std::size_t utf8_sequence_length(std::string_view bytes, std::size_t at) noexcep
   const unsigned char lead = byte(at);
   if (lead < 0x80) return 1;
   std::size_t length = 0;
-  unsigned char low = 0x80;  // bounds of the second byte, which exclude overlong forms,
-  unsigned char high = 0xBF; // surrogates and code points past U+10FFFF (RFC 3629 table)
+  unsigned char low = 0x80;   // bounds of the second byte, which exclude overlong forms,
+  unsigned char high = 0xBF;  // surrogates and code points past U+10FFFF (RFC 3629 table)
   if (lead >= 0xC2 && lead <= 0xDF) {
     length = 2;
   } else if (lead >= 0xE0 && lead <= 0xEF) {
@@ -137,8 +137,8 @@ std::string printable(std::string_view bytes, std::size_t max_bytes) {
     std::size_t tail = out.size() - (max_bytes - head - 40);
     while (head > 0 && (static_cast<unsigned char>(out[head]) & 0xC0) == 0x80) --head;
     while (tail < out.size() && (static_cast<unsigned char>(out[tail]) & 0xC0) == 0x80) ++tail;
-    out = fmt::format("{}[...{} bytes cut...]{}", out.substr(0, head), tail - head,
-                      out.substr(tail));
+    out =
+        fmt::format("{}[...{} bytes cut...]{}", out.substr(0, head), tail - head, out.substr(tail));
   }
   return out;
 }

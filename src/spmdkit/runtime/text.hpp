@@ -8,8 +8,8 @@
 // Latin-1 byte in it survives a round trip through a --json summary or a provenance attribute.
 // In messages, control bytes and invalid UTF-8 are shown as \xNN and long texts are cut in the
 // middle, so a hostile value can neither move the terminal's cursor nor flood a log.
-#include <nlohmann/json.hpp>
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

@@ -116,8 +116,8 @@ class Reader {
   void require(std::size_t size) const {
     if (size > in_.size() - at_) {
       throw DecodeError("spmd::wire: message truncated (" + std::to_string(in_.size()) +
-                  " bytes, wanted " + std::to_string(at_ + size) +
-                  "): sender and receiver disagree on a type");
+                        " bytes, wanted " + std::to_string(at_ + size) +
+                        "): sender and receiver disagree on a type");
     }
   }
   void bytes(void* data, std::size_t size) {
@@ -140,7 +140,7 @@ class Reader {
     bytes(&value, sizeof value);
     if (value > in_.size() - at_) {
       throw DecodeError("spmd::wire: corrupt length " + std::to_string(value) + " with " +
-                  std::to_string(in_.size() - at_) + " bytes left");
+                        std::to_string(in_.size() - at_) + " bytes left");
     }
     return static_cast<std::size_t>(value);
   }
@@ -191,7 +191,7 @@ template <Encodable T>
   T value = in.template get<T>();
   if (!in.at_end()) {
     throw DecodeError("spmd::wire: " + std::to_string(in.remaining()) +
-                " bytes left after decoding a value: sender and receiver disagree on a type");
+                      " bytes left after decoding a value: sender and receiver disagree on a type");
   }
   return value;
 }
@@ -213,7 +213,7 @@ struct Codec<std::basic_string<C, Tr, A>> {
 };
 
 template <class T, class A>
-  requires Encodable<T>
+requires Encodable<T>
 struct Codec<std::vector<T, A>> {
   static void encode(Writer& out, const std::vector<T, A>& v) {
     out.size(v.size());
@@ -239,8 +239,7 @@ struct Codec<std::vector<T, A>> {
 };
 
 template <class A, class B>
-  requires(Encodable<A> && Encodable<B> && !Raw<std::pair<A, B>>)
-struct Codec<std::pair<A, B>> {
+requires(Encodable<A>&& Encodable<B> && !Raw<std::pair<A, B>>) struct Codec<std::pair<A, B>> {
   static void encode(Writer& out, const std::pair<A, B>& p) {
     out.put(p.first);
     out.put(p.second);
@@ -253,8 +252,7 @@ struct Codec<std::pair<A, B>> {
 };
 
 template <class... Ts>
-  requires((Encodable<Ts> && ...) && !Raw<std::tuple<Ts...>>)
-struct Codec<std::tuple<Ts...>> {
+requires((Encodable<Ts> && ...) && !Raw<std::tuple<Ts...>>) struct Codec<std::tuple<Ts...>> {
   static void encode(Writer& out, const std::tuple<Ts...>& t) {
     std::apply([&](const Ts&... xs) { (out.put(xs), ...); }, t);
   }
@@ -265,8 +263,7 @@ struct Codec<std::tuple<Ts...>> {
 };
 
 template <class T>
-  requires(Encodable<T> && !Raw<std::optional<T>>)
-struct Codec<std::optional<T>> {
+requires(Encodable<T> && !Raw<std::optional<T>>) struct Codec<std::optional<T>> {
   static void encode(Writer& out, const std::optional<T>& o) {
     out.put(static_cast<std::uint8_t>(o.has_value()));
     if (o) out.put(*o);
@@ -298,10 +295,12 @@ struct MapCodec {
   }
 };
 template <class K, class V, class C, class A>
-  requires(Encodable<K> && Encodable<V>)
-struct Codec<std::map<K, V, C, A>> : MapCodec<std::map<K, V, C, A>> {};
+requires(Encodable<K>&& Encodable<V>) struct Codec<std::map<K, V, C, A>>
+    : MapCodec<std::map<K, V, C, A>> {
+};
 template <class K, class V, class H, class E, class A>
-  requires(Encodable<K> && Encodable<V>)
-struct Codec<std::unordered_map<K, V, H, E, A>> : MapCodec<std::unordered_map<K, V, H, E, A>> {};
+requires(Encodable<K>&& Encodable<V>) struct Codec<std::unordered_map<K, V, H, E, A>>
+    : MapCodec<std::unordered_map<K, V, H, E, A>> {
+};
 
 }  // namespace spmd::wire

@@ -21,14 +21,19 @@ int main(int argc, char** argv) {
   spmd::FarmFlags farm_flags;
   return spmd::run(
       argc, argv,
-      {.name = "squares", .description = "squares as tasks", .default_output = "squares.h5",
-       .version = "0.3", .program = "squares"},
+      {.name = "squares",
+       .description = "squares as tasks",
+       .default_output = "squares.h5",
+       .version = "0.3",
+       .program = "squares"},
       [&](CLI::App& cli) {
-        cli.add_option("--count", count)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+        cli.add_option("--count", count)
+            ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
         farm_flags.declare(cli);
       },
       [&](spmd::App& app) {
-        spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(app.comm(), farm_flags.options(app.options().output));
+        spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(app.comm(),
+                                                          farm_flags.options(app.options().output));
         std::vector<std::uint64_t> tasks(count);
         for (std::uint64_t i = 0; i < count; ++i) tasks[i] = i + 1;
         farm.submit_all(tasks);
@@ -37,14 +42,15 @@ int main(int argc, char** argv) {
         std::vector<TaskRow> rows;
         std::uint64_t sum = 0;
         for (const auto& outcome : run.outcomes) {
-          rows.push_back({outcome.task, outcome.result.value_or(0), outcome.worker, outcome.attempts});
+          rows.push_back(
+              {outcome.task, outcome.result.value_or(0), outcome.worker, outcome.attempts});
           sum += outcome.result.value_or(0);
         }
         std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.n < b.n; });
         using spmd::io::field;
-        const spmd::io::RowColumns columns{field("n", &TaskRow::n), field("square", &TaskRow::square),
-                                           field("worker", &TaskRow::worker),
-                                           field("attempts", &TaskRow::attempts)};
+        const spmd::io::RowColumns columns{
+            field("n", &TaskRow::n), field("square", &TaskRow::square),
+            field("worker", &TaskRow::worker), field("attempts", &TaskRow::attempts)};
         auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
         spmd::io::write_provenance(out.file(), app.provenance(), "squares as tasks");
         spmd::io::Table::create(out.file(), "tasks").append(columns.batch(rows));

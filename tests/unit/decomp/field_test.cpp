@@ -39,11 +39,15 @@ void expect_rim_and_interior_partition_owned(const CartSpec<D>& spec) {
 
 TEST(Field, InteriorAndRimCoverEachOwnedCellOnce) {
   expect_rim_and_interior_partition_owned<1>({.cells = {17}, .ghost = {2}});
-  expect_rim_and_interior_partition_owned<2>({.cells = {9, 13}, .ghost = {1, 1}, .stencil = Stencil::box});
-  expect_rim_and_interior_partition_owned<2>({.cells = {5, 9}, .ghost = {1, 2}, .stencil = Stencil::star});
-  expect_rim_and_interior_partition_owned<3>({.cells = {4, 7, 5}, .ghost = {1, 2, 1}, .stencil = Stencil::box});
+  expect_rim_and_interior_partition_owned<2>(
+      {.cells = {9, 13}, .ghost = {1, 1}, .stencil = Stencil::box});
+  expect_rim_and_interior_partition_owned<2>(
+      {.cells = {5, 9}, .ghost = {1, 2}, .stencil = Stencil::star});
+  expect_rim_and_interior_partition_owned<3>(
+      {.cells = {4, 7, 5}, .ghost = {1, 2, 1}, .stencil = Stencil::box});
   // Subdomains 1 or 2 cells thick along an axis at 3 ranks: empty interiors.
-  expect_rim_and_interior_partition_owned<3>({.cells = {4, 4, 6}, .ghost = {1, 1, 1}, .stencil = Stencil::star});
+  expect_rim_and_interior_partition_owned<3>(
+      {.cells = {4, 4, 6}, .ghost = {1, 1, 1}, .stencil = Stencil::star});
 }
 
 // A value per global cell, from its coordinates alone.
@@ -51,8 +55,9 @@ double start(Index y, Index x) { return static_cast<double>((y * 31 + x * 17) % 
 
 TEST(Field, NinePointUpdateMatchesSerial) {
   constexpr Index ny = 11, nx = 14;
-  const auto grid = make_cart<2>(spmd::test::world(), {.cells = {ny, nx}, .periodic = {true, true},
-                                                      .ghost = {1, 1}, .stencil = Stencil::box});
+  const auto grid = make_cart<2>(
+      spmd::test::world(),
+      {.cells = {ny, nx}, .periodic = {true, true}, .ghost = {1, 1}, .stencil = Stencil::box});
   Field<double, 2> u(grid), next(grid);
   u.for_owned([](double& v, const auto& g) { v = start(g[0], g[1]); });
   auto update = [&](const Box<2>& box) {
@@ -72,7 +77,8 @@ TEST(Field, NinePointUpdateMatchesSerial) {
   u.for_owned([&](double v, const auto& g) {
     double want = start(g[0], g[1]);
     for (Index dy = -1; dy <= 1; ++dy) {
-      for (Index dx = -1; dx <= 1; ++dx) want += start((g[0] + dy + ny) % ny, (g[1] + dx + nx) % nx);
+      for (Index dx = -1; dx <= 1; ++dx)
+        want += start((g[0] + dy + ny) % ny, (g[1] + dx + nx) % nx);
     }
     EXPECT_EQ(v, want) << "cell " << g[0] << ", " << g[1];
   });
@@ -93,10 +99,13 @@ TEST(Field, AtRefusesCellsNotHeld) {
 TEST(Field, SeriesAppendedInPlaceReopensAndContinues) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "field-series.h5");
-  const auto grid = make_cart<2>(world, {.cells = {5, 7}, .ghost = {1, 2}, .stencil = Stencil::star});
+  const auto grid =
+      make_cart<2>(world, {.cells = {5, 7}, .ghost = {1, 2}, .stencil = Stencil::star});
   Field<std::int32_t, 2> f(grid, -1);
   auto fill = [&](int frame) {
-    f.for_owned([&](std::int32_t& v, const auto& g) { v = static_cast<std::int32_t>(frame * 100 + g[0] * 7 + g[1]); });
+    f.for_owned([&](std::int32_t& v, const auto& g) {
+      v = static_cast<std::int32_t>(frame * 100 + g[0] * 7 + g[1]);
+    });
   };
   {
     auto file = spmd::io::File::create(world, path);
@@ -112,7 +121,8 @@ TEST(Field, SeriesAppendedInPlaceReopensAndContinues) {
     auto series = spmd::io::TimeSeries::open<std::int32_t>(file, "fields/f");
     ASSERT_EQ(series.frames(), 3u);
     EXPECT_EQ(series.times(), (std::vector<double>{0.0, 0.5, 1.0}));
-    EXPECT_THROW(static_cast<void>(spmd::io::TimeSeries::open<double>(file, "fields/f")), spmd::Error);
+    EXPECT_THROW(static_cast<void>(spmd::io::TimeSeries::open<double>(file, "fields/f")),
+                 spmd::Error);
     Field<std::int32_t, 2> back(grid, -1);
     back.read_frame(series, 1);
     fill(1);

@@ -28,7 +28,11 @@ double reference_value(const std::array<Index, D>& g) {
 template <std::size_t D, class Fn>
 void for_each_local(const std::array<Index, D>& extents, Fn&& fn) {
   std::array<Index, D> at{};
-  const Index total = [&] { Index n = 1; for (Index e : extents) n *= e; return n; }();
+  const Index total = [&] {
+    Index n = 1;
+    for (Index e : extents) n *= e;
+    return n;
+  }();
   for (Index n = 0; n < total; ++n) {
     fn(at);
     for (std::size_t a = D; a-- > 0;) {
@@ -86,8 +90,8 @@ void check_exchange(const CartSpec<D>& spec, bool split_phase) {
     if (spec.stencil == Stencil::star && outside_axes > 1) reachable = false;
     const double expected = reachable ? reference_value<D>(g) : sentinel;
     if (field[static_cast<std::size_t>(position)] != expected && ++wrong <= 5) {
-      ADD_FAILURE() << "local cell " << position << ": " << field[static_cast<std::size_t>(position)]
-                    << ", expected " << expected;
+      ADD_FAILURE() << "local cell " << position << ": "
+                    << field[static_cast<std::size_t>(position)] << ", expected " << expected;
     }
     ++position;
   });
@@ -119,9 +123,12 @@ TEST(Halo, TwoDimensionalStarAndBox) {
 TEST(Halo, ThreeDimensionalStarAndBox) {
   for (auto stencil : {Stencil::star, Stencil::box}) {
     for (bool periodic : {false, true}) {
-      CartSpec<3> spec{.cells = {5, 4, 6}, .periodic = {periodic, periodic, periodic},
-                       .ghost = {1, 1, 1}, .stencil = stencil};
-      SCOPED_TRACE(testing::Message() << "box " << (stencil == Stencil::box) << " periodic " << periodic);
+      CartSpec<3> spec{.cells = {5, 4, 6},
+                       .periodic = {periodic, periodic, periodic},
+                       .ghost = {1, 1, 1},
+                       .stencil = stencil};
+      SCOPED_TRACE(testing::Message()
+                   << "box " << (stencil == Stencil::box) << " periodic " << periodic);
       check_exchange<3>(spec, stencil == Stencil::box);
     }
   }
@@ -132,8 +139,12 @@ TEST(Halo, ExplicitUnevenExtentsAndGivenProcessGrid) {
   std::vector<Index> extents(static_cast<std::size_t>(size));
   Index total = 0;
   for (int r = 0; r < size; ++r) total += extents[static_cast<std::size_t>(r)] = r + 1;
-  CartSpec<2> spec{.cells = {total, 3}, .periodic = {true, false}, .procs = {size, 1},
-                   .ghost = {1, 1}, .stencil = Stencil::box, .extents = {extents, {}}};
+  CartSpec<2> spec{.cells = {total, 3},
+                   .periodic = {true, false},
+                   .procs = {size, 1},
+                   .ghost = {1, 1},
+                   .stencil = Stencil::box,
+                   .extents = {extents, {}}};
   check_exchange<2>(spec, true);
 }
 
@@ -143,7 +154,7 @@ TEST(Halo, RequestDestroyedWithoutEndCompletes) {
   std::vector<double> field(static_cast<std::size_t>(cart.subdomain().local_cells()),
                             static_cast<double>(world.rank()));
   HaloExchange<double, 1> halo(cart);
-  { auto pending = halo.begin(field); }  // the destructor waits
+  { auto pending = halo.begin(field); }                     // the destructor waits
   const auto n = cart.subdomain().neighbour({-1}).value();  // a copy: the optional is a temporary
   EXPECT_EQ(field.front(), static_cast<double>(n.rank));
   EXPECT_THROW(static_cast<void>(halo.begin(std::span<double>(field).first(1))), spmd::Error);
@@ -164,13 +175,15 @@ TEST(Cart, StencilMustBeChosenWhereCornersExist) {
 
 TEST(Cart, SubdomainsTileTheGridAndNeighboursAreMutual) {
   const auto& world = spmd::test::world();
-  CartDecomposition<2> cart(world, {.cells = {9, 4}, .periodic = {true, false}, .ghost = {1, 1},
-                                    .stencil = Stencil::box});
+  CartDecomposition<2> cart(
+      world,
+      {.cells = {9, 4}, .periodic = {true, false}, .ghost = {1, 1}, .stencil = Stencil::box});
   std::vector<int> cover(36, 0);
   for (int r = 0; r < world.size(); ++r) {
     const auto sub = cart.subdomain_of(r);
     for (Index y = sub.owned().lo[0]; y < sub.owned().hi[0]; ++y) {
-      for (Index x = sub.owned().lo[1]; x < sub.owned().hi[1]; ++x) ++cover[static_cast<std::size_t>(y * 4 + x)];
+      for (Index x = sub.owned().lo[1]; x < sub.owned().hi[1]; ++x)
+        ++cover[static_cast<std::size_t>(y * 4 + x)];
     }
     for (const auto& n : sub.neighbours()) {
       if (n.rank == MPI_PROC_NULL) continue;
@@ -186,8 +199,8 @@ TEST(Cart, SubdomainsTileTheGridAndNeighboursAreMutual) {
 TEST(Cart, OneRankPeriodicIsItsOwnNeighbour) {
   const auto& world = spmd::test::world();
   const auto self = world.split(world.rank());  // a 1-rank communicator on every rank
-  CartDecomposition<2> cart(self, {.cells = {3, 3}, .periodic = {true, true}, .ghost = {1, 1},
-                                   .stencil = Stencil::star});
+  CartDecomposition<2> cart(
+      self, {.cells = {3, 3}, .periodic = {true, true}, .ghost = {1, 1}, .stencil = Stencil::star});
   const auto right = cart.subdomain().neighbour({0, 1});
   ASSERT_TRUE(right.has_value());
   EXPECT_EQ(right->rank, 0);
@@ -201,7 +214,8 @@ TEST(Cart, BadShapesAreUsageErrors) {
   EXPECT_THROW(CartDecomposition<2>(world, {.cells = {0, 4}}), spmd::UsageError);
   EXPECT_THROW(CartDecomposition<1>(world, {.cells = {-3}}), spmd::UsageError);
   if (world.size() > 1) {
-    EXPECT_THROW(CartDecomposition<1>(world, {.cells = {1}}), spmd::UsageError);  // more ranks than cells
+    EXPECT_THROW(CartDecomposition<1>(world, {.cells = {1}}),
+                 spmd::UsageError);  // more ranks than cells
   }
   EXPECT_THROW(CartDecomposition<1>(world, {.cells = {4L * world.size()}, .ghost = {5}}),
                spmd::UsageError);  // ghosts wider than a subdomain

@@ -46,7 +46,8 @@ TEST(IndexMaps, BruteForce) {
       {
         Index i = 0;
         for (int r = 0; r < p; ++r) {
-          for (Index k = 0; k < n / p + (r < n % p ? 1 : 0); ++k) block[static_cast<std::size_t>(i++)] = r;
+          for (Index k = 0; k < n / p + (r < n % p ? 1 : 0); ++k)
+            block[static_cast<std::size_t>(i++)] = r;
         }
       }
       check_against_brute_force(spmd::decomp::BlockMap(n, p), block);
@@ -55,7 +56,8 @@ TEST(IndexMaps, BruteForce) {
       check_against_brute_force(spmd::decomp::CyclicMap(n, p), cyclic);
       for (Index b : {1, 2, 3, 7, 64}) {
         std::vector<int> block_cyclic(static_cast<std::size_t>(n));
-        for (Index i = 0; i < n; ++i) block_cyclic[static_cast<std::size_t>(i)] = static_cast<int>((i / b) % p);
+        for (Index i = 0; i < n; ++i)
+          block_cyclic[static_cast<std::size_t>(i)] = static_cast<int>((i / b) % p);
         check_against_brute_force(spmd::decomp::BlockCyclicMap(n, p, b), block_cyclic);
       }
       // Explicit: uneven, with empty ranks (every third rank gets nothing).
@@ -70,7 +72,8 @@ TEST(IndexMaps, BruteForce) {
       if (left > 0) extents.back() += left;
       std::vector<int> explicit_owner;
       for (int r = 0; r < p; ++r) {
-        for (Index k = 0; k < extents[static_cast<std::size_t>(r)]; ++k) explicit_owner.push_back(r);
+        for (Index k = 0; k < extents[static_cast<std::size_t>(r)]; ++k)
+          explicit_owner.push_back(r);
       }
       check_against_brute_force(spmd::decomp::ExplicitMap(extents), explicit_owner);
     }

@@ -46,10 +46,12 @@ TEST(IoAdapter, FieldWrittenAtPReadAtQ) {
   const int readers = std::max(1, world.size() - 1);
   const auto sub_comm = world.split(world.rank() < readers ? 0 : 1);
   if (world.rank() < readers) {
-    CartDecomposition<3> cart(sub_comm, {.cells = {4, 5, 6}, .ghost = {1, 1, 2}, .stencil = Stencil::star});
+    CartDecomposition<3> cart(sub_comm,
+                              {.cells = {4, 5, 6}, .ghost = {1, 1, 2}, .stencil = Stencil::star});
     auto file = spmd::io::File::open(sub_comm, path);
     std::vector<double> field(static_cast<std::size_t>(cart.subdomain().local_cells()), -7.0);
-    const auto report = read_field<double>(file, "fields/T", cart.subdomain(), std::span<double>(field));
+    const auto report =
+        read_field<double>(file, "fields/T", cart.subdomain(), std::span<double>(field));
     EXPECT_TRUE(report.collective) << report.cause;
     EXPECT_EQ(field, make_field(cart.subdomain(), -7.0));
     file.close();

@@ -16,14 +16,15 @@
 
 namespace {
 
-using spmd::io::Selection;
 using spmd::io::Extents;
+using spmd::io::Selection;
 
 // The serial reference: element value from its global index, distinct everywhere.
 template <class T>
 T reference(const Extents& shape, const Extents& index) {
   double flat = 0;
-  for (std::size_t d = 0; d < shape.size(); ++d) flat = flat * static_cast<double>(shape[d]) + static_cast<double>(index[d]);
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    flat = flat * static_cast<double>(shape[d]) + static_cast<double>(index[d]);
   return static_cast<T>(flat * 0.5 + 1.0);
 }
 
@@ -106,14 +107,14 @@ TEST(Array, ChunkedAndCompressedRoundTrip) {
   const Selection mine = spmd::decomp::leading_block(shape, world.rank(), world.size());
   {
     auto file = spmd::io::File::create(world, path);
-    const auto report = spmd::io::write_array<double>(file, "z", shape, mine,
-                                                      fill<double>(shape, mine),
-                                                      {.chunk = {8, 16}, .gzip_level = 4});
+    const auto report = spmd::io::write_array<double>(
+        file, "z", shape, mine, fill<double>(shape, mine), {.chunk = {8, 16}, .gzip_level = 4});
     EXPECT_TRUE(report.collective) << report.cause;
     file.close();
   }
   auto file = spmd::io::File::open(world, path);
-  EXPECT_EQ(spmd::io::read_array<double>(file, "z", whole(shape)), fill<double>(shape, whole(shape)));
+  EXPECT_EQ(spmd::io::read_array<double>(file, "z", whole(shape)),
+            fill<double>(shape, whole(shape)));
   file.close();
   spmd::test::remove_shared(world, path);
 }

@@ -29,7 +29,8 @@ TEST(Attributes, RoundTripOnTheRootAndReplace) {
   EXPECT_EQ(spmd::io::string_attribute(file.id(), "unicode"), "Wärme ∇²u");
   EXPECT_EQ(spmd::io::attribute<double>(file.id(), "alpha"), std::vector<double>{0.25});
   EXPECT_EQ(spmd::io::attribute<std::int64_t>(file.id(), "steps"), std::vector<std::int64_t>{1000});
-  EXPECT_EQ(spmd::io::attribute<double>(file.id(), "spacing"), (std::vector<double>{0.1, 0.2, 0.3}));
+  EXPECT_EQ(spmd::io::attribute<double>(file.id(), "spacing"),
+            (std::vector<double>{0.1, 0.2, 0.3}));
   EXPECT_TRUE(spmd::io::has_attribute(file.id(), "alpha"));
   EXPECT_FALSE(spmd::io::has_attribute(file.id(), "beta"));
   EXPECT_THROW(static_cast<void>(spmd::io::string_attribute(file.id(), "alpha")), spmd::Error);
@@ -41,8 +42,8 @@ TEST(Attributes, ProvenanceOnTheRoot) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "provenance.h5");
   const char* argv[] = {"spmd-demo", "--steps", "3"};
-  auto provenance = spmd::Provenance::collect(world, "demo", 3, argv,
-                                              spmd::test::environment().threading());
+  auto provenance =
+      spmd::Provenance::collect(world, "demo", 3, argv, spmd::test::environment().threading());
   provenance.config_toml = std::string(70000, 'x');  // larger than a compact attribute may be
   {
     auto file = spmd::io::File::create(world, path);

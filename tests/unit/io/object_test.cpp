@@ -2,8 +2,8 @@
 // one group deep) with shape and element type, groups created with their parents, attributes on
 // each, boxes read and written, the collective slab reader against a serial reference, objects
 // that outlive the File they came from, and tables of structs written and read back.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -21,9 +21,9 @@
 
 namespace {
 
-using spmd::io::Selection;
 using spmd::io::ElementKind;
 using spmd::io::Extents;
+using spmd::io::Selection;
 
 std::vector<std::string> paths(const std::vector<spmd::io::DatasetInfo>& datasets) {
   std::vector<std::string> out;
@@ -41,14 +41,15 @@ TEST(IoObjects, ListsDatasetsWithShapeAndType) {
     const bool root = world.rank() == 0;
     const std::vector<float> f{1, 2, 3};
     const std::vector<std::uint16_t> u{4, 5, 6};
-    file.create_dataset<float>("a/f", {3}).write(root ? all : none, root ? f : std::vector<float>{});
+    file.create_dataset<float>("a/f", {3})
+        .write(root ? all : none, root ? f : std::vector<float>{});
     const auto a_b = file.create_group("a/b");
     a_b.create_dataset<std::uint16_t>("u", {3}, {.units = "1"})
         .write(root ? all : none, root ? u : std::vector<std::uint16_t>{});
     auto table = spmd::io::Table::create(file, "t");
     spmd::io::TableBatch batch;
-    const std::vector<std::string> words = root ? std::vector<std::string>{"x", "yy"}
-                                                : std::vector<std::string>{};
+    const std::vector<std::string> words =
+        root ? std::vector<std::string>{"x", "yy"} : std::vector<std::string>{};
     batch.column("word", words);
     table.append(batch);
     const auto group = file.create_group("g/h");
@@ -59,7 +60,9 @@ TEST(IoObjects, ListsDatasetsWithShapeAndType) {
   auto file = spmd::io::File::open(world, path);
   EXPECT_EQ(paths(file.datasets()), (std::vector<std::string>{"/a/b/u", "/a/f", "/t/word"}));
   EXPECT_EQ(paths(file.datasets("a", /*recursive=*/false)), std::vector<std::string>{"/a/f"});
-  const auto integers = [](const spmd::io::DatasetInfo& d) { return d.element == ElementKind::uint16; };
+  const auto integers = [](const spmd::io::DatasetInfo& d) {
+    return d.element == ElementKind::uint16;
+  };
   EXPECT_EQ(paths(file.datasets(integers)), std::vector<std::string>{"/a/b/u"});
   const auto a = file.group("a");
   EXPECT_EQ(a.path(), "/a");
@@ -84,7 +87,8 @@ TEST(IoObjects, ListsDatasetsWithShapeAndType) {
   EXPECT_EQ(file.group("g/h").attribute_names(), (std::vector<std::string>{"answer", "note"}));
   EXPECT_THROW(static_cast<void>(file.scalar_attribute<double>("nothing")), spmd::Error);
   std::size_t size = 0;
-  EXPECT_TRUE(spmd::io::with_element_type(ElementKind::float32, [&](auto zero) { size = sizeof zero; }));
+  EXPECT_TRUE(
+      spmd::io::with_element_type(ElementKind::float32, [&](auto zero) { size = sizeof zero; }));
   EXPECT_EQ(size, sizeof(float));
   EXPECT_FALSE(spmd::io::with_element_type(ElementKind::other, [&](auto) { size = 0; }));
   file.close();  // closes `a` and `u` too: HDF5 refuses to close a file with objects open
@@ -111,7 +115,8 @@ TEST(IoObjects, OutliveTheFileObjectAndRefuseAClosedFile) {
     batch.column("rank", std::vector<std::int32_t>{world.rank()});
     EXPECT_EQ(table->append(batch), static_cast<hsize_t>(world.size()));
     const Selection box = world.rank() == 0 ? Selection{{0}, {4}} : Selection{{0}, {0}};
-    values->write(box, world.rank() == 0 ? std::vector<std::int32_t>{1, 2, 3, 4} : std::vector<std::int32_t>{});
+    values->write(box, world.rank() == 0 ? std::vector<std::int32_t>{1, 2, 3, 4}
+                                         : std::vector<std::int32_t>{});
     EXPECT_EQ(values->read_all<std::int32_t>(), (std::vector<std::int32_t>{1, 2, 3, 4}));
     const auto file = values->file();
     values.reset();
@@ -140,15 +145,17 @@ TEST(IoObjects, SlabReaderSeesEveryElementOnce) {
   const Selection block{{first, 0}, {std::min<hsize_t>(7, first + 3) - first, 3}};
   std::vector<std::int64_t> seen;
   int slabs = 0;
-  dataset.for_each_slab<std::int64_t>(block, 2 * 3 * sizeof(std::int64_t),
-                                      [&](const Selection& slab, std::span<const std::int64_t> values) {
-                                        EXPECT_LE(slab.count[0], 2u);
-                                        EXPECT_EQ(values.size(), slab.elements());
-                                        seen.insert(seen.end(), values.begin(), values.end());
-                                        ++slabs;
-                                      });
-  const std::vector<std::int64_t> expected(all.begin() + static_cast<long>(first * 3),
-                                           all.begin() + static_cast<long>((first + block.count[0]) * 3));
+  dataset.for_each_slab<std::int64_t>(
+      block, 2 * 3 * sizeof(std::int64_t),
+      [&](const Selection& slab, std::span<const std::int64_t> values) {
+        EXPECT_LE(slab.count[0], 2u);
+        EXPECT_EQ(values.size(), slab.elements());
+        seen.insert(seen.end(), values.begin(), values.end());
+        ++slabs;
+      });
+  const std::vector<std::int64_t> expected(
+      all.begin() + static_cast<long>(first * 3),
+      all.begin() + static_cast<long>((first + block.count[0]) * 3));
   EXPECT_EQ(seen, expected);
   EXPECT_EQ(slabs, static_cast<int>((block.count[0] + 1) / 2));
   file.close();
@@ -167,16 +174,16 @@ struct Task {
 TEST(IoObjects, TableOfStructsRoundTrips) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "struct-table.h5");
-  const spmd::io::RowColumns columns{spmd::io::field("n", &Task::n, "1"),
-                                     spmd::io::field("label", &Task::label),
-                                     spmd::io::field("seconds", &Task::seconds, "s"),
-                                     spmd::io::field("ok", &Task::ok)};
+  const spmd::io::RowColumns columns{
+      spmd::io::field("n", &Task::n, "1"), spmd::io::field("label", &Task::label),
+      spmd::io::field("seconds", &Task::seconds, "s"), spmd::io::field("ok", &Task::ok)};
   std::vector<Task> expected;
   std::vector<Task> mine;
   for (int r = 0; r < world.size(); ++r) {
     for (int i = 0; i < r + 1; ++i) {
-      Task task{static_cast<std::uint64_t>(10 * r + i), std::string(static_cast<std::size_t>(i + 1), 'a'),
-                0.5 * i, static_cast<std::uint8_t>(i % 2)};
+      Task task{static_cast<std::uint64_t>(10 * r + i),
+                std::string(static_cast<std::size_t>(i + 1), 'a'), 0.5 * i,
+                static_cast<std::uint8_t>(i % 2)};
       if (r == world.rank()) mine.push_back(task);
       expected.push_back(std::move(task));
     }

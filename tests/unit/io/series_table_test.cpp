@@ -19,8 +19,8 @@
 
 namespace {
 
-using spmd::io::Selection;
 using spmd::io::Extents;
+using spmd::io::Selection;
 
 double frame_value(int step, hsize_t y, hsize_t x) {
   return step * 1000.0 + static_cast<double>(y) * 10.0 + static_cast<double>(x);
@@ -33,8 +33,8 @@ TEST(TimeSeries, AppendFramesAndTimes) {
   const Selection mine = spmd::decomp::leading_block(frame, world.rank(), world.size());
   {
     auto file = spmd::io::File::create(world, path);
-    auto temperature = spmd::io::TimeSeries::create<double>(file, "fields/T", frame,
-                                                            {.units = "K", .long_name = "temperature"});
+    auto temperature = spmd::io::TimeSeries::create<double>(
+        file, "fields/T", frame, {.units = "K", .long_name = "temperature"});
     auto pressure = spmd::io::TimeSeries::create<float>(file, "fields/p", frame);
     EXPECT_EQ(temperature.time_path(), "fields/time");
     for (int step = 0; step < 3; ++step) {
@@ -81,7 +81,8 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
     for (int r = 0; r < world.size(); ++r) {
       for (int i = 0; i < r; ++i) {
         expected_keys.push_back(batch * 100 + r * 10 + i);
-        expected_words.push_back(std::string(static_cast<std::size_t>(i + 1), static_cast<char>('a' + r)));
+        expected_words.push_back(
+            std::string(static_cast<std::size_t>(i + 1), static_cast<char>('a' + r)));
       }
     }
   }
@@ -95,7 +96,8 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
       for (int i = 0; i < world.rank(); ++i) {
         keys.push_back(batch * 100 + world.rank() * 10 + i);
         seconds.push_back(0.25 * i);
-        words.push_back(std::string(static_cast<std::size_t>(i + 1), static_cast<char>('a' + world.rank())));
+        words.push_back(
+            std::string(static_cast<std::size_t>(i + 1), static_cast<char>('a' + world.rank())));
       }
       spmd::io::TableBatch rows;
       rows.column("key", keys).column("seconds", seconds, "s").column("word", words, 16);
@@ -106,15 +108,16 @@ TEST(Table, UnevenRowsInRankOrderAcrossBatches) {
   }
   auto file = spmd::io::File::open(world, path);
   const auto n = static_cast<hsize_t>(expected_keys.size());
-  EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Selection{{0}, {n}}), expected_keys);
+  EXPECT_EQ(spmd::io::read_array<std::int64_t>(file, "results/tasks/key", Selection{{0}, {n}}),
+            expected_keys);
   EXPECT_EQ(spmd::io::Table::open(file, "results/tasks").read_strings("word"), expected_words);
   file.close();
   spmd::test::remove_shared(world, path);
 }
 
 // One long value among many short ones: the column is as wide as the longest value on any rank,
-// written in several slabs (64 KiB here) by the ranks that hold more rows (the others write nothing in
-// the extra rounds), and the file stays near the size of the text (compressed padding).
+// written in several slabs (64 KiB here) by the ranks that hold more rows (the others write nothing
+// in the extra rounds), and the file stays near the size of the text (compressed padding).
 TEST(Table, LongestValueWidthSlabsAndBoundedFile) {
   const auto& world = spmd::test::world();
   const std::string path = spmd::test::shared_scratch_path(world, "wide-table.h5");

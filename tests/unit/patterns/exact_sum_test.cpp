@@ -2,10 +2,10 @@
 // loses everything.
 #include <algorithm>
 #include <bit>
-#include <span>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -57,7 +57,8 @@ TEST(ExactSum, OrderDoesNotMatterAndTheResultIsFaithful) {
     EXPECT_EQ(exact_sum(values), reference);
   }
   long double wide = 0;  // 64-bit mantissa: close enough to check the bound on this data
-  std::sort(values.begin(), values.end(), [](double a, double b) { return std::fabs(a) < std::fabs(b); });
+  std::sort(values.begin(), values.end(),
+            [](double a, double b) { return std::fabs(a) < std::fabs(b); });
   for (double v : values) wide += v;
   EXPECT_LE(std::fabs(reference - static_cast<double>(wide)),
             2 * std::numeric_limits<double>::epsilon() * std::fabs(reference));
@@ -140,17 +141,20 @@ TEST(ExactSum, SpanPathStaysExactAtTheBucketLimits) {
 
   std::vector<double> large;
   for (int e = 990; e <= 995; ++e) {
-    for (int k = 0; k < 500; ++k) large.push_back((k % 2 ? -1 : 1) * std::ldexp(full - k * 1e-13, e));
+    for (int k = 0; k < 500; ++k)
+      large.push_back((k % 2 ? -1 : 1) * std::ldexp(full - k * 1e-13, e));
   }
   large.push_back(std::ldexp(1.0, 993));
   expect_span_equals_value_by_value(large, "near the largest bucket");
   // Values too large for the buckets (two of them would overflow one) take the exact path.
   const double huge = std::numeric_limits<double>::max() * 0.9;
-  std::vector<double> overflowing{huge, 0, 0, 0, huge, 0, 0, 0, -huge, 0, 0, 0, std::ldexp(full, 994)};
+  std::vector<double> overflowing{
+      huge, 0, 0, 0, huge, 0, 0, 0, -huge, 0, 0, 0, std::ldexp(full, 994)};
   expect_span_equals_value_by_value(overflowing, "values that would overflow a bucket");
 
   std::vector<double> tiny;
-  for (int k = 1; k < 5000; ++k) tiny.push_back((k % 3 ? 1 : -1) * k * std::numeric_limits<double>::denorm_min());
+  for (int k = 1; k < 5000; ++k)
+    tiny.push_back((k % 3 ? 1 : -1) * k * std::numeric_limits<double>::denorm_min());
   for (int k = 0; k < 100; ++k) tiny.push_back(std::ldexp(1.0 + k * 0x1p-40, -1022));
   expect_span_equals_value_by_value(tiny, "subnormals and the smallest normals");
 
@@ -181,7 +185,8 @@ TEST(ExactSum, PreroundedBlocksAreExact) {
   std::uniform_real_distribution<double> unit(-1, 1);
   auto narrow = [&](std::size_t n, int binades, int shift) {
     std::vector<double> v(n);
-    for (auto& x : v) x = unit(random) * std::ldexp(1.0, static_cast<int>(random() % binades) + shift);
+    for (auto& x : v)
+      x = unit(random) * std::ldexp(1.0, static_cast<int>(random() % binades) + shift);
     return v;
   };
   for (const std::size_t n : {2048u, 2049u, 4095u, 6144u, 100003u}) {
@@ -249,7 +254,8 @@ TEST(ExactSum, ReproducibleMeanAndDot) {
   const auto& world = spmd::test::world();
   const auto all = wild_values(1000, 9);
   const auto n = all.size();
-  const std::size_t begin = n * world.rank() / world.size(), end = n * (world.rank() + 1) / world.size();
+  const std::size_t begin = n * world.rank() / world.size(),
+                    end = n * (world.rank() + 1) / world.size();
   const std::span<const double> mine(all.data() + begin, end - begin);
   const double mean = spmd::reproducible_mean(world, mine);
   EXPECT_EQ(mean, exact_sum(all) / static_cast<double>(n));
@@ -264,8 +270,9 @@ TEST(ExactSum, ReproducibleMeanAndDot) {
   // A dot product a plain loop gets wrong: 1e16*1 + 1*1 - 1e16*1 = 1.
   const std::vector<double> x{1e16, 1.0, -1e16}, y{1.0, 1.0, 1.0};
   const bool mine_too = world.rank() == 0;
-  EXPECT_EQ(spmd::reproducible_dot(world, mine_too ? std::span<const double>(x) : std::span<const double>(),
-                                   mine_too ? std::span<const double>(y) : std::span<const double>()),
+  EXPECT_EQ(spmd::reproducible_dot(
+                world, mine_too ? std::span<const double>(x) : std::span<const double>(),
+                mine_too ? std::span<const double>(y) : std::span<const double>()),
             1.0);
   EXPECT_TRUE(std::isnan(spmd::reproducible_mean(world, std::span<const double>())));
 }

@@ -40,7 +40,8 @@ TEST(KeyedReduce, EveryKeyOnItsOwnerWithItsTotal) {
     EXPECT_EQ(total, totals.at(key)) << key;
   }
   long mine = 0;
-  for (const auto& [key, total] : totals) mine += spmd::key_owner(key, world.size()) == world.rank() ? 1 : 0;
+  for (const auto& [key, total] : totals)
+    mine += spmd::key_owner(key, world.size()) == world.rank() ? 1 : 0;
   EXPECT_EQ(static_cast<long>(owned.size()), mine);
 }
 

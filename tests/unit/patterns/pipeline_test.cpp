@@ -35,7 +35,8 @@ TEST(Pipeline, EveryItemThroughEveryStageInOrder) {
       .stage<int, long>("square",
                         [](const int& i, Emit<long>& out) {
                           // Jitter, so that units overtake each other on a wide stage.
-                          if (i % 7 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+                          if (i % 7 == 0)
+                            std::this_thread::sleep_for(std::chrono::microseconds(300));
                           out(static_cast<long>(i) * i);
                         })
       .sink<long>("collect", [&](const long& v) { seen.push_back(v); }, {.ordered = true});
@@ -69,7 +70,8 @@ TEST(Pipeline, WideStagesShareByDemandAndOneToManyStages) {
       .stage<std::string, int>("split",
                                [&](const std::string& line, Emit<int>& out) {
                                  ++processed_here;
-                                 for (std::size_t k = 0; k < line.size(); ++k) out(static_cast<int>(k));
+                                 for (std::size_t k = 0; k < line.size(); ++k)
+                                   out(static_cast<int>(k));
                                })
       .sink<int>("count", [&](const int& k) { got.insert(k); });
   const auto report = pipeline.run();
@@ -89,7 +91,8 @@ TEST(Pipeline, BackPressureBoundsWhatIsInFlight) {
   constexpr int window = 2;
   constexpr int n = 80;
   auto now = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   };
   std::vector<double> sent(n, 0.0), consumed(n, 0.0);
   spmd::Pipeline pipeline(world, {.window = window, .batch = 1});
@@ -148,12 +151,15 @@ TEST(Pipeline, EarlyEndAndEmptyStreams) {
   for (const int items : {0, 3}) {
     long got = 0;
     spmd::Pipeline pipeline(world);
-    pipeline.source<int>("few", [&](StageContext&, Emit<int>& out) {
-              for (int i = 0; i < items; ++i) out(i);
-            })
-        .stage<int, int>("none_for_odd", [](const int& i, Emit<int>& out) {
-          if (i % 2 == 0) out(i);  // emits nothing for some items
-        })
+    pipeline
+        .source<int>("few",
+                     [&](StageContext&, Emit<int>& out) {
+                       for (int i = 0; i < items; ++i) out(i);
+                     })
+        .stage<int, int>("none_for_odd",
+                         [](const int& i, Emit<int>& out) {
+                           if (i % 2 == 0) out(i);  // emits nothing for some items
+                         })
         .sink<int>("count", [&](const int&) { ++got; });
     const auto report = pipeline.run();
     EXPECT_EQ(report.units, static_cast<std::uint64_t>(items));

@@ -2,17 +2,17 @@
 // that emit tasks (with duplicates), retries on another worker, permanent failures, the static
 // schedule, and a stop request.
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
-#include <numeric>
-#include <regex>
 #include <deque>
 #include <map>
+#include <numeric>
+#include <regex>
 #include <set>
 #include <stdexcept>
-#include <chrono>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -302,7 +302,8 @@ TEST(TaskFarm, LevelsGiveBreadthFirstDepthsAndDeterministicAdmission) {
     const auto run = farm.run([](const Visit& v, spmd::TaskContext<Visit>& ctx) {
       std::this_thread::sleep_for(std::chrono::microseconds((v.node * 37) % 200));  // jitter
       if (v.expand != 0) {
-        for (std::uint32_t k = 1; k <= 3; ++k) ctx.emit(Visit{(3 * v.node + k) % 97, v.depth + 1, 1});
+        for (std::uint32_t k = 1; k <= 3; ++k)
+          ctx.emit(Visit{(3 * v.node + k) % 97, v.depth + 1, 1});
       }
       return v.depth;
     });

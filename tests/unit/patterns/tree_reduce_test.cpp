@@ -59,10 +59,13 @@ TEST(TreeReduce, NonCommutativeMergeKeepsRankOrder) {
 TEST(TreeReduce, UnevenVectorsAndEmptyRanks) {
   const auto& world = spmd::test::world();
   std::vector<double> mine(world.rank() % 2 == 1 ? 0 : 1000 * (world.rank() + 1), world.rank());
-  const auto all = spmd::tree_allreduce(world, mine, [](std::vector<double> a, const std::vector<double>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-  }, 3);
+  const auto all = spmd::tree_allreduce(
+      world, mine,
+      [](std::vector<double> a, const std::vector<double>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+      },
+      3);
   std::vector<double> expected;
   for (int r = 0; r < world.size(); ++r) {
     expected.insert(expected.end(), r % 2 == 1 ? 0 : 1000 * (r + 1), static_cast<double>(r));

@@ -11,7 +11,9 @@
 
 namespace {
 
-TEST(CheckMpi, SuccessDoesNotThrow) { EXPECT_NO_THROW(spmd::check_mpi(MPI_SUCCESS, "MPI_Barrier")); }
+TEST(CheckMpi, SuccessDoesNotThrow) {
+  EXPECT_NO_THROW(spmd::check_mpi(MPI_SUCCESS, "MPI_Barrier"));
+}
 
 TEST(CheckMpi, FailingCallBecomesMpiErrorWithClassAndText) {
   const auto& world = spmd::test::world();

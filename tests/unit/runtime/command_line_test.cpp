@@ -81,8 +81,8 @@ TEST(CommandLine, HelpAndVersionEndTheRunAndPrintOnlyWhenAsked) {
 }
 
 TEST(CommandLine, ConfigFileInTomlSetsOptionsAndCommandLineWins) {
-  const std::string path = spmd::test::scratch_path(
-      "config-" + std::to_string(spmd::test::world().rank()) + ".toml");
+  const std::string path =
+      spmd::test::scratch_path("config-" + std::to_string(spmd::test::world().rank()) + ".toml");
   {
     std::ofstream toml(path);
     toml << "steps = 40\nalpha = 0.25\noutput = \"from-config.h5\"\n";
@@ -124,8 +124,8 @@ std::string usage_error(spmd::CommandLine& command_line, std::vector<const char*
 }
 
 std::string write_config(const std::string& stem, const std::string& text) {
-  const std::string path = spmd::test::scratch_path(
-      stem + "-" + std::to_string(spmd::test::world().rank()) + ".toml");
+  const std::string path =
+      spmd::test::scratch_path(stem + "-" + std::to_string(spmd::test::world().rank()) + ".toml");
   std::ofstream(path) << text;
   return path;
 }
@@ -172,21 +172,22 @@ TEST(CommandLine, ConfigFileTyposAndSyntaxErrorsAreRefused) {
   const std::string section = write_config("section", "[[[\n");
   EXPECT_NE(usage_error(*make(), {"--config", section.c_str()}).find("line 1"), std::string::npos);
   const std::string underscore = write_config("underscore", "max_depth = 2\n");
-  EXPECT_NE(usage_error(*make(), {"--config", underscore.c_str()}).find("unknown option 'max_depth'"),
-            std::string::npos);
+  EXPECT_NE(
+      usage_error(*make(), {"--config", underscore.c_str()}).find("unknown option 'max_depth'"),
+      std::string::npos);
   std::remove(underscore.c_str());
   const std::string bare = write_config("bare", "output = results.h5\n");
   EXPECT_NE(usage_error(*make(), {"--config", bare.c_str()}).find("not a TOML value"),
             std::string::npos);
-  const std::string good = write_config(
-      "good", "steps = 5 # five\nmax-depth = 2\noutput = \"x.h5\"\njson = true\n");
+  const std::string good =
+      write_config("good", "steps = 5 # five\nmax-depth = 2\noutput = \"x.h5\"\njson = true\n");
   EXPECT_EQ(usage_error(*make(), {"--config", good.c_str()}), "");
   for (const auto& path : {typo, no_equals, section, bare, good}) std::remove(path.c_str());
 }
 
 TEST(CommandLine, OutputThatIsAlsoAnInputIsRefused) {
-  const std::string input = spmd::test::scratch_path(
-      "input-" + std::to_string(spmd::test::world().rank()) + ".txt");
+  const std::string input =
+      spmd::test::scratch_path("input-" + std::to_string(spmd::test::world().rank()) + ".txt");
   std::ofstream(input) << "precious\n";
   std::vector<std::string> paths;
   std::string checkpoint;

@@ -29,7 +29,7 @@ TEST(AgreeOutcome, OneRankFailsOthersFinish) {
   const bool i_fail = world.rank() == failing;
   const auto outcome =
       world.agree_on_failure({i_fail ? 2 : 0, i_fail},
-                          i_fail ? std::optional(std::chrono::milliseconds(10s)) : std::nullopt);
+                             i_fail ? std::optional(std::chrono::milliseconds(10s)) : std::nullopt);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->exit_code, 2);
   EXPECT_EQ(outcome->first_failed_rank, failing);
@@ -85,9 +85,8 @@ TEST(AgreeOutcome, FirstFailureIsThrownEverywhere) {
     EXPECT_EQ(std::string(e.what()), "failed on rank " + std::to_string(last));
   }
   // Every rank fails, rank 0 with an error and the others with bad input: rank 0's error wins.
-  std::exception_ptr mine = world.rank() == 0
-                                ? std::make_exception_ptr(spmd::Error("broken"))
-                                : std::make_exception_ptr(spmd::UsageError("bad"));
+  std::exception_ptr mine = world.rank() == 0 ? std::make_exception_ptr(spmd::Error("broken"))
+                                              : std::make_exception_ptr(spmd::UsageError("bad"));
   try {
     world.throw_first_failure(mine, "from " + std::to_string(world.rank()));
     ADD_FAILURE() << "no error thrown";

@@ -22,10 +22,10 @@ TEST(JsonQuote, PassesValidUtf8AndEscapesWhatJsonRequires) {
 TEST(JsonQuote, InvalidBytesBecomeSurrogateEscapes) {
   // Python: os.fsencode(json.loads(text)) gives the bytes back.
   EXPECT_EQ(spmd::json_quote("\xff.h5"), R"("\udcff.h5")");
-  EXPECT_EQ(spmd::json_quote("caf\xe9"), R"("caf\udce9")");             // Latin-1 é
-  EXPECT_EQ(spmd::json_quote("\xc3"), R"("\udcc3")");                   // cut sequence
-  EXPECT_EQ(spmd::json_quote("\xc0\xaf"), R"("\udcc0\udcaf")");         // overlong '/'
-  EXPECT_EQ(spmd::json_quote("\xed\xa0\x80"), R"("\udced\udca0\udc80")"); // a surrogate
+  EXPECT_EQ(spmd::json_quote("caf\xe9"), R"("caf\udce9")");                          // Latin-1 é
+  EXPECT_EQ(spmd::json_quote("\xc3"), R"("\udcc3")");                                // cut sequence
+  EXPECT_EQ(spmd::json_quote("\xc0\xaf"), R"("\udcc0\udcaf")");                      // overlong '/'
+  EXPECT_EQ(spmd::json_quote("\xed\xa0\x80"), R"("\udced\udca0\udc80")");            // a surrogate
   EXPECT_EQ(spmd::json_quote("\xf4\x90\x80\x80"), R"("\udcf4\udc90\udc80\udc80")");  // > U+10FFFF
 }
 

@@ -100,11 +100,13 @@ TEST(Wire, TruncatedOrOverlongInputIsAnError) {
 // A corrupt count below the old 2^40 guard (a damaged journal) asked for up to 1 TiB before it
 // was found out; now any count beyond the bytes that follow is refused before allocating.
 TEST(Wire, CountLargerThanTheRestIsRefusedBeforeAllocating) {
-  for (const std::uint64_t count : {std::uint64_t{1} << 39, std::uint64_t{1} << 30, std::uint64_t{17}}) {
+  for (const std::uint64_t count :
+       {std::uint64_t{1} << 39, std::uint64_t{1} << 30, std::uint64_t{17}}) {
     std::string bytes(sizeof count, '\0');
     std::memcpy(bytes.data(), &count, sizeof count);
     bytes += std::string(16, 'x');  // far fewer bytes than the count claims
-    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes), spmd::wire::DecodeError) << count;
+    EXPECT_THROW((void)spmd::wire::decode<std::vector<std::string>>(bytes), spmd::wire::DecodeError)
+        << count;
     EXPECT_THROW((void)spmd::wire::decode<std::string>(bytes), spmd::wire::DecodeError) << count;
     EXPECT_THROW((void)spmd::wire::decode<std::vector<std::vector<double>>>(bytes), spmd::Error)
         << count;
