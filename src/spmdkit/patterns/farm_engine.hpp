@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "spmdkit/patterns/detail/farm_scheduler.hpp"
 #include "spmdkit/patterns/farm_options.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
 #include "spmdkit/runtime/comm.hpp"
@@ -52,10 +53,6 @@ struct RawOutcome {
 /// Runs one task: returns its encoded result, or throws.
 using RawWork = std::function<std::string(std::string_view task, RawTaskContext& context)>;
 using RawDeliver = std::function<void(const RawOutcome&)>;
-/// The wave a task belongs to (see FarmEngine::set_levels).
-using RawLevel = std::function<std::uint32_t(std::string_view task)>;
-/// Master-side admission: returns the task as it should run ("" = unchanged).
-using RawAdmit = std::function<std::string(std::string_view task)>;
 
 class FarmEngine {
  public:
@@ -75,11 +72,11 @@ class FarmEngine {
   /// Runs tasks in waves: no task of level L+1 starts before every task of level L finished,
   /// and each wave is dispatched in key order. Tasks that emit tasks one level down then give a
   /// breadth-first traversal whose depths and order do not depend on timing or rank count.
-  void set_levels(RawLevel level) { level_ = std::move(level); }
+  void set_levels(RawLevel level) { scheduler_.set_levels(std::move(level)); }
   /// Called on the master for every task of a wave, in key order, as the wave starts (also for
   /// tasks already done in a resumed run, so that counting hooks see the same sequence); its
   /// answer replaces a pending task. Without levels: called as each task is first queued.
-  void set_admit(RawAdmit admit) { admit_ = std::move(admit); }
+  void set_admit(RawAdmit admit) { scheduler_.set_admit(std::move(admit)); }
 
   /// Collective: the master schedules, the workers run `work`, until every task is finished or a
   /// stop request ends the run. `deliver` is called on the master for each finished task.
@@ -89,20 +86,13 @@ class FarmEngine {
   [[nodiscard]] TaskJournal* journal() noexcept { return journal_ ? &*journal_ : nullptr; }
 
  private:
-  struct Slot;
   class Master;
-  /// Adds a task unless its key is known: (its id, whether it is new). Counts nothing.
-  std::pair<std::uint64_t, bool> add(std::string key, std::string task);
   FarmReport run_worker(const RawWork& work);
 
   Comm comm_;
   FarmOptions options_;
-  std::vector<Slot> slots_;
-  std::unordered_map<std::string, std::uint64_t> index_;
-  std::uint64_t duplicates_ = 0;
+  FarmScheduler scheduler_;  // the master's decisions (used on the master only)
   std::optional<TaskJournal> journal_;
-  RawLevel level_;
-  RawAdmit admit_;
 };
 
 /// Runs a batch message through `work`; returns the results message (shared by workers and a

@@ -1,0 +1,308 @@
+#include "spmdkit/patterns/detail/farm_scheduler.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/wire.hpp"
+
+namespace spmd::detail {
+
+namespace {
+
+// Calls fn(key, task) for each (key, task) of a wire-encoded children list.
+template <class Fn>
+void for_each_child(std::string_view children, Fn&& fn) {
+  if (children.empty()) return;  // none (a worker always sends a list, possibly empty)
+  wire::Reader in(children);
+  const std::size_t n = in.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string key(in.view(in.size()));
+    std::string task(in.view(in.size()));
+    fn(std::move(key), std::move(task));
+  }
+}
+
+}  // namespace
+
+FarmScheduler::FarmScheduler(const FarmOptions& options, int workers)
+    : options_(options),
+      workers_(workers),
+      inflight_batches_(static_cast<std::size_t>(workers) + 1, 0) {}
+
+std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string task) {
+  if (const auto it = index_.find(key); it != index_.end()) return {it->second, false};
+  const std::uint64_t id = tasks_.size();
+  index_.emplace(key, id);
+  FarmTask& added = tasks_.emplace_back();
+  added.key = std::move(key);
+  added.task = std::move(task);
+  return {id, true};
+}
+
+std::uint64_t FarmScheduler::submit(std::string key, std::string task) {
+  const auto [id, added] = add(std::move(key), std::move(task));
+  if (!added) ++duplicates_;
+  return id;
+}
+
+void FarmScheduler::restore(JournalRecord&& record) {
+  // Journal records are not submissions: a known key is not counted as a duplicate.
+  const std::uint64_t id = add(record.key, record.task).first;
+  FarmTask& t = tasks_[id];
+  if (t.state == TaskState::done) return;       // an older record of a task done later
+  if (record.state != TaskState::done) return;  // failed for good before: tried afresh
+  t.state = TaskState::done;
+  t.result = std::move(record.result);
+  t.children = std::move(record.children);
+  t.attempts = record.attempts;
+  t.worker = record.worker;
+  t.seconds = record.seconds;
+  t.resumed = true;
+  ++done_;
+  ++resumed_;
+  add_children(t.children, false);
+}
+
+void FarmScheduler::add_children(std::string_view children, bool count_duplicates) {
+  // The task vector may grow: nothing here holds a reference into it.
+  for_each_child(children, [&](std::string key, std::string task) {
+    const auto [child, added] = add(std::move(key), std::move(task));
+    if (!added) {
+      if (count_duplicates) ++duplicates_;
+    } else if (count_duplicates) {  // emitted in this run: it waits for its turn now
+      if (level_) {
+        park(child);
+      } else {
+        enqueue(child);
+      }
+    }
+  });
+}
+
+void FarmScheduler::start() {
+  if (level_) {
+    for (std::uint64_t id = 0; id < tasks_.size(); ++id) park(id);
+    start_next_wave();
+  } else {
+    for (std::uint64_t id = 0; id < tasks_.size(); ++id) enqueue(id);
+  }
+}
+
+void FarmScheduler::enqueue(std::uint64_t id) {
+  FarmTask& t = tasks_[id];
+  if (t.state != TaskState::pending || t.queued) return;
+  if (admit_ && !level_) admit(t);
+  t.queued = true;
+  ready_.push_back(id);
+}
+
+void FarmScheduler::admit(FarmTask& t) {
+  std::string admitted = admit_(t.task);
+  if (!admitted.empty() && t.state == TaskState::pending) t.task = std::move(admitted);
+}
+
+// With levels: a task waits for its wave (or joins the current one if it is not deeper).
+void FarmScheduler::park(std::uint64_t id) {
+  const std::uint32_t level = level_(tasks_[id].task);
+  if (waves_started_ && level <= wave_) {
+    if (admit_) admit(tasks_[id]);
+    enqueue(id);
+  } else {
+    parked_[level].push_back(id);
+  }
+}
+
+// The lowest parked wave: every task of it in key order through admission, the pending ones
+// queued.
+bool FarmScheduler::start_next_wave() {
+  if (!level_ || parked_.empty()) return false;
+  auto wave = parked_.begin();
+  wave_ = wave->first;
+  waves_started_ = true;
+  std::vector<std::uint64_t> ids = std::move(wave->second);
+  parked_.erase(wave);
+  std::sort(ids.begin(), ids.end(),
+            [&](std::uint64_t a, std::uint64_t b) { return tasks_[a].key < tasks_[b].key; });
+  for (const std::uint64_t id : ids) {
+    if (admit_) admit(tasks_[id]);
+    enqueue(id);
+  }
+  return true;
+}
+
+bool FarmScheduler::has_queued() {
+  while (!ready_.empty() && tasks_[ready_.front()].state != TaskState::pending) ready_.pop_front();
+  return !ready_.empty() || !retry_.empty();
+}
+
+std::size_t FarmScheduler::batch_size() const {
+  if (options_.batch > 0) return options_.batch;
+  if (!timed_) return 1;  // nothing measured yet: a long task must not take others along
+  const double per_task = std::max(mean_task_seconds_, 1e-9);
+  auto size = static_cast<std::size_t>(options_.batch_seconds / per_task);
+  size = std::clamp<std::size_t>(size, 1, options_.max_batch);
+  const std::size_t queued = ready_.size() + retry_.size();
+  const std::size_t holders =
+      static_cast<std::size_t>(std::max(workers_, 1)) * (options_.prefetch + 1);
+  return std::min(size, std::max<std::size_t>(1, queued / holders));
+}
+
+std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
+  const double batch_work = mean_task_seconds_ * static_cast<double>(batch);
+  if (timed_ && batch_work < 200e-6) return options_.prefetch;
+  return std::min<std::uint32_t>(options_.prefetch, 2);
+}
+
+// The next task for `worker`: retries first, each on a worker other than the one where it
+// failed (unless there is only one). A retry that failed here waits for another worker: they
+// all come back for work.
+std::optional<std::uint64_t> FarmScheduler::take(int worker) {
+  for (auto it = retry_.begin(); it != retry_.end(); ++it) {
+    if (tasks_[*it].worker != worker || workers_ <= 1) {
+      const std::uint64_t id = *it;
+      retry_.erase(it);
+      return id;
+    }
+  }
+  if (has_queued() && !ready_.empty()) {
+    const std::uint64_t id = ready_.front();
+    ready_.pop_front();
+    tasks_[id].queued = false;
+    return id;
+  }
+  return std::nullopt;
+}
+
+PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
+                                 const std::vector<std::uint64_t>* fixed) {
+  PlannedBatch batch{worker, {}};
+  auto add_task = [&](std::uint64_t id) {
+    FarmTask& t = tasks_[id];
+    t.queued = false;
+    ++t.attempts;
+    t.worker = worker;
+    batch.ids.push_back(id);
+  };
+  if (fixed != nullptr) {
+    for (const std::uint64_t id : *fixed) add_task(id);
+  } else {
+    while (batch.ids.size() < size) {
+      const auto id = take(worker);
+      if (!id) break;
+      add_task(*id);
+    }
+  }
+  inflight_tasks_ += batch.ids.size();
+  if (!batch.ids.empty() && worker > 0) ++inflight_batches_[static_cast<std::size_t>(worker)];
+  return batch;
+}
+
+std::vector<PlannedBatch> FarmScheduler::split_statically() {
+  std::vector<PlannedBatch> batches;
+  if (workers_ == 0) return batches;
+  std::vector<std::uint64_t> known(ready_.begin(), ready_.end());
+  ready_.clear();
+  const auto n = known.size();
+  const auto w = static_cast<std::size_t>(workers_);
+  std::size_t begin = 0;
+  for (std::size_t k = 0; k < w; ++k) {
+    const std::size_t end = begin + n / w + (k < n % w ? 1 : 0);
+    const std::vector<std::uint64_t> block(known.begin() + static_cast<std::ptrdiff_t>(begin),
+                                           known.begin() + static_cast<std::ptrdiff_t>(end));
+    if (!block.empty()) batches.push_back(plan(static_cast<int>(k) + 1, block.size(), &block));
+    begin = end;
+  }
+  return batches;
+}
+
+std::vector<PlannedBatch> FarmScheduler::dispatch() {
+  std::vector<PlannedBatch> batches;
+  if (workers_ == 0 || !has_queued()) return batches;
+  if (options_.schedule == Schedule::static_blocks) {
+    // After the initial split: emitted and retried tasks go round-robin, one at a time. A retry
+    // is not taken by the worker it failed on: the next one is asked (stopping at the first
+    // refusal left a retry waiting a whole loop of the master for nothing).
+    while (has_queued()) {
+      bool planned = false;
+      for (int asked = 0; asked < workers_ && !planned; ++asked) {
+        next_worker_ = next_worker_ % workers_ + 1;
+        PlannedBatch batch = plan(next_worker_, 1, nullptr);
+        planned = !batch.ids.empty();
+        if (planned) batches.push_back(std::move(batch));
+      }
+      if (!planned) break;
+    }
+    return batches;
+  }
+  for (int i = 0; i < workers_ && has_queued(); ++i) {
+    next_worker_ = next_worker_ % workers_ + 1;
+    const auto w = static_cast<std::size_t>(next_worker_);
+    const std::size_t size = batch_size();
+    const std::uint32_t depth = prefetch_depth(size);
+    while (inflight_batches_[w] < depth && has_queued()) {
+      PlannedBatch batch = plan(next_worker_, size, nullptr);
+      if (batch.ids.empty()) break;
+      batches.push_back(std::move(batch));
+    }
+  }
+  return batches;
+}
+
+PlannedBatch FarmScheduler::inline_batch() { return plan(0, batch_size(), nullptr); }
+
+bool FarmScheduler::record_attempt(std::uint64_t id, bool ok, double seconds,
+                                   std::string_view payload, std::string_view children,
+                                   int worker) {
+  if (id >= tasks_.size()) throw Error(fmt::format("task farm: unknown task id {}", id));
+  if (inflight_tasks_ == 0) throw Error(fmt::format("task farm: task {} was not in flight", id));
+  --inflight_tasks_;
+  FarmTask& t = tasks_[id];
+  t.worker = worker;
+  t.seconds = seconds;
+  if (!ok) {
+    t.error = fmt::format("{} (rank {}, attempt {})", payload, worker, t.attempts);
+    if (t.attempts < options_.max_attempts) {
+      ++retries_;
+      retry_.push_back(id);
+      return false;
+    }
+    t.state = TaskState::failed;
+    ++failed_;
+    return true;
+  }
+  t.state = TaskState::done;
+  t.result.assign(payload);
+  t.children.assign(children);
+  ++done_;
+  // Emitted tasks join the queue unless their key is known.
+  add_children(children, true);
+  return true;
+}
+
+void FarmScheduler::batch_returned(int worker, std::uint32_t count, double seconds) {
+  if (worker > 0 && inflight_batches_[static_cast<std::size_t>(worker)] > 0) {
+    --inflight_batches_[static_cast<std::size_t>(worker)];
+  }
+  if (count == 0) return;
+  const double mean = seconds / count;
+  mean_task_seconds_ = timed_ ? 0.7 * mean_task_seconds_ + 0.3 * mean : mean;
+  timed_ = true;
+}
+
+std::vector<std::uint64_t> FarmScheduler::deliverable_in_order() {
+  std::vector<std::uint64_t> ids;
+  while (next_delivery_ < tasks_.size() && tasks_[next_delivery_].state != TaskState::pending) {
+    ids.push_back(next_delivery_++);
+  }
+  return ids;
+}
+
+std::uint64_t FarmScheduler::unfinished() const {
+  return static_cast<std::uint64_t>(
+      std::count_if(tasks_.begin(), tasks_.end(),
+                    [](const FarmTask& t) { return t.state == TaskState::pending; }));
+}
+
+}  // namespace spmd::detail

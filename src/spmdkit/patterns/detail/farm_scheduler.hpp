@@ -1,0 +1,145 @@
+#pragma once
+// The task farm's decisions, apart from how messages move: which tasks exist (keys, duplicates,
+// tasks emitted by tasks), which wait (waves by level, admission), which go next to which worker
+// (retries first and elsewhere, batch sizes from measured task times, prefetch depth, the static
+// split), and what happens to an attempt's outcome (done, retried, failed for good). No MPI: the
+// master loop of farm_engine.cpp only moves the batches it plans and the results it records, and
+// unit tests drive it directly (tests/unit/patterns/farm_scheduler_test.cpp).
+// Internal: not part of the API.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "spmdkit/patterns/farm_options.hpp"
+#include "spmdkit/patterns/task_journal.hpp"
+
+namespace spmd::detail {
+
+/// The wave a task belongs to (see FarmEngine::set_levels).
+using RawLevel = std::function<std::uint32_t(std::string_view task)>;
+/// Master-side admission: returns the task as it should run ("" = unchanged).
+using RawAdmit = std::function<std::string(std::string_view task)>;
+
+/// One task as the master keeps it.
+struct FarmTask {
+  std::string key;
+  std::string task;
+  std::string result;
+  std::string error;     ///< the last failed attempt's message
+  std::string children;  ///< wire-encoded (key, task) pairs it emitted, kept for the journal
+  TaskState state = TaskState::pending;
+  std::uint32_t attempts = 0;
+  int worker = -1;
+  double seconds = 0;
+  bool resumed = false;  ///< done by an earlier run (from the journal)
+  bool queued = false;   ///< in the ready queue
+};
+
+/// Tasks planned for one worker in one message (their attempts already counted).
+struct PlannedBatch {
+  int worker = 0;
+  std::vector<std::uint64_t> ids;
+};
+
+class FarmScheduler {
+ public:
+  /// `workers`: ranks that run tasks besides the master (0: the master runs them itself).
+  FarmScheduler(const FarmOptions& options, int workers);
+
+  void set_levels(RawLevel level) { level_ = std::move(level); }
+  void set_admit(RawAdmit admit) { admit_ = std::move(admit); }
+  [[nodiscard]] bool has_levels() const noexcept { return static_cast<bool>(level_); }
+
+  /// Adds a task unless its key is known: (its id, whether it is new). Counts nothing.
+  std::pair<std::uint64_t, bool> add(std::string key, std::string task);
+  /// A submission: as add(), but a known key counts as a duplicate.
+  std::uint64_t submit(std::string key, std::string task);
+  /// A journal record of an earlier run: a task done there is done here (resumed, its children
+  /// known); one that failed for good there is tried afresh.
+  void restore(JournalRecord&& record);
+  /// Queues every known pending task (or parks them by level and starts the first wave).
+  void start();
+
+  /// Whether any task waits for a worker (retries included).
+  [[nodiscard]] bool has_queued();
+  /// The batches to send now: for each worker, as many batches as its prefetch depth allows.
+  /// After a static split, what is left (retries, emitted tasks) goes round-robin one by one.
+  [[nodiscard]] std::vector<PlannedBatch> dispatch();
+  /// The book's fixed split of the tasks known now: contiguous blocks, one per worker.
+  [[nodiscard]] std::vector<PlannedBatch> split_statically();
+  /// A batch for the master itself (a single-rank run).
+  [[nodiscard]] PlannedBatch inline_batch();
+
+  /// One attempt's outcome. Returns true when the task is finished (done, or failed for good):
+  /// the caller journals and delivers it. A failure with attempts left queues a retry.
+  bool record_attempt(std::uint64_t id, bool ok, double seconds, std::string_view payload,
+                      std::string_view children, int worker);
+  /// A results message of `count` tasks that took `seconds` in all came back from `worker`.
+  void batch_returned(int worker, std::uint32_t count, double seconds);
+
+  /// Starts the lowest parked wave when nothing is queued or in flight; false when none is left.
+  bool start_next_wave();
+  [[nodiscard]] std::uint64_t in_flight() const noexcept { return inflight_tasks_; }
+  [[nodiscard]] bool finished() { return inflight_tasks_ == 0 && !has_queued() && parked_.empty(); }
+
+  /// Finished tasks ready for delivery in task order, from where the last call stopped.
+  [[nodiscard]] std::vector<std::uint64_t> deliverable_in_order();
+
+  [[nodiscard]] std::size_t size() const noexcept { return tasks_.size(); }
+  [[nodiscard]] FarmTask& task(std::uint64_t id) { return tasks_.at(id); }
+  [[nodiscard]] const FarmTask& task(std::uint64_t id) const { return tasks_.at(id); }
+  [[nodiscard]] std::uint64_t done() const noexcept { return done_; }
+  [[nodiscard]] std::uint64_t failed() const noexcept { return failed_; }
+  [[nodiscard]] std::uint64_t retries() const noexcept { return retries_; }
+  [[nodiscard]] std::uint64_t resumed() const noexcept { return resumed_; }
+  [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
+  [[nodiscard]] std::uint64_t unfinished() const;
+
+  /// Tasks per batch: fixed, or sized from measured task times to about batch_seconds (never
+  /// more than a fair share of what is queued, so the last batches are small).
+  [[nodiscard]] std::size_t batch_size() const;
+  /// Batches in flight per worker: deep while batches are short (latency-bound), at most 2 once
+  /// a batch is long work, so that near the end no worker sits on a queue of long tasks.
+  [[nodiscard]] std::uint32_t prefetch_depth(std::size_t batch) const;
+
+ private:
+  void enqueue(std::uint64_t id);
+  void admit(FarmTask& task);
+  void park(std::uint64_t id);
+  void add_children(std::string_view children, bool count_duplicates);
+  std::optional<std::uint64_t> take(int worker);
+  /// Fills a batch for `worker` with up to `size` tasks taken from the queues (or `fixed`).
+  PlannedBatch plan(int worker, std::size_t size, const std::vector<std::uint64_t>* fixed);
+
+  const FarmOptions& options_;
+  int workers_;
+  RawLevel level_;
+  RawAdmit admit_;
+  std::vector<FarmTask> tasks_;
+  std::unordered_map<std::string, std::uint64_t> index_;
+  std::deque<std::uint64_t> ready_;
+  std::deque<std::uint64_t> retry_;
+  std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
+  std::uint32_t wave_ = 0;
+  bool waves_started_ = false;
+  std::vector<std::uint32_t> inflight_batches_;  // by worker rank (1..workers)
+  std::uint64_t inflight_tasks_ = 0;
+  double mean_task_seconds_ = 0;
+  bool timed_ = false;
+  int next_worker_ = 0;
+  std::uint64_t next_delivery_ = 0;
+  std::uint64_t done_ = 0;
+  std::uint64_t failed_ = 0;
+  std::uint64_t retries_ = 0;
+  std::uint64_t resumed_ = 0;
+  std::uint64_t duplicates_ = 0;
+};
+
+}  // namespace spmd::detail

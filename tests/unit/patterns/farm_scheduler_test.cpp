@@ -1,0 +1,283 @@
+// The farm's scheduling decisions without MPI: batches, retries elsewhere, waves, the static
+// split, adaptive batch sizes, and properties that hold under any interleaving of completions,
+// failures and stops (no task lost, none run twice at once, none finished twice).
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "spmdkit/patterns/detail/farm_scheduler.hpp"
+#include "spmdkit/runtime/wire.hpp"
+
+namespace {
+
+using spmd::FarmOptions;
+using spmd::TaskState;
+using spmd::detail::FarmScheduler;
+using spmd::detail::PlannedBatch;
+
+std::string key_of(int i) {
+  std::string key = std::to_string(i);
+  return std::string(6 - key.size(), '0') + key;  // keys sort like their numbers
+}
+
+std::string children_of(const std::vector<std::pair<std::string, std::string>>& children) {
+  std::string bytes;
+  spmd::wire::Writer out(bytes);
+  out.put(children);
+  return bytes;
+}
+
+// Completes every planned task successfully, batch by batch, until nothing is left.
+void run_to_end(FarmScheduler& scheduler) {
+  for (int round = 0; round < 100000; ++round) {
+    const auto batches = scheduler.dispatch();
+    if (batches.empty() && scheduler.in_flight() == 0 && !scheduler.start_next_wave()) return;
+    for (const PlannedBatch& batch : batches) {
+      for (const auto id : batch.ids)
+        scheduler.record_attempt(id, true, 1e-3, "ok", "", batch.worker);
+      scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()),
+                               1e-3 * static_cast<double>(batch.ids.size()));
+    }
+  }
+  FAIL() << "the run did not end";
+}
+
+TEST(FarmScheduler, EveryTaskRunsOnceAndIsDeliveredInOrder) {
+  const FarmOptions options;
+  FarmScheduler scheduler(options, 3);
+  for (int i = 0; i < 50; ++i) scheduler.submit(key_of(i), "task");
+  scheduler.submit(key_of(7), "again");  // a known key
+  EXPECT_EQ(scheduler.duplicates(), 1U);
+  scheduler.start();
+  run_to_end(scheduler);
+  EXPECT_EQ(scheduler.done(), 50U);
+  EXPECT_EQ(scheduler.unfinished(), 0U);
+  const auto order = scheduler.deliverable_in_order();
+  ASSERT_EQ(order.size(), 50U);
+  for (std::uint64_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+  for (std::uint64_t i = 0; i < 50; ++i) EXPECT_EQ(scheduler.task(i).attempts, 1U);
+}
+
+TEST(FarmScheduler, FirstBatchesHoldOneTaskUntilTimesAreKnown) {
+  const FarmOptions options;
+  FarmScheduler scheduler(options, 2);
+  for (int i = 0; i < 10000; ++i) scheduler.submit(key_of(i), "t");
+  scheduler.start();
+  const auto first = scheduler.dispatch();
+  ASSERT_FALSE(first.empty());
+  for (const auto& batch : first) EXPECT_EQ(batch.ids.size(), 1U);
+  // Short tasks measured: batches grow toward batch_seconds of work, a fair share at most.
+  for (const auto& batch : first) {
+    scheduler.record_attempt(batch.ids[0], true, 1e-6, "", "", batch.worker);
+    scheduler.batch_returned(batch.worker, 1, 1e-6);
+  }
+  EXPECT_GT(scheduler.batch_size(), 100U);
+  EXPECT_LE(scheduler.batch_size(), 10000U / (2 * (options.prefetch + 1)));
+  // Deep prefetch for batches of microseconds, 2 for batches of real work.
+  EXPECT_EQ(scheduler.prefetch_depth(1), options.prefetch);
+  EXPECT_EQ(scheduler.prefetch_depth(scheduler.batch_size()), 2U);
+}
+
+TEST(FarmScheduler, ARetryGoesToAnotherWorkerAndFailsForGoodAfterMaxAttempts) {
+  FarmOptions options;
+  options.max_attempts = 3;
+  FarmScheduler scheduler(options, 2);
+  scheduler.submit("a", "t");
+  scheduler.start();
+  int last_worker = -1;
+  for (std::uint32_t attempt = 1; attempt <= 3; ++attempt) {
+    const auto batches = scheduler.dispatch();
+    ASSERT_EQ(batches.size(), 1U);
+    const auto& batch = batches.front();
+    if (last_worker > 0) {
+      EXPECT_NE(batch.worker, last_worker) << "attempt " << attempt;
+    }
+    last_worker = batch.worker;
+    const bool finished = scheduler.record_attempt(0, false, 0.1, "boom", "", batch.worker);
+    scheduler.batch_returned(batch.worker, 1, 0.1);
+    EXPECT_EQ(finished, attempt == 3);
+  }
+  EXPECT_EQ(scheduler.task(0).state, TaskState::failed);
+  EXPECT_EQ(scheduler.retries(), 2U);
+  EXPECT_EQ(scheduler.failed(), 1U);
+  EXPECT_NE(scheduler.task(0).error.find("boom (rank"), std::string::npos);
+  EXPECT_TRUE(scheduler.dispatch().empty());
+}
+
+TEST(FarmScheduler, StaticSplitGivesContiguousBlocks) {
+  FarmOptions options;
+  options.schedule = spmd::Schedule::static_blocks;
+  FarmScheduler scheduler(options, 3);
+  for (int i = 0; i < 10; ++i) scheduler.submit(key_of(i), "t");
+  scheduler.start();
+  const auto blocks = scheduler.split_statically();
+  ASSERT_EQ(blocks.size(), 3U);
+  EXPECT_EQ(blocks[0].ids, (std::vector<std::uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(blocks[1].ids, (std::vector<std::uint64_t>{4, 5, 6}));
+  EXPECT_EQ(blocks[2].ids, (std::vector<std::uint64_t>{7, 8, 9}));
+  EXPECT_EQ(blocks[2].worker, 3);
+  EXPECT_EQ(scheduler.in_flight(), 10U);
+  EXPECT_TRUE(scheduler.dispatch().empty());
+}
+
+TEST(FarmScheduler, WavesRunLevelByLevelInKeyOrder) {
+  FarmOptions options;
+  options.batch = 1;
+  FarmScheduler scheduler(options, 1);
+  scheduler.set_levels(
+      [](std::string_view task) { return static_cast<std::uint32_t>(task[0] - '0'); });
+  scheduler.submit("b", "0");
+  scheduler.submit("z", "1");
+  scheduler.submit("a", "0");
+  scheduler.start();
+  std::vector<std::string> order;
+  for (int round = 0; round < 100; ++round) {
+    const auto batches = scheduler.dispatch();
+    if (batches.empty() && scheduler.in_flight() == 0 && !scheduler.start_next_wave()) break;
+    for (const auto& batch : batches) {
+      for (const auto id : batch.ids) {
+        order.push_back(scheduler.task(id).key);
+        // "a" emits a deeper task and a task of its own level (joins the current wave).
+        const std::string children =
+            scheduler.task(id).key == "a" ? children_of({{"y", "1"}, {"c", "0"}}) : "";
+        scheduler.record_attempt(id, true, 0, "", children, batch.worker);
+      }
+      scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c", "y", "z"}));
+}
+
+TEST(FarmScheduler, RestoredTasksAreNotRunAgain) {
+  const FarmOptions options;
+  FarmScheduler scheduler(options, 2);
+  scheduler.submit("a", "t");
+  scheduler.submit("b", "t");
+  scheduler.restore(
+      {"a", "t", "result", "", children_of({{"c", "t"}}), TaskState::done, 1, 1, 0.5});
+  scheduler.restore({"b", "t", "", "boom", "", TaskState::failed, 3, 1, 0.5});  // tried afresh
+  scheduler.start();
+  EXPECT_EQ(scheduler.resumed(), 1U);
+  std::set<std::string> ran;
+  for (int round = 0; round < 100 && (scheduler.has_queued() || scheduler.in_flight() > 0);
+       ++round) {
+    for (const auto& batch : scheduler.dispatch()) {
+      for (const auto id : batch.ids) {
+        ran.insert(scheduler.task(id).key);
+        scheduler.record_attempt(id, true, 0, "", "", batch.worker);
+      }
+      scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0);
+    }
+  }
+  EXPECT_EQ(ran, (std::set<std::string>{"b", "c"}));
+  EXPECT_EQ(scheduler.done(), 3U);
+}
+
+// Any interleaving: batches come back in random order, attempts fail at random, tasks emit
+// children (new keys and known ones), a stop may end dispatching at any point. Whatever happens:
+// no task is in two batches at once, none finishes twice or runs after finishing, attempts never
+// exceed max_attempts, and every task ends done, failed after its last attempt, or -- only after
+// a stop -- unfinished.
+TEST(FarmScheduler, NoTaskLostOrRunTwiceUnderAnyInterleaving) {
+  for (std::uint32_t seed = 1; seed <= 300; ++seed) {
+    std::mt19937 random(seed);
+    FarmOptions options;
+    options.max_attempts = 1 + seed % 3;
+    options.prefetch = 1 + seed % 4;
+    if (seed % 5 == 0) options.batch = 1 + seed % 7;
+    if (seed % 7 == 0) options.schedule = spmd::Schedule::static_blocks;
+    const int workers = 1 + static_cast<int>(seed % 4);
+    FarmScheduler scheduler(options, workers);
+    const bool waves = seed % 3 == 0;
+    if (waves) {
+      scheduler.set_levels(
+          [](std::string_view task) { return static_cast<std::uint32_t>(task.size()); });
+    }
+    const int submitted = 1 + static_cast<int>(random() % 60);
+    for (int i = 0; i < submitted; ++i) scheduler.submit(key_of(i), "t");
+    scheduler.start();
+    const bool stops = seed % 4 == 0;
+    const int stop_after = static_cast<int>(random() % 50);
+    std::vector<PlannedBatch> out;  // in flight, in any order
+    std::set<std::uint64_t> in_flight;
+    std::set<std::uint64_t> finished;
+    int emitted = 0;
+    auto take_planned = [&](std::vector<PlannedBatch> batches) {
+      for (auto& batch : batches) {
+        for (const auto id : batch.ids) {
+          ASSERT_TRUE(in_flight.insert(id).second)
+              << "seed " << seed << ": task " << id << " in two batches at once";
+          ASSERT_FALSE(finished.count(id))
+              << "seed " << seed << ": finished task " << id << " sent";
+          ASSERT_LE(scheduler.task(id).attempts, options.max_attempts) << "seed " << seed;
+        }
+        out.push_back(std::move(batch));
+      }
+    };
+    if (options.schedule == spmd::Schedule::static_blocks)
+      take_planned(scheduler.split_statically());
+    bool stopped = false;
+    for (int step = 0; step < 100000; ++step) {
+      if (stops && step == stop_after) stopped = true;
+      if (!stopped) take_planned(scheduler.dispatch());
+      if (out.empty()) {
+        if (!stopped && !scheduler.has_queued() && scheduler.start_next_wave()) continue;
+        break;
+      }
+      // A random batch comes back.
+      const std::size_t pick = random() % out.size();
+      PlannedBatch batch = std::move(out[pick]);
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(pick));
+      for (const auto id : batch.ids) {
+        in_flight.erase(id);
+        const bool ok = random() % 4 != 0;
+        std::vector<std::pair<std::string, std::string>> children;
+        if (ok && emitted < 200 && random() % 3 == 0) {
+          const std::string child_task = waves ? std::string(scheduler.task(id).task) + "t" : "t";
+          children.emplace_back(key_of(1000 + emitted++), child_task);
+          children.emplace_back(key_of(static_cast<int>(random() % 1200)),
+                                child_task);  // maybe known
+        }
+        const bool done =
+            scheduler.record_attempt(id, ok, 1e-4, ok ? "r" : "e",
+                                     children.empty() ? "" : children_of(children), batch.worker);
+        if (done) {
+          ASSERT_TRUE(finished.insert(id).second)
+              << "seed " << seed << ": task " << id << " finished twice";
+        }
+      }
+      scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()),
+                               1e-4 * static_cast<double>(batch.ids.size()));
+    }
+    ASSERT_TRUE(out.empty()) << "seed " << seed;
+    EXPECT_EQ(scheduler.in_flight(), 0U) << "seed " << seed;
+    std::uint64_t done = 0, failed = 0, pending = 0;
+    for (std::uint64_t id = 0; id < scheduler.size(); ++id) {
+      const auto& t = scheduler.task(id);
+      EXPECT_LE(t.attempts, options.max_attempts) << "seed " << seed;
+      switch (t.state) {
+        case TaskState::done: ++done; break;
+        case TaskState::failed:
+          ++failed;
+          EXPECT_EQ(t.attempts, options.max_attempts) << "seed " << seed;
+          break;
+        case TaskState::pending: ++pending; break;
+      }
+    }
+    EXPECT_EQ(done, scheduler.done()) << "seed " << seed;
+    EXPECT_EQ(failed, scheduler.failed()) << "seed " << seed;
+    EXPECT_EQ(done + failed, finished.size()) << "seed " << seed;
+    EXPECT_EQ(pending, scheduler.unfinished()) << "seed " << seed;
+    if (!stopped) {
+      EXPECT_EQ(pending, 0U) << "seed " << seed << ": a task was lost";
+    }
+  }
+}
+
+}  // namespace
