@@ -5,7 +5,6 @@
 #include <cmath>
 #include <deque>
 #include <exception>
-#include <map>
 #include <thread>
 
 #include <fmt/format.h>

@@ -232,12 +232,12 @@ std::optional<AgreedOutcome> Comm::agree_on_failure(
 }
 
 void Comm::throw_first_failure(const std::exception_ptr& local, std::string message) const {
-  const auto agreed =
-      agree_on_failure({local ? exit_code_of(local) : exit_code::ok, local != nullptr});
+  const int local_code = local ? exit_code_of(local) : exit_code::ok;
+  const auto agreed = agree_on_failure({local_code, local != nullptr});
   if (!agreed->failed()) return;
   broadcast_bytes(message, agreed->first_failed_rank);
   // The exit code of the first failing rank decides the kind: bad input stays bad input.
-  const int first_code = broadcast(local ? exit_code_of(local) : 0, agreed->first_failed_rank);
+  const int first_code = broadcast(local_code, agreed->first_failed_rank);
   if (first_code == exit_code::usage) throw UsageError(message);
   throw Error(message);
 }

@@ -87,7 +87,6 @@ class FarmScheduler {
   /// Starts the lowest parked wave when nothing is queued or in flight; false when none is left.
   bool start_next_wave();
   [[nodiscard]] std::uint64_t in_flight() const noexcept { return inflight_tasks_; }
-  [[nodiscard]] bool finished() { return inflight_tasks_ == 0 && !has_queued() && parked_.empty(); }
 
   /// Finished tasks ready for delivery in task order, from where the last call stopped.
   [[nodiscard]] std::vector<std::uint64_t> deliverable_in_order();
