@@ -59,16 +59,17 @@ Row read_row(const std::string& path, const std::string& group_path) {
   return row;
 }
 
-void run_collect(spmd::App& app, const Options& o) {
-  for (const auto& f : o.files) {
+void run_collect(spmd::App& app, const Options& options) {
+  for (const auto& f : options.files) {
     if (!std::filesystem::exists(f)) throw spmd::UsageError(fmt::format("no file {}", f));
   }
   // Each rank reads a contiguous block of the files.
-  const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(o.files.size()), app.size());
+  const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(options.files.size()),
+                                      app.size());
   std::vector<Row> mine;
   for (spmd::decomp::Index i = 0; i < blocks.local_size(app.rank()); ++i) {
-    mine.push_back(
-        read_row(o.files[static_cast<std::size_t>(blocks.offset(app.rank()) + i)], o.table));
+    mine.push_back(read_row(options.files[static_cast<std::size_t>(blocks.offset(app.rank()) + i)],
+                            options.table));
   }
   // The columns: every result name any file has (all ranks agree on the sorted union).
   std::set<std::string> names;
@@ -105,13 +106,13 @@ void run_collect(spmd::App& app, const Options& o) {
   }
   for (std::size_t k = 0; k < all_names.size(); ++k) batch.column(all_names[k], value_columns[k]);
   table.append(batch);
-  out.file().set_attribute("source_table", o.table);
+  out.file().set_attribute("source_table", options.table);
   out.commit();
 
-  app.summary().set("files", static_cast<std::int64_t>(o.files.size()));
+  app.summary().set("files", static_cast<std::int64_t>(options.files.size()));
   app.summary().set("columns", static_cast<std::int64_t>(all_names.size()));
-  app.print("spmd-collect: {} file(s) -> {} (/collected: file, command_line, {})\n", o.files.size(),
-            app.options().output, fmt::join(all_names, ", "));
+  app.print("spmd-collect: {} file(s) -> {} (/collected: file, command_line, {})\n",
+            options.files.size(), app.options().output, fmt::join(all_names, ", "));
 }
 
 }  // namespace

@@ -76,44 +76,14 @@ struct CrawlOptions {
 
 }  // namespace crawl
 
+// The wire codecs of the crawl's task and result: every member, in this order.
 template <>
-struct spmd::wire::Codec<crawl::CrawlTask> {
-  static void encode(Writer& out, const crawl::CrawlTask& t) {
-    out.put(t.url);
-    out.put(t.depth);
-    out.put(t.skip);
-  }
-  static crawl::CrawlTask decode(Reader& in) {
-    crawl::CrawlTask t;
-    in.get(t.url);
-    in.get(t.depth);
-    in.get(t.skip);
-    return t;
-  }
-};
+struct spmd::wire::Codec<crawl::CrawlTask>
+    : spmd::wire::Fields<&crawl::CrawlTask::url, &crawl::CrawlTask::depth,
+                         &crawl::CrawlTask::skip> {};
 
 template <>
-struct spmd::wire::Codec<crawl::Page> {
-  static void encode(Writer& out, const crawl::Page& p) {
-    out.put(p.status);
-    out.put(p.error);
-    out.put(p.content_type);
-    out.put(p.title);
-    out.put(p.bytes);
-    out.put(p.truncated);
-    out.put(p.links);
-    out.put(p.links_cut);
-  }
-  static crawl::Page decode(Reader& in) {
-    crawl::Page p;
-    in.get(p.status);
-    in.get(p.error);
-    in.get(p.content_type);
-    in.get(p.title);
-    in.get(p.bytes);
-    in.get(p.truncated);
-    in.get(p.links);
-    in.get(p.links_cut);
-    return p;
-  }
-};
+struct spmd::wire::Codec<crawl::Page>
+    : spmd::wire::Fields<&crawl::Page::status, &crawl::Page::error, &crawl::Page::content_type,
+                         &crawl::Page::title, &crawl::Page::bytes, &crawl::Page::truncated,
+                         &crawl::Page::links, &crawl::Page::links_cut> {};

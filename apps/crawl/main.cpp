@@ -100,35 +100,37 @@ std::string seed_url(const std::string& text) {
   return *normal;
 }
 
-crawl::CrawlOptions crawl_options(const Options& o, int workers) {
+crawl::CrawlOptions crawl_options(const Options& options, int workers) {
   crawl::CrawlOptions c;
-  for (const std::string& seed : o.seeds) c.seeds.push_back(seed_url(seed));
+  for (const std::string& seed : options.seeds) c.seeds.push_back(seed_url(seed));
   for (const std::string& url : c.seeds) {
     const auto p = crawl::parts(url);
     if (p->scheme == "file") {
       c.file_roots.push_back(url.substr(0, url.rfind('/') + 1));  // the seed's directory
-    } else if (o.allow_hosts.empty()) {
+    } else if (options.allow_hosts.empty()) {
       c.allow_hosts.push_back(crawl::host_key(*p));
     }
   }
-  for (const std::string& host : o.allow_hosts) {
+  for (const std::string& host : options.allow_hosts) {
     std::string h = host;
     std::transform(h.begin(), h.end(), h.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     c.allow_hosts.push_back(h);
   }
-  c.max_depth = o.max_depth;
-  c.max_pages = o.max_pages;
-  c.max_links = o.max_links;
-  c.ignore_robots = o.ignore_robots;
-  c.attempts = o.retries + 1;
-  c.fetch.timeout_ms = static_cast<long>(o.timeout * 1000);
-  c.fetch.max_bytes = o.max_bytes;
-  c.fetch.user_agent =
-      o.user_agent.empty() ? fmt::format("spmd-crawl/{}", spmd::version_string) : o.user_agent;
-  c.fetch.delay = o.delay;
+  c.max_depth = options.max_depth;
+  c.max_pages = options.max_pages;
+  c.max_links = options.max_links;
+  c.ignore_robots = options.ignore_robots;
+  c.attempts = options.retries + 1;
+  c.fetch.timeout_ms = static_cast<long>(options.timeout * 1000);
+  c.fetch.max_bytes = options.max_bytes;
+  c.fetch.user_agent = options.user_agent.empty()
+                           ? fmt::format("spmd-crawl/{}", spmd::version_string)
+                           : options.user_agent;
+  c.fetch.delay = options.delay;
   c.fetch.workers = workers;
-  if (!o.ca_file.empty()) c.fetch.ca_file = std::filesystem::absolute(o.ca_file).string();
+  if (!options.ca_file.empty())
+    c.fetch.ca_file = std::filesystem::absolute(options.ca_file).string();
   return c;
 }
 
@@ -171,12 +173,13 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
   std::vector<PageRow> pages;
   std::vector<LinkRow> links;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const Farm::Outcome& o = *rows[i];
-    const crawl::Page page = o.result.value_or(crawl::Page{});
-    pages.push_back({o.task.url, o.ok() ? page.status : crawl::status::fetch_error,
-                     crawl::cut_utf8(o.ok() ? page.error : o.error, crawl::max_error_bytes),
-                     page.content_type, page.title, o.task.depth, page.bytes, page.truncated,
-                     o.worker, o.attempts, page.links_cut, o.seconds * 1e3});
+    const Farm::Outcome& outcome = *rows[i];
+    const crawl::Page page = outcome.result.value_or(crawl::Page{});
+    pages.push_back(
+        {outcome.task.url, outcome.ok() ? page.status : crawl::status::fetch_error,
+         crawl::cut_utf8(outcome.ok() ? page.error : outcome.error, crawl::max_error_bytes),
+         page.content_type, page.title, outcome.task.depth, page.bytes, page.truncated,
+         outcome.worker, outcome.attempts, page.links_cut, outcome.seconds * 1e3});
     std::vector<std::int64_t> targets;
     for (const std::string& link : page.links) {
       if (const auto it = row_of.find(link); it != row_of.end()) targets.push_back(it->second);

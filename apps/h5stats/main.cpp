@@ -39,11 +39,12 @@ nlohmann::ordered_json to_json(const h5stats::DatasetStats& s) {
 }
 
 // The summary as HDF5: one group per analysed dataset, mirroring its path under /datasets.
-void write_summary(const spmd::App& app, const Options& opt,
+void write_summary(const spmd::App& app, const Options& options,
                    const std::vector<h5stats::DatasetStats>& all) {
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
-  spmd::io::write_provenance(out.file(), app.provenance(), "spmd-h5stats summary of " + opt.file);
-  out.file().set_attribute("source_file", opt.file);
+  spmd::io::write_provenance(out.file(), app.provenance(),
+                             "spmd-h5stats summary of " + options.file);
+  out.file().set_attribute("source_file", options.file);
   for (const auto& s : all) {
     const std::string group_path = "/datasets" + s.path;
     {
@@ -75,28 +76,29 @@ void write_summary(const spmd::App& app, const Options& opt,
   out.commit();
 }
 
-void run(spmd::App& app, Options& opt) {
+void run(spmd::App& app, Options& options) {
   // A histogram is held whole on every rank: 10^6 bins is 8 MB, more is no longer a summary.
   constexpr int max_bins = 1'000'000;
-  if (opt.bins < 0 || opt.bins > max_bins) {
-    throw spmd::UsageError(fmt::format("--bins must be in [0, {}], got {}", max_bins, opt.bins));
+  if (options.bins < 0 || options.bins > max_bins) {
+    throw spmd::UsageError(
+        fmt::format("--bins must be in [0, {}], got {}", max_bins, options.bins));
   }
   // Reads take at least one row whatever the slab; at most 64 GiB per rank.
-  if (!(opt.slab_mb > 0 && opt.slab_mb <= 65536)) {
-    throw spmd::UsageError(fmt::format("--slab-mb must be in (0, 65536], got {}", opt.slab_mb));
+  if (!(options.slab_mb > 0 && options.slab_mb <= 65536)) {
+    throw spmd::UsageError(fmt::format("--slab-mb must be in (0, 65536], got {}", options.slab_mb));
   }
-  auto file = spmd::io::File::open(app.comm(), opt.file);
-  const bool listing = opt.datasets.empty();
-  if (listing) opt.datasets = h5stats::numeric_datasets(file);
+  auto file = spmd::io::File::open(app.comm(), options.file);
+  const bool listing = options.datasets.empty();
+  if (listing) options.datasets = h5stats::numeric_datasets(file);
   std::vector<h5stats::DatasetStats> all;
-  for (auto path : opt.datasets) {
+  for (auto path : options.datasets) {
     if (!path.starts_with('/')) path = "/" + path;
-    all.push_back(
-        h5stats::analyse(file, path, opt.bins, static_cast<std::size_t>(opt.slab_mb * (1 << 20))));
+    all.push_back(h5stats::analyse(file, path, options.bins,
+                                   static_cast<std::size_t>(options.slab_mb * (1 << 20))));
   }
   file.close();
 
-  app.print("{} ({} numeric dataset{}{}, {} ranks)\n", opt.file, all.size(),
+  app.print("{} ({} numeric dataset{}{}, {} ranks)\n", options.file, all.size(),
             all.size() == 1 ? "" : "s", listing ? " found" : "", app.size());
   app.print("{:<28} {:<16} {:>8} {:>10} {:>5} {:>12} {:>12} {:>12} {:>12}\n", "dataset", "shape",
             "type", "count", "NaN", "min", "max", "mean", "std");
@@ -110,11 +112,11 @@ void run(spmd::App& app, Options& opt) {
   }
   nlohmann::ordered_json datasets = nlohmann::ordered_json::array();
   for (const auto& s : all) datasets.push_back(to_json(s));
-  app.summary().set("file", opt.file);
-  app.summary().set("bins", opt.bins);
+  app.summary().set("file", options.file);
+  app.summary().set("bins", options.bins);
   app.summary().set_json_value("datasets", datasets);
   if (!app.options().output.empty()) {
-    write_summary(app, opt, all);
+    write_summary(app, options, all);
     app.print("summary written to {}\n", app.options().output);
   }
 }
@@ -122,19 +124,19 @@ void run(spmd::App& app, Options& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options opt;
+  Options options;
   return spmd::run(
       argc, argv,
       {.name = "h5stats",
        .description = "Parallel statistics (count, NaN, min, max, mean, std, histogram) of the "
                       "numeric datasets of an HDF5 file; identical for any rank count"},
       [&](CLI::App& cli) {
-        cli.add_option("file", opt.file, "HDF5 file to analyse")->required();
-        cli.add_option("datasets", opt.datasets,
+        cli.add_option("file", options.file, "HDF5 file to analyse")->required();
+        cli.add_option("datasets", options.datasets,
                        "datasets to analyse (default: every numeric one)");
-        cli.add_option("--bins", opt.bins, "histogram bins (0: none)")->capture_default_str();
-        cli.add_option("--slab-mb", opt.slab_mb, "memory per rank per read, MiB")
+        cli.add_option("--bins", options.bins, "histogram bins (0: none)")->capture_default_str();
+        cli.add_option("--slab-mb", options.slab_mb, "memory per rank per read, MiB")
             ->capture_default_str();
       },
-      [&](spmd::App& app) { run(app, opt); });
+      [&](spmd::App& app) { run(app, options); });
 }

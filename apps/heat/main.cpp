@@ -55,14 +55,14 @@ std::vector<StepStats> read_stats(const spmd::io::File& file) {
 template <std::size_t D>
 class Run {
  public:
-  Run(spmd::App& app, const Options& opt, const spmd::CheckpointFlags& checkpoints)
+  Run(spmd::App& app, const Options& options, const spmd::CheckpointFlags& checkpoints)
       : app_(app),
-        opt_(opt),
-        solver_(app.comm(), opt),
+        options_(options),
+        solver_(app.comm(), options),
         loop_(app, checkpoints,
               {.steps = solver_.steps(),
                .dt = solver_.dt(),
-               .snapshot_every = opt.every,
+               .snapshot_every = options.every,
                .title = fmt::format("spmd-heat: {}-D heat diffusion", D),
                .may_change_on_restart = {"--steps"}}) {
     loop_.state("T", solver_.field());
@@ -73,7 +73,7 @@ class Run {
                     .grid_origin = {solver_.origin().begin(), solver_.origin().end()},
                     .grid_spacing = {solver_.spacing().begin(), solver_.spacing().end()}},
          .name = "T"});
-    const bool sine = opt.init == "sine";
+    const bool sine = options.init == "sine";
     loop_.on_checkpoint(
         [this, sine](const spmd::io::File& f) { write_stats(f, stats_, app_.is_root(), sine); },
         [this](const spmd::io::File& f) { stats_ = read_stats(f); });
@@ -90,8 +90,8 @@ class Run {
         },
         [&](long step) {
           solver_.step();
-          if (opt_.step_delay_ms > 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(opt_.step_delay_ms));
+          if (options_.step_delay_ms > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(options_.step_delay_ms));
           stats_.push_back(solver_.stats(step, loop_.time_of(step)));
         });
     if (code == spmd::exit_code::ok) report();
@@ -101,7 +101,7 @@ class Run {
  private:
   void report() {
     const StepStats& last = stats_.back();
-    const bool sine = opt_.init == "sine";
+    const bool sine = options_.init == "sine";
     auto& summary = app_.summary();
     summary.set("dims", static_cast<int>(D));
     summary.set("dt", solver_.dt());
@@ -113,7 +113,7 @@ class Run {
     if (sine) summary.set("error_max", last.error_max);
     app_.print("spmd-heat: {}-D grid {} on {} ranks ({}), {} boundaries, init {}\n", D,
                fmt::join(solver_.cells(), " x "), app_.size(),
-               fmt::join(solver_.cart().procs(), " x "), opt_.boundary, opt_.init);
+               fmt::join(solver_.cart().procs(), " x "), options_.boundary, options_.init);
     app_.print("  {} steps of dt {:.4g} s to t = {:.4g} s\n", solver_.steps(), solver_.dt(),
                last.time);
     app_.print("  final T: min {:.6g}, max {:.6g}, mean {:.6g}, L2 norm {:.6g}\n", last.min,
@@ -126,7 +126,7 @@ class Run {
   }
 
   spmd::App& app_;
-  const Options& opt_;
+  const Options& options_;
   heat::Solver<D> solver_;
   spmd::TimeLoop loop_;
   std::vector<StepStats> stats_;
@@ -135,7 +135,7 @@ class Run {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options opt;
+  Options options;
   spmd::CheckpointFlags checkpoints;
   return spmd::run(
       argc, argv,
@@ -143,12 +143,12 @@ int main(int argc, char** argv) {
        .description = "Heat diffusion on a 2-D or 3-D grid (domain decomposition)",
        .default_output = "heat.h5"},
       [&](CLI::App& cli) {
-        opt.declare(cli);
+        options.declare(cli);
         checkpoints.declare(cli);
       },
       [&](spmd::App& app) {
-        opt.validate();
-        if (opt.dims == 2) return Run<2>(app, opt, checkpoints).simulate();
-        return Run<3>(app, opt, checkpoints).simulate();
+        options.validate();
+        if (options.dims == 2) return Run<2>(app, options, checkpoints).simulate();
+        return Run<3>(app, options, checkpoints).simulate();
       });
 }

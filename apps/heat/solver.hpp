@@ -44,44 +44,44 @@ inline double uniform01(std::uint64_t seed, std::uint64_t index) {
 template <std::size_t D>
 class Solver {
  public:
-  Solver(const spmd::Comm& comm, const Options& opt)
-      : opt_(opt),
-        cart_(spmd::decomp::make_cart<D>(comm, spec(opt))),
-        u_(cart_, opt.boundary_value),
-        next_(cart_, opt.boundary_value) {  // ghosts on Dirichlet
-                                            // boundaries keep it
-    const std::array<double, 3> lengths_zyx{opt.lz, opt.ly, opt.lx};
+  Solver(const spmd::Comm& comm, const Options& options)
+      : options_(options),
+        cart_(spmd::decomp::make_cart<D>(comm, spec(options))),
+        u_(cart_, options.boundary_value),
+        next_(cart_, options.boundary_value) {  // ghosts on Dirichlet
+                                                // boundaries keep it
+    const std::array<double, 3> lengths_zyx{options.lz, options.ly, options.lx};
     for (std::size_t a = 0; a < D; ++a) {
       length_[a] = lengths_zyx[3 - D + a];
       const auto n = static_cast<double>(cells()[a]);
       // Dirichlet: n interior points, the boundary nodes (at 0 and L) live in the ghosts.
-      spacing_[a] = opt.periodic() ? length_[a] / n : length_[a] / (n + 1);
-      origin_[a] = opt.periodic() ? 0.0 : spacing_[a];
+      spacing_[a] = options.periodic() ? length_[a] / n : length_[a] / (n + 1);
+      origin_[a] = options.periodic() ? 0.0 : spacing_[a];
     }
     double inverse_h2 = 0;
     for (double h : spacing_) inverse_h2 += 1.0 / (h * h);
-    stability_limit_ = 1.0 / (2.0 * opt.alpha * inverse_h2);
-    dt_ = opt.dt > 0 ? opt.dt : 0.9 * stability_limit_;
+    stability_limit_ = 1.0 / (2.0 * options.alpha * inverse_h2);
+    dt_ = options.dt > 0 ? options.dt : 0.9 * stability_limit_;
     if (dt_ > stability_limit_) {
       throw spmd::UsageError(
           fmt::format("--dt {} exceeds the stability limit {:.6g} of this grid "
                       "(alpha {}): the scheme would blow up",
-                      dt_, stability_limit_, opt.alpha));
+                      dt_, stability_limit_, options.alpha));
     }
-    steps_ = opt.steps;
-    if (opt.t_end > 0) {
-      const double needed = std::ceil(opt.t_end / dt_ - 1e-9);
+    steps_ = options.steps;
+    if (options.t_end > 0) {
+      const double needed = std::ceil(options.t_end / dt_ - 1e-9);
       if (!(needed <= static_cast<double>(Options::max_steps))) {
         throw spmd::UsageError(
             fmt::format("--t-end {} takes {:.3g} steps of dt {:.4g} s, more "
                         "than {} (shorten it, or raise --dt)",
-                        opt.t_end, needed, dt_, Options::max_steps));
+                        options.t_end, needed, dt_, Options::max_steps));
       }
       steps_ = static_cast<long>(needed);
-      dt_ = opt.t_end / static_cast<double>(steps_);  // land exactly on t_end
+      dt_ = options.t_end / static_cast<double>(steps_);  // land exactly on t_end
     }
     for (std::size_t a = 0; a < D; ++a)
-      coefficient_[a] = dt_ * opt.alpha / (spacing_[a] * spacing_[a]);
+      coefficient_[a] = dt_ * options.alpha / (spacing_[a] * spacing_[a]);
   }
 
   [[nodiscard]] const spmd::decomp::CartDecomposition<D>& cart() const noexcept { return *cart_; }
@@ -115,7 +115,7 @@ class Solver {
     double hi = -lo;
     double error = 0;
     spmd::ExactSum sum, squares;
-    const bool sine = opt_.init == "sine";
+    const bool sine = options_.init == "sine";
     u_.for_owned([&](double v, const std::array<Index, D>& g) {
       lo = std::min(lo, v);
       hi = std::max(hi, v);
@@ -143,13 +143,13 @@ class Solver {
   }
 
  private:
-  static spmd::decomp::CartSpec<D> spec(const Options& opt) {
-    const std::array<long, 3> cells_zyx{opt.nz, opt.ny, opt.nx};
+  static spmd::decomp::CartSpec<D> spec(const Options& options) {
+    const std::array<long, 3> cells_zyx{options.nz, options.ny, options.nx};
     spmd::decomp::CartSpec<D> s;
     s.stencil = spmd::decomp::Stencil::star;  // the 5-/7-point update reads faces only
     for (std::size_t a = 0; a < D; ++a) {
       s.cells[a] = cells_zyx[3 - D + a];
-      s.periodic[a] = opt.periodic();
+      s.periodic[a] = options.periodic();
       s.ghost[a] = 1;
     }
     return s;
@@ -160,7 +160,7 @@ class Solver {
   }
 
   [[nodiscard]] double sine_mode(const std::array<Index, D>& g) const {
-    const double k = opt_.periodic() ? 2.0 : 1.0;  // the lowest mode the boundaries allow
+    const double k = options_.periodic() ? 2.0 : 1.0;  // the lowest mode the boundaries allow
     double v = 1.0;
     for (std::size_t a = 0; a < D; ++a)
       v *= std::sin(k * std::numbers::pi * position(a, g[a]) / length_[a]);
@@ -168,27 +168,27 @@ class Solver {
   }
 
   [[nodiscard]] double exact_sine(const std::array<Index, D>& g, double time) const {
-    const double k = opt_.periodic() ? 2.0 : 1.0;
+    const double k = options_.periodic() ? 2.0 : 1.0;
     double rate = 0;
     for (double l : length_) rate += 1.0 / (l * l);
-    rate *= opt_.alpha * k * k * std::numbers::pi * std::numbers::pi;
-    return opt_.boundary_value + sine_mode(g) * std::exp(-rate * time);
+    rate *= options_.alpha * k * k * std::numbers::pi * std::numbers::pi;
+    return options_.boundary_value + sine_mode(g) * std::exp(-rate * time);
   }
 
   [[nodiscard]] double initial(const std::array<Index, D>& g) const {
-    if (opt_.init == "sine") return opt_.boundary_value + sine_mode(g);
-    if (opt_.init == "random") {
+    if (options_.init == "sine") return options_.boundary_value + sine_mode(g);
+    if (options_.init == "random") {
       std::uint64_t linear = 0;
       for (std::size_t a = 0; a < D; ++a)
         linear = linear * static_cast<std::uint64_t>(cells()[a]) + static_cast<std::uint64_t>(g[a]);
-      return opt_.boundary_value + uniform01(opt_.seed, linear);
+      return options_.boundary_value + uniform01(options_.seed, linear);
     }
     double r2 = 0;  // hotspot: a Gaussian bump in the middle
     for (std::size_t a = 0; a < D; ++a) {
       const double d = (position(a, g[a]) - 0.5 * length_[a]) / (0.1 * length_[a]);
       r2 += d * d;
     }
-    return opt_.boundary_value + std::exp(-r2);
+    return options_.boundary_value + std::exp(-r2);
   }
 
   // The FTCS update of `box` (local coordinates, ghosts included).
@@ -229,7 +229,7 @@ class Solver {
     }
   }
 
-  Options opt_;
+  Options options_;
   std::shared_ptr<const spmd::decomp::CartDecomposition<D>> cart_;
   spmd::decomp::Field<double, D> u_, next_;
   std::array<double, D> length_{}, spacing_{}, origin_{}, coefficient_{};

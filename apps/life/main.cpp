@@ -40,12 +40,13 @@ struct Options {
 
 // Cell (y, x) starts alive with probability `density`, from (seed, y, x) alone: the same
 // start at any rank count (splitmix64 of the cell's index).
-std::uint8_t initially_alive(const Options& o, std::int64_t y, std::int64_t x) {
-  std::uint64_t z = o.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(y * o.nx + x);
+std::uint8_t initially_alive(const Options& options, std::int64_t y, std::int64_t x) {
+  std::uint64_t z =
+      options.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(y * options.nx + x);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53 < o.density ? 1 : 0;
+  return static_cast<double>(z >> 11) * 0x1.0p-53 < options.density ? 1 : 0;
 }
 
 // One generation (B3/S23) of the cells of `box` (local coordinates) from `now` into `next`.
@@ -72,7 +73,7 @@ void generation(Cells& cells, Cells& next) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options opt;
+  Options options;
   spmd::CheckpointFlags checkpoints;
   return spmd::run(
       argc, argv,
@@ -80,19 +81,19 @@ int main(int argc, char** argv) {
        .description = "Conway's Game of Life on a periodic grid",
        .default_output = "life.h5"},
       [&](CLI::App& cli) {
-        opt.declare(cli);
+        options.declare(cli);
         checkpoints.declare(cli);
       },
       [&](spmd::App& app) {
         using spmd::decomp::Stencil;
-        const auto grid = spmd::decomp::make_cart<2>(app.comm(), {.cells = {opt.ny, opt.nx},
+        const auto grid = spmd::decomp::make_cart<2>(app.comm(), {.cells = {options.ny, options.nx},
                                                                   .periodic = {true, true},
                                                                   .ghost = {1, 1},
                                                                   .stencil = Stencil::box});
         Cells cells(grid), next(grid);
         spmd::TimeLoop loop(app, checkpoints,
-                            {.steps = opt.steps,
-                             .snapshot_every = opt.every,
+                            {.steps = options.steps,
+                             .snapshot_every = options.every,
                              .title = "spmd-life: Game of Life",
                              .may_change_on_restart = {"--steps"}});
         loop.state("cells", cells);
@@ -102,7 +103,7 @@ int main(int argc, char** argv) {
         const int code = loop.run(
             [&] {
               cells.for_owned(
-                  [&](auto& cell, const auto& g) { cell = initially_alive(opt, g[0], g[1]); });
+                  [&](auto& cell, const auto& g) { cell = initially_alive(options, g[0], g[1]); });
             },
             [&](long) { generation(cells, next); });
         if (code != spmd::exit_code::ok) return code;
@@ -110,8 +111,8 @@ int main(int argc, char** argv) {
         cells.for_owned([&](std::uint8_t cell, const auto&) { alive += cell; });
         alive = app.comm().allreduce(alive, std::plus<>{});
         app.summary().set("alive", alive);
-        app.print("spmd-life: {} x {} cells, {} generations on {} ranks: {} alive\n", opt.ny,
-                  opt.nx, opt.steps, app.size(), alive);
+        app.print("spmd-life: {} x {} cells, {} generations on {} ranks: {} alive\n", options.ny,
+                  options.nx, options.steps, app.size(), alive);
         return code;
       });
 }

@@ -55,9 +55,10 @@ std::vector<std::uint64_t> checkpoints(std::uint64_t samples) {
 }
 
 // Hits of this rank's samples [begin, end) below each checkpoint segment.
-std::vector<std::uint64_t> count_hits(const Options& o, const std::vector<std::uint64_t>& marks,
-                                      std::uint64_t begin, std::uint64_t end) {
-  const spmd::Philox rng(o.seed);
+std::vector<std::uint64_t> count_hits(const Options& options,
+                                      const std::vector<std::uint64_t>& marks, std::uint64_t begin,
+                                      std::uint64_t end) {
+  const spmd::Philox rng(options.seed);
   std::vector<std::uint64_t> hits(marks.size(), 0);
   std::size_t segment = 0;
   while (segment < marks.size() && marks[segment] <= begin) ++segment;
@@ -69,9 +70,9 @@ std::vector<std::uint64_t> count_hits(const Options& o, const std::vector<std::u
     }
     // A point of [0, 1)^d (one orthant of the ball: the volume scales by 2^d).
     double r2 = 0;
-    for (int k = 0; k < o.dims; k += 2) {
+    for (int k = 0; k < options.dims; k += 2) {
       const auto [x, y] = rng.uniform_pair(i, static_cast<std::uint32_t>(k / 2));
-      r2 += x * x + (k + 1 < o.dims ? y * y : 0.0);
+      r2 += x * x + (k + 1 < options.dims ? y * y : 0.0);
     }
     count += r2 < 1.0 ? 1 : 0;
   }
@@ -79,15 +80,17 @@ std::vector<std::uint64_t> count_hits(const Options& o, const std::vector<std::u
   return hits;
 }
 
-void run_pi(spmd::App& app, const Options& o) {
-  const auto marks = checkpoints(o.samples);
-  const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(o.samples), app.size());
+void run_pi(spmd::App& app, const Options& options) {
+  const auto marks = checkpoints(options.samples);
+  const spmd::decomp::BlockMap blocks(static_cast<spmd::decomp::Index>(options.samples),
+                                      app.size());
   const std::uint64_t begin = static_cast<std::uint64_t>(blocks.offset(app.rank()));
   const std::uint64_t end = begin + static_cast<std::uint64_t>(blocks.local_size(app.rank()));
-  const auto segment_hits = app.comm().allreduce(count_hits(o, marks, begin, end), std::plus<>{});
+  const auto segment_hits =
+      app.comm().allreduce(count_hits(options, marks, begin, end), std::plus<>{});
 
-  const double scale = std::ldexp(1.0, o.dims);
-  const double exact = ball_volume(o.dims);
+  const double scale = std::ldexp(1.0, options.dims);
+  const double exact = ball_volume(options.dims);
   std::vector<std::uint64_t> samples, hits;
   std::vector<double> estimate, stderr_, error;
   std::uint64_t total = 0;
@@ -105,8 +108,8 @@ void run_pi(spmd::App& app, const Options& o) {
 
   auto out = spmd::io::AtomicFile::create(app.comm(), app.options().output);
   spmd::io::write_provenance(out.file(), app.provenance(),
-                             o.dims == 2 ? "spmd-pi: Monte Carlo estimate of pi"
-                                         : "spmd-pi: Monte Carlo volume of the unit ball");
+                             options.dims == 2 ? "spmd-pi: Monte Carlo estimate of pi"
+                                               : "spmd-pi: Monte Carlo volume of the unit ball");
   auto table = spmd::io::Table::create(out.file(), "convergence");
   spmd::io::TableBatch batch;
   const bool root = app.is_root();
@@ -120,23 +123,23 @@ void run_pi(spmd::App& app, const Options& o) {
   out.file().set_attribute("estimate", est);
   out.file().set_attribute("stderr", se);
   out.file().set_attribute("exact", exact);
-  out.file().set_attribute("dims", static_cast<std::int32_t>(o.dims));
-  out.file().set_attribute("seed", o.seed);
-  out.file().set_attribute("samples", o.samples);
+  out.file().set_attribute("dims", static_cast<std::int32_t>(options.dims));
+  out.file().set_attribute("seed", options.seed);
+  out.file().set_attribute("samples", options.samples);
   out.commit();
 
   auto& summary = app.summary();
-  summary.set("samples", static_cast<std::int64_t>(o.samples));
-  summary.set("dims", o.dims);
+  summary.set("samples", static_cast<std::int64_t>(options.samples));
+  summary.set("dims", options.dims);
   summary.set("hits", static_cast<std::int64_t>(hits.back()));
   summary.set("estimate", est);
   summary.set("estimate_hex", fmt::format("{:a}", est));
   summary.set("stderr", se);
   summary.set("error", est - exact);
   summary.set("output", app.options().output);
-  const char* what = o.dims == 2 ? "pi" : "the unit ball's volume";
+  const char* what = options.dims == 2 ? "pi" : "the unit ball's volume";
   app.print("spmd-pi: {} ~ {:.10f} +- {:.2e} (standard error) from {} samples on {} rank(s)\n",
-            what, est, se, o.samples, app.size());
+            what, est, se, options.samples, app.size());
   app.print("  exact {:.10f}: error {:+.2e} = {:+.2f} standard errors\n", exact, est - exact,
             (est - exact) / se);
   app.print("  wrote {} (/convergence: {} rows)\n", app.options().output, marks.size());

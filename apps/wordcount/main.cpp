@@ -111,11 +111,11 @@ std::string read_chunks(const std::string& path, std::size_t chunk, Emit&& emit)
   return {};
 }
 
-int run_wordcount(spmd::App& app, const Options& o) {
+int run_wordcount(spmd::App& app, const Options& options) {
   std::vector<std::string> problems;
-  const auto files = list_files(o.paths, problems);  // every rank: the same list
+  const auto files = list_files(options.paths, problems);  // every rank: the same list
   if (files.empty()) {
-    throw spmd::UsageError(fmt::format("no readable files in {}{}", fmt::join(o.paths, ", "),
+    throw spmd::UsageError(fmt::format("no readable files in {}{}", fmt::join(options.paths, ", "),
                                        problems.empty() ? "" : " (" + problems.front() + ")"));
   }
 
@@ -128,8 +128,8 @@ int run_wordcount(spmd::App& app, const Options& o) {
                            [&](spmd::StageContext& stage, spmd::Emit<std::string>& out) {
                              for (std::size_t i = static_cast<std::size_t>(stage.rank_in_stage);
                                   i < files.size(); i += static_cast<std::size_t>(stage.width)) {
-                               const std::string why =
-                                   read_chunks(files[i], o.chunk_kib * 1024, [&](std::string text) {
+                               const std::string why = read_chunks(
+                                   files[i], options.chunk_kib * 1024, [&](std::string text) {
                                      bytes += text.size();
                                      out(text);
                                    });
@@ -139,11 +139,12 @@ int run_wordcount(spmd::App& app, const Options& o) {
                            {.width = app.size() >= 6 ? 2 : 0})
       .stage<std::string, wordcount::Counts>(
           "tokenise",
-          [&o](const std::string& text, spmd::Emit<wordcount::Counts>& out) {
+          [&options](const std::string& text, spmd::Emit<wordcount::Counts>& out) {
             wordcount::Counts chunk_counts;
             wordcount::count_words(text, chunk_counts);
-            if (!o.test_fail_word.empty() && chunk_counts.contains(o.test_fail_word)) {
-              throw spmd::Error(fmt::format("test failure at the word '{}'", o.test_fail_word));
+            if (!options.test_fail_word.empty() && chunk_counts.contains(options.test_fail_word)) {
+              throw spmd::Error(
+                  fmt::format("test failure at the word '{}'", options.test_fail_word));
             }
             out(chunk_counts);
           })
@@ -166,8 +167,8 @@ int run_wordcount(spmd::App& app, const Options& o) {
         return a;
       });
   if (skipped.size() == files.size()) {  // every rank knows: nothing to count is bad input
-    throw spmd::UsageError(
-        fmt::format("no readable files in {} ({})", fmt::join(o.paths, ", "), skipped.front()));
+    throw spmd::UsageError(fmt::format("no readable files in {} ({})",
+                                       fmt::join(options.paths, ", "), skipped.front()));
   }
   const auto total_bytes = app.comm().allreduce(bytes, std::plus<>{});
   std::uint64_t tokens = 0;
@@ -224,7 +225,7 @@ int run_wordcount(spmd::App& app, const Options& o) {
         "pipeline read/tokenise/count on {} rank(s){} in {:.2f} s\n",
         tokens, sorted.size(), files.size(), total_bytes, skipped.size() + problems.size(),
         fmt::join(report.widths, "/"), report.fused ? " (fused)" : "", report.seconds);
-    const std::size_t shown = std::min(o.top, sorted.size());
+    const std::size_t shown = std::min(options.top, sorted.size());
     for (std::size_t i = 0; i < shown; ++i) {
       app.print("  {:>4}. {:<24} {:>10}\n", i + 1, sorted[i].first, sorted[i].second);
     }

@@ -54,18 +54,18 @@ std::string FarmFlags::journal_path(const std::string& output) const {
 }
 
 FarmOptions FarmFlags::options(const std::string& output) const {
-  FarmOptions o;
-  o.schedule = schedule == "static" ? Schedule::static_blocks : Schedule::dynamic;
-  o.prefetch = prefetch;
-  o.batch = batch;
-  o.batch_seconds = batch_ms * 1e-3;
-  o.max_attempts = attempts;
-  o.journal = journal_path(output);
-  o.resume = resume;
-  o.journal_interval = journal_interval;
-  o.stop_grace = stop_grace;
-  if (cli_ != nullptr) o.fingerprint = configuration_fingerprint(*cli_);
-  return o;
+  FarmOptions farm;
+  farm.schedule = schedule == "static" ? Schedule::static_blocks : Schedule::dynamic;
+  farm.prefetch = prefetch;
+  farm.batch = batch;
+  farm.batch_seconds = batch_ms * 1e-3;
+  farm.max_attempts = attempts;
+  farm.journal = journal_path(output);
+  farm.resume = resume;
+  farm.journal_interval = journal_interval;
+  farm.stop_grace = stop_grace;
+  if (cli_ != nullptr) farm.fingerprint = configuration_fingerprint(*cli_);
+  return farm;
 }
 
 void attach_progress(FarmOptions& options, Progress& progress) {

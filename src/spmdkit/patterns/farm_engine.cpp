@@ -18,10 +18,19 @@
 //   master -> worker  tag_tasks    u32 n, then n x (u64 id, u32 attempt, bytes task)
 //   worker -> master  tag_results  u32 n, then n x (u64 id, u8 ok, f64 seconds, bytes result or
 //                                  error, children: u64 m, m x (bytes key, bytes task))
-//   master -> worker  tag_stop     the final report; the worker returns.
+//   master -> worker  tag_stop     the final report (FarmReport's codec below); the worker
+//                                  returns.
 // The master is rank 0 of the farm's communicator; ranks 1..P-1 are workers. Termination is
 // exact: emitted tasks travel only with results, so when nothing is queued and no batch is out,
 // nothing can appear any more.
+
+template <>
+struct spmd::wire::Codec<spmd::FarmReport>
+    : spmd::wire::Fields<&FarmReport::tasks, &FarmReport::done, &FarmReport::failed,
+                         &FarmReport::resumed, &FarmReport::duplicates, &FarmReport::retries,
+                         &FarmReport::unfinished, &FarmReport::messages, &FarmReport::stopped,
+                         &FarmReport::workers, &FarmReport::seconds, &FarmReport::busy_seconds,
+                         &FarmReport::tasks_per_rank> {};
 
 namespace spmd::detail {
 
@@ -36,51 +45,14 @@ double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-std::string encode_report(const FarmReport& r) {
-  std::string out;
-  wire::Writer w(out);
-  w.put(r.tasks);
-  w.put(r.done);
-  w.put(r.failed);
-  w.put(r.resumed);
-  w.put(r.duplicates);
-  w.put(r.retries);
-  w.put(r.unfinished);
-  w.put(r.messages);
-  w.put(static_cast<std::uint8_t>(r.stopped));
-  w.put(r.workers);
-  w.put(r.seconds);
-  w.put(r.busy_seconds);
-  w.put(r.tasks_per_rank);
-  return out;
-}
-
-FarmReport decode_report(std::string_view bytes) {
-  FarmReport r;
-  wire::Reader in(bytes);
-  in.get(r.tasks);
-  in.get(r.done);
-  in.get(r.failed);
-  in.get(r.resumed);
-  in.get(r.duplicates);
-  in.get(r.retries);
-  in.get(r.unfinished);
-  in.get(r.messages);
-  r.stopped = in.get<std::uint8_t>() != 0;
-  in.get(r.workers);
-  in.get(r.seconds);
-  in.get(r.busy_seconds);
-  in.get(r.tasks_per_rank);
-  return r;
-}
-
-void validate(const FarmOptions& o) {
-  if (o.prefetch < 1) throw UsageError("task farm: prefetch must be at least 1");
-  if (o.max_attempts < 1) throw UsageError("task farm: max_attempts must be at least 1");
-  if (o.max_batch < 1) throw UsageError("task farm: max_batch must be at least 1");
-  if (!(o.batch_seconds > 0)) throw UsageError("task farm: batch_seconds must be positive");
-  if (!(o.journal_interval >= 0)) throw UsageError("task farm: journal_interval must be >= 0");
-  if (!(o.stop_grace >= 0)) throw UsageError("task farm: stop_grace must be >= 0");
+void validate(const FarmOptions& options) {
+  if (options.prefetch < 1) throw UsageError("task farm: prefetch must be at least 1");
+  if (options.max_attempts < 1) throw UsageError("task farm: max_attempts must be at least 1");
+  if (options.max_batch < 1) throw UsageError("task farm: max_batch must be at least 1");
+  if (!(options.batch_seconds > 0)) throw UsageError("task farm: batch_seconds must be positive");
+  if (!(options.journal_interval >= 0))
+    throw UsageError("task farm: journal_interval must be >= 0");
+  if (!(options.stop_grace >= 0)) throw UsageError("task farm: stop_grace must be >= 0");
 }
 
 }  // namespace
@@ -221,7 +193,7 @@ class FarmEngine::Master {
     report_.retries = scheduler_.retries();
     report_.unfinished = scheduler_.unfinished();
     maybe_report_progress(Clock::now(), true);
-    const std::string final_report = encode_report(report_);
+    const std::string final_report = wire::encode(report_);
     for (int worker = 1; worker <= workers_; ++worker) sends_.send(worker, tag_stop, final_report);
     // Workers receive everything before the stop message; only a worker still inside a task
     // after the stop grace would not, and then the job is ending anyway.
@@ -408,7 +380,7 @@ FarmReport FarmEngine::run_worker(const RawWork& work) {
     sends.progress();
   }
   sends.wait_all(Clock::now() + std::chrono::seconds(10));
-  return decode_report(*final_report);
+  return wire::decode<FarmReport>(*final_report);
 }
 
 }  // namespace spmd::detail

@@ -1,25 +1,25 @@
 #pragma once
 // Keyed reduction (map-reduce): every rank holds key -> value pairs; a shuffle by key hash
-// (one all-to-all-v of packed bytes) brings each key to its owner rank, which combines the values.
-// On top: gather everything to one rank ordered by key, or the top k. Keys are strings; values
-// any trivially copyable type. The owner of a key depends on the key only (FNV-1a hash), and
-// ties in top_k are broken by key, so results are identical for any rank count.
+// (one all-to-all-v of wire-encoded entries) brings each key to its owner rank, which combines the
+// values. On top: gather everything to one rank ordered by key, or the top k. Keys are strings;
+// values any type spmd::wire can encode (runtime/wire.hpp). The owner of a key depends on the key
+// only (FNV-1a hash), and ties in top_k are broken by key, so results are identical for any rank
+// count.
 //
 //   std::unordered_map<std::string, long> counts = count_words(my_files);
 //   auto owned = spmd::reduce_by_key(comm, counts, std::plus<>{});      // totals of my keys
 //   auto top = spmd::top_k(comm, owned, 10);                           // on rank 0
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "spmdkit/runtime/comm.hpp"
+#include "spmdkit/runtime/wire.hpp"
 
 namespace spmd {
 
@@ -32,28 +32,21 @@ namespace spmd {
 }
 
 namespace detail {
+// A batch of (key, value) entries is their wire encodings back to back (the codec of
+// std::string, then the value's), so a value may be any encodable type.
 template <class Value>
-void pack(std::vector<std::byte>& out, std::string_view key, const Value& value) {
-  const auto length = static_cast<std::uint32_t>(key.size());
-  const std::size_t at = out.size();
-  out.resize(at + sizeof length + key.size() + sizeof(Value));
-  std::memcpy(out.data() + at, &length, sizeof length);
-  std::memcpy(out.data() + at + sizeof length, key.data(), key.size());
-  std::memcpy(out.data() + at + sizeof length + key.size(), &value, sizeof(Value));
+void pack(std::string& out, const std::string& key, const Value& value) {
+  wire::Writer writer(out);
+  writer.put(key);
+  writer.put(value);
 }
 
 template <class Value, class Fn>
-void unpack(const std::vector<std::byte>& in, Fn&& fn) {
-  std::size_t at = 0;
-  while (at < in.size()) {
-    std::uint32_t length = 0;
-    std::memcpy(&length, in.data() + at, sizeof length);
-    at += sizeof length;
-    std::string key(reinterpret_cast<const char*>(in.data() + at), length);
-    at += length;
-    Value value;
-    std::memcpy(&value, in.data() + at, sizeof(Value));
-    at += sizeof(Value);
+void unpack(std::string_view in, Fn&& fn) {
+  wire::Reader reader(in);
+  while (!reader.at_end()) {
+    auto key = reader.get<std::string>();
+    auto value = reader.get<Value>();
     fn(std::move(key), value);
   }
 }
@@ -63,9 +56,8 @@ void unpack(const std::vector<std::byte>& in, Fn&& fn) {
 template <class Value, class Combine>
 [[nodiscard]] std::unordered_map<std::string, Value> reduce_by_key(
     const Comm& comm, const std::unordered_map<std::string, Value>& local, Combine combine) {
-  static_assert(std::is_trivially_copyable_v<Value>, "values travel as bytes");
   const int ranks = comm.size();
-  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
+  std::vector<std::string> out(static_cast<std::size_t>(ranks));
   for (const auto& [key, value] : local) {
     detail::pack(out[static_cast<std::size_t>(key_owner(key, ranks))], key, value);
   }
@@ -81,7 +73,7 @@ template <class Value, class Combine>
 template <class Value>
 [[nodiscard]] std::map<std::string, Value> gather_by_key(
     const Comm& comm, const std::unordered_map<std::string, Value>& owned, int root = 0) {
-  std::vector<std::byte> mine;
+  std::string mine;
   for (const auto& [key, value] : owned) detail::pack(mine, key, value);
   std::map<std::string, Value> all;
   detail::unpack<Value>(comm.gather_bytes(mine, root), [&](std::string key, const Value& value) {
@@ -110,7 +102,7 @@ template <class Value, class Less = std::less<Value>>
     return entries;
   };
   const auto mine = best({owned.begin(), owned.end()});
-  std::vector<std::byte> packed;
+  std::string packed;
   for (const auto& [key, value] : mine) detail::pack(packed, key, value);
   std::vector<std::pair<std::string, Value>> candidates;
   detail::unpack<Value>(comm.gather_bytes(packed, root), [&](std::string key, const Value& value) {

@@ -104,12 +104,12 @@ Layout make_layout(const Stages& all, int ranks) {
     // explicitly) and for ordered stages; the other stages share the rest.
     std::vector<int> widths;
     for (std::size_t s = 0; s < options.size(); ++s) {
-      const auto& o = options[s];
-      if (o.width < 0) throw UsageError("pipeline: a stage width cannot be negative");
-      given += o.width;
-      const bool single = s == 0 || o.ordered;
-      automatic += o.width == 0 && !single ? 1 : 0;
-      widths.push_back(o.width > 0 ? o.width : (single ? 1 : 0));
+      const auto& stage = options[s];
+      if (stage.width < 0) throw UsageError("pipeline: a stage width cannot be negative");
+      given += stage.width;
+      const bool single = s == 0 || stage.ordered;
+      automatic += stage.width == 0 && !single ? 1 : 0;
+      widths.push_back(stage.width > 0 ? stage.width : (single ? 1 : 0));
     }
     const int fixed = std::accumulate(widths.begin(), widths.end(), 0);
     (void)given;
@@ -464,7 +464,7 @@ PipelineReport Pipeline::run() {
   }
   report.items_in = items_in;
   comm.allreduce_in_place(std::span<std::uint64_t>(report.items_in), std::plus<>{});
-  report.units = comm.allreduce(group == 0 ? units : std::uint64_t{0}, std::plus<>{});
+  report.source_items = comm.allreduce(group == 0 ? units : std::uint64_t{0}, std::plus<>{});
   const double seconds = std::chrono::duration<double>(detail::Clock::now() - start).count();
   report.seconds = comm.allreduce(seconds, op::max{});
   return report;

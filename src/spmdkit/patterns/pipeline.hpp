@@ -16,13 +16,16 @@
 //   called once on each of its ranks (StageContext says which part is theirs). With fewer ranks
 //   than stages, neighbouring stages are fused onto one rank each (a single rank runs the whole
 //   chain) -- results are the same.
-// - A stage of width > 1 shares its items by demand: each upstream rank sends to the downstream
-//   rank with the most free credit; credits return as items are processed, so at most `window`
+// Two words, each for one thing: an *item* is one value a stage receives or emits; a *unit* is
+// one item of the source together with everything the stages have made of it so far (a unit is
+// what travels, is credited and is ordered).
+// - A stage of width > 1 shares its units by demand: each upstream rank sends to the downstream
+//   rank with the most free credit; credits return as units are processed, so at most `window`
 //   messages are in flight per pair of ranks (back-pressure: a fast source cannot flood a slow
 //   stage).
 // - Messages carry up to `batch` units: in flight are at most window x batch units per pair.
-// - Every item the source emits travels as one unit: whatever a stage emits for it goes on
-//   together, so `ordered` stages (width 1) see units in source order (the source must then be
+// - Whatever a stage emits for a unit's items goes on together as that unit, so `ordered` stages
+// (width 1) see units in source order (the source must then be
 //   one rank).
 // - End of stream propagates stage by stage. An exception in any stage ends the run on every rank
 //   with the same Error naming the stage, the rank and the cause -- never a hang.
@@ -75,7 +78,7 @@ struct PipelineReport {
   std::vector<std::string> stages;      ///< names, in order
   std::vector<int> widths;              ///< ranks per stage (after fusion: fused stages share)
   std::vector<std::uint64_t> items_in;  ///< items each stage processed
-  std::uint64_t units = 0;              ///< items the source emitted
+  std::uint64_t source_items = 0;       ///< items the source emitted (one unit each)
   bool fused = false;                   ///< fewer ranks than stages: neighbours were fused
   double seconds = 0;
 };

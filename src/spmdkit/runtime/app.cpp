@@ -13,7 +13,7 @@
 #include "spmdkit/runtime/cli.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/exit_codes.hpp"
-#include "spmdkit/runtime/outcome.hpp"
+#include "spmdkit/runtime/failure_agreement.hpp"
 #include "spmdkit/runtime/text.hpp"
 
 namespace spmd {
@@ -169,12 +169,12 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
   const bool failed = ending.error.has_value();
   if (failed && ending.exit_code == exit_code::ok) ending.exit_code = exit_code::failure;
 
-  // Every rank, failed or not, agrees on the outcome over the runtime's private communicator.
+  // Every rank, failed or not, agrees on how the run ends over the runtime's private communicator.
   // A failed rank, or one ending with a non-zero code, waits only a short grace period (see
-  // outcome.hpp): if the others are blocked waiting for it, nobody else can end the job.
+  // failure_agreement.hpp): if the others are blocked waiting for it, nobody else can end the job.
   const Comm& control = env->control();
   const bool impatient = failed || ending.exit_code != exit_code::ok;
-  std::optional<AgreedOutcome> agreed;
+  std::optional<FailureAgreement> agreed;
   try {
     agreed = control.agree_on_failure({ending.exit_code, failed},
                                       impatient ? std::optional(failure_grace()) : std::nullopt);

@@ -11,7 +11,7 @@
 // spmd::run owns MPI start-up and shut-down, the shared command line, provenance and the --json
 // summary, and above all the ending: an exception on any rank ends the whole job within seconds
 // with exactly one line `spmd-<app>: error: <what> (rank R)` on stderr and a non-zero exit code,
-// never a hang (see outcome.hpp for how).
+// never a hang (see failure_agreement.hpp for how).
 #include <chrono>
 #include <concepts>
 #include <cstdio>

@@ -69,14 +69,14 @@ void Comm::allgather_raw(const void* mine, void* all, std::size_t bytes) const {
             "MPI_Allgather");
 }
 
-std::vector<std::byte> Comm::gather_bytes(std::span<const std::byte> mine, int root) const {
+std::string Comm::gather_bytes(std::string_view mine, int root) const {
   const int mine_count = count(mine.size());
   const bool is_root = rank() == root;
   std::vector<int> counts(is_root ? static_cast<std::size_t>(size()) : 0);
   check_mpi(MPI_Gather(&mine_count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, native()),
             "MPI_Gather");
   std::vector<int> at;
-  std::vector<std::byte> all;
+  std::string all;
   if (is_root) {
     at = displacements(counts);
     all.resize(static_cast<std::size_t>(std::accumulate(counts.begin(), counts.end(), 0LL)));
@@ -87,12 +87,12 @@ std::vector<std::byte> Comm::gather_bytes(std::span<const std::byte> mine, int r
   return all;
 }
 
-std::vector<std::byte> Comm::exchange_bytes(const std::vector<std::vector<std::byte>>& out) const {
+std::string Comm::exchange_bytes(const std::vector<std::string>& out) const {
   std::vector<int> send_counts(out.size());
-  std::vector<std::byte> send;
+  std::string send;
   for (std::size_t r = 0; r < out.size(); ++r) {
     send_counts[r] = count(out[r].size());
-    send.insert(send.end(), out[r].begin(), out[r].end());
+    send += out[r];
   }
   std::vector<int> receive_counts(out.size());
   check_mpi(
@@ -100,8 +100,9 @@ std::vector<std::byte> Comm::exchange_bytes(const std::vector<std::vector<std::b
       "MPI_Alltoall");
   const auto send_at = displacements(send_counts);
   const auto receive_at = displacements(receive_counts);
-  std::vector<std::byte> received(
-      static_cast<std::size_t>(std::accumulate(receive_counts.begin(), receive_counts.end(), 0LL)));
+  std::string received(
+      static_cast<std::size_t>(std::accumulate(receive_counts.begin(), receive_counts.end(), 0LL)),
+      '\0');
   check_mpi(
       MPI_Alltoallv(send.data(), send_counts.data(), send_at.data(), MPI_BYTE, received.data(),
                     receive_counts.data(), receive_at.data(), MPI_BYTE, native()),
@@ -193,8 +194,8 @@ int Comm::rank_at(std::span<const int> coordinates) const {
 
 // --- Agreeing on a failure --------------------------------------------------------------------
 
-std::optional<AgreedOutcome> Comm::agree_on_failure(
-    LocalOutcome local, std::optional<std::chrono::milliseconds> patience) const {
+std::optional<FailureAgreement> Comm::agree_on_failure(
+    FailureVote local, std::optional<std::chrono::milliseconds> patience) const {
   const int ranks = size();
   // One MIN reduction answers both questions: the lowest failed rank, and (negated) the largest
   // exit code. Non-blocking, so that a deadline can end the wait.
@@ -228,7 +229,7 @@ std::optional<AgreedOutcome> Comm::agree_on_failure(
     }
   }
   const auto& agreed = buffers->agreed;
-  return AgreedOutcome{-agreed[1], agreed[0] < ranks ? agreed[0] : -1};
+  return FailureAgreement{-agreed[1], agreed[0] < ranks ? agreed[0] : -1};
 }
 
 void Comm::throw_first_failure(const std::exception_ptr& local, std::string message) const {

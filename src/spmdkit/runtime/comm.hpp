@@ -63,13 +63,13 @@ struct Message {
 };
 
 /// Every rank's part in ending a step on which any rank may have failed.
-struct LocalOutcome {
+struct FailureVote {
   int exit_code = 0;
   bool failed = false;  ///< this rank has an error to report
 };
 
 /// What the ranks agreed on.
-struct AgreedOutcome {
+struct FailureAgreement {
   int exit_code = 0;           ///< the largest exit code of any rank
   int first_failed_rank = -1;  ///< lowest rank that failed, or -1 when none did
   [[nodiscard]] bool failed() const noexcept { return first_failed_rank >= 0; }
@@ -390,12 +390,10 @@ class Comm {
     return all;
   }
   /// Every rank's bytes concatenated in rank order on `root` (empty elsewhere).
-  [[nodiscard]] std::vector<std::byte> gather_bytes(std::span<const std::byte> mine,
-                                                    int root) const;
+  [[nodiscard]] std::string gather_bytes(std::string_view mine, int root) const;
   /// All-to-all of bytes: `out[r]` goes to rank r; returns what every rank sent here, in rank
   /// order, concatenated.
-  [[nodiscard]] std::vector<std::byte> exchange_bytes(
-      const std::vector<std::vector<std::byte>>& out) const;
+  [[nodiscard]] std::string exchange_bytes(const std::vector<std::string>& out) const;
 
   // --- Messages of any size (matched probe) ----------------------------------------------------
 
@@ -429,8 +427,8 @@ class Comm {
   /// failed and its exit code, and all learn the lowest failing rank and the largest code. With
   /// a `patience`, returns nullopt when not every rank arrived in time (a rank blocked in a
   /// collective waiting for the failed one); without, waits as long as it takes.
-  [[nodiscard]] std::optional<AgreedOutcome> agree_on_failure(
-      LocalOutcome local, std::optional<std::chrono::milliseconds> patience = std::nullopt) const;
+  [[nodiscard]] std::optional<FailureAgreement> agree_on_failure(
+      FailureVote local, std::optional<std::chrono::milliseconds> patience = std::nullopt) const;
   /// Ends a step on which any rank may have thrown (`local`, or null): if any did, every rank
   /// throws the same error -- the lowest failing rank's `message`, a UsageError when that rank's
   /// error was one. Collective; returns normally when no rank failed.

@@ -28,7 +28,7 @@ class Environment {
 
   /// The application's world: a duplicate of MPI_COMM_WORLD with MPI_ERRORS_RETURN.
   [[nodiscard]] const Comm& world() const noexcept { return world_; }
-  /// A second duplicate, private to the runtime (agreeing on the outcome of a run), so that
+  /// A second duplicate, private to the runtime (agreeing on how a run ends), so that
   /// runtime traffic can never match an application message.
   [[nodiscard]] const Comm& control() const noexcept { return control_; }
   [[nodiscard]] Threading threading() const noexcept { return provided_; }

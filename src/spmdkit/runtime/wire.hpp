@@ -4,13 +4,12 @@
 //
 // Trivially copyable types travel as their bytes (one memcpy; no serialization). Everything else
 // needs a visible choice: the codecs below cover std::string, std::vector, std::pair, std::tuple,
-// std::optional and std::map/std::unordered_map; a user type gets one by specialising
-// spmd::wire::Codec:
+// std::optional and std::map/std::unordered_map; a plain struct gets one from the list of its
+// members, written once, in wire order:
 //
-//   template <> struct spmd::wire::Codec<Page> {
-//     static void encode(Writer& out, const Page& p) { out.put(p.url); out.put(p.links); }
-//     static Page decode(Reader& in) { Page p; in.get(p.url); in.get(p.links); return p; }
-//   };
+//   template <> struct spmd::wire::Codec<Page> : spmd::wire::Fields<&Page::url, &Page::links> {};
+//
+// and any other type by specialising spmd::wire::Codec with its own encode and decode.
 //
 // A type with neither is a compile error naming this file. Pointers and views (std::string_view,
 // std::span) are trivially copyable but would travel as dangling addresses, so they are refused.
@@ -301,6 +300,36 @@ requires(Encodable<K>&& Encodable<V>) struct Codec<std::map<K, V, C, A>>
 template <class K, class V, class H, class E, class A>
 requires(Encodable<K>&& Encodable<V>) struct Codec<std::unordered_map<K, V, H, E, A>>
     : MapCodec<std::unordered_map<K, V, H, E, A>> {
+};
+
+// ---- codecs of plain structs from their member list ----
+
+template <class MemberPointer>
+struct MemberOf;
+template <class Member, class Class>
+struct MemberOf<Member Class::*> {
+  using type = Class;
+};
+
+/// The codec of a default-constructible struct whose listed data members, each encodable, are
+/// its whole state: they travel in the order listed. Adding a member to the struct means adding
+/// it here (a member left out arrives default-constructed).
+template <auto First, auto... Rest>
+requires(std::is_member_object_pointer_v<decltype(First)> &&
+         (std::is_same_v<typename MemberOf<decltype(First)>::type,
+                         typename MemberOf<decltype(Rest)>::type> &&
+          ...)) struct Fields {
+  using Type = typename MemberOf<decltype(First)>::type;
+  static void encode(Writer& out, const Type& value) {
+    out.put(value.*First);
+    (out.put(value.*Rest), ...);
+  }
+  static Type decode(Reader& in) {
+    Type value{};
+    in.get(value.*First);
+    (in.get(value.*Rest), ...);
+    return value;
+  }
 };
 
 }  // namespace spmd::wire

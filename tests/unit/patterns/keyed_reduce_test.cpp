@@ -1,8 +1,11 @@
 // Keyed reduction against a serial reference: each rank can regenerate every rank's words, so
 // the expected totals are computed locally and compared with what the shuffle produced.
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -68,6 +71,38 @@ TEST(KeyedReduce, StableHashIsFnv1a) {
   EXPECT_EQ(spmd::stable_hash(""), 0xcbf29ce484222325ULL);
   EXPECT_EQ(spmd::stable_hash("a"), 0xaf63dc4c8601ec8cULL);
   EXPECT_EQ(spmd::key_owner("anything", 1), 0);
+}
+
+}  // namespace
+
+namespace {
+
+// Values need not be trivially copyable: each key collects the set of ranks that held it, as a
+// sorted list of rank names (combined by merging), against the serial reference.
+TEST(KeyedReduce, ValuesOfAnyEncodableType) {
+  const auto& world = spmd::test::world();
+  using Holders = std::vector<std::string>;
+  auto holders_of = [](int rank) {
+    std::unordered_map<std::string, Holders> local;
+    for (const auto& [key, count] : words_of(rank)) local[key] = {fmt::format("r{}", rank)};
+    return local;
+  };
+  auto merge = [](Holders a, const Holders& b) {
+    Holders both;
+    std::merge(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    return both;
+  };
+  const auto owned = spmd::reduce_by_key(world, holders_of(world.rank()), merge);
+  const auto all = spmd::gather_by_key(world, owned, 0);
+  if (world.rank() == 0) {
+    std::map<std::string, Holders> expected;
+    for (int r = 0; r < world.size(); ++r) {
+      for (const auto& [key, holders] : holders_of(r)) {
+        expected[key] = merge(expected[key], holders);
+      }
+    }
+    EXPECT_EQ(all, expected);
+  }
 }
 
 }  // namespace

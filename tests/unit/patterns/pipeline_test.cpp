@@ -41,7 +41,7 @@ TEST(Pipeline, EveryItemThroughEveryStageInOrder) {
                         })
       .sink<long>("collect", [&](const long& v) { seen.push_back(v); }, {.ordered = true});
   const auto report = pipeline.run();
-  EXPECT_EQ(report.units, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(report.source_items, static_cast<std::uint64_t>(n));
   EXPECT_EQ(report.items_in, (std::vector<std::uint64_t>{n, n, n}));
   EXPECT_EQ(report.fused, world.size() < 3);
   // The sink runs on exactly one rank; there, everything arrived in source order.
@@ -75,7 +75,7 @@ TEST(Pipeline, WideStagesShareByDemandAndOneToManyStages) {
                                })
       .sink<int>("count", [&](const int& k) { got.insert(k); });
   const auto report = pipeline.run();
-  EXPECT_EQ(report.units, 60u);
+  EXPECT_EQ(report.source_items, 60u);
   // Lines of length 0..4, 12 each: 12 * (0 + 1 + 2 + 3 + 4) = 120 items reach the sink.
   EXPECT_EQ(report.items_in[2], 120u);
   const auto total = world.allreduce(static_cast<long>(got.size()), std::plus<>{});
@@ -162,7 +162,7 @@ TEST(Pipeline, EarlyEndAndEmptyStreams) {
                          })
         .sink<int>("count", [&](const int&) { ++got; });
     const auto report = pipeline.run();
-    EXPECT_EQ(report.units, static_cast<std::uint64_t>(items));
+    EXPECT_EQ(report.source_items, static_cast<std::uint64_t>(items));
     EXPECT_EQ(world.allreduce(got, std::plus<>{}), items == 0 ? 0 : 2);
   }
 }

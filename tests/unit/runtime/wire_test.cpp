@@ -30,18 +30,7 @@ struct Page {  // not trivially copyable: needs a codec
 }  // namespace
 
 template <>
-struct spmd::wire::Codec<Page> {
-  static void encode(Writer& out, const Page& p) {
-    out.put(p.url);
-    out.put(p.links);
-  }
-  static Page decode(Reader& in) {
-    Page p;
-    in.get(p.url);
-    in.get(p.links);
-    return p;
-  }
-};
+struct spmd::wire::Codec<Page> : spmd::wire::Fields<&Page::url, &Page::links> {};
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "spmdkit/runtime/outcome.hpp"
+#include "spmdkit/runtime/failure_agreement.hpp"
 
 #include <cstdlib>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
-// How a run ends: every rank brings its local outcome and the ranks agree on one
-// (Comm::agree_on_failure).
+// How a run ends: every rank brings its vote (failed or not, and its exit code) and the ranks
+// agree on one ending (Comm::agree_on_failure).
 //
 // This is what keeps an SPMD job from hanging on an error. A rank that failed waits only a short
 // grace period for the others: if they all arrive (they failed too, or they finished), the job

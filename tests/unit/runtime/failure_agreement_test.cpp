@@ -9,42 +9,42 @@
 
 #include "spmdkit/runtime/environment.hpp"
 #include "spmdkit/runtime/error.hpp"
-#include "spmdkit/runtime/outcome.hpp"
+#include "spmdkit/runtime/failure_agreement.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-TEST(AgreeOutcome, AllSucceed) {
-  const auto outcome = spmd::test::world().agree_on_failure({0, false});
-  ASSERT_TRUE(outcome.has_value());
-  EXPECT_EQ(outcome->exit_code, 0);
-  EXPECT_EQ(outcome->first_failed_rank, -1);
+TEST(AgreeOnFailure, AllSucceed) {
+  const auto agreement = spmd::test::world().agree_on_failure({0, false});
+  ASSERT_TRUE(agreement.has_value());
+  EXPECT_EQ(agreement->exit_code, 0);
+  EXPECT_EQ(agreement->first_failed_rank, -1);
 }
 
-TEST(AgreeOutcome, OneRankFailsOthersFinish) {
+TEST(AgreeOnFailure, OneRankFailsOthersFinish) {
   const auto& world = spmd::test::world();
   const int failing = world.size() - 1;
   const bool i_fail = world.rank() == failing;
-  const auto outcome =
+  const auto agreement =
       world.agree_on_failure({i_fail ? 2 : 0, i_fail},
                              i_fail ? std::optional(std::chrono::milliseconds(10s)) : std::nullopt);
-  ASSERT_TRUE(outcome.has_value());
-  EXPECT_EQ(outcome->exit_code, 2);
-  EXPECT_EQ(outcome->first_failed_rank, failing);
+  ASSERT_TRUE(agreement.has_value());
+  EXPECT_EQ(agreement->exit_code, 2);
+  EXPECT_EQ(agreement->first_failed_rank, failing);
 }
 
-TEST(AgreeOutcome, LowestFailedRankAndLargestCodeWin) {
+TEST(AgreeOnFailure, LowestFailedRankAndLargestCodeWin) {
   const auto& world = spmd::test::world();
   // Every rank fails, with exit code = rank + 1.
-  const auto outcome = world.agree_on_failure({world.rank() + 1, true}, 10s);
-  ASSERT_TRUE(outcome.has_value());
-  EXPECT_EQ(outcome->first_failed_rank, 0);
-  EXPECT_EQ(outcome->exit_code, world.size());
+  const auto agreement = world.agree_on_failure({world.rank() + 1, true}, 10s);
+  ASSERT_TRUE(agreement.has_value());
+  EXPECT_EQ(agreement->first_failed_rank, 0);
+  EXPECT_EQ(agreement->exit_code, world.size());
 }
 
-TEST(AgreeOutcome, FailedRankGivesUpWhenOthersDoNotArrive) {
+TEST(AgreeOnFailure, FailedRankGivesUpWhenOthersDoNotArrive) {
   const auto& world = spmd::test::world();
   if (world.size() < 2) GTEST_SKIP() << "needs a second rank that arrives late";
   // A private communicator: the late collective must not disturb later tests. It is kept for the
@@ -53,23 +53,23 @@ TEST(AgreeOutcome, FailedRankGivesUpWhenOthersDoNotArrive) {
   static const auto comm = world.duplicate();
   if (comm.rank() == 0) {
     const auto start = std::chrono::steady_clock::now();
-    const auto outcome = comm.agree_on_failure({1, true}, 100ms);
+    const auto agreement = comm.agree_on_failure({1, true}, 100ms);
     const auto waited = std::chrono::steady_clock::now() - start;
-    EXPECT_FALSE(outcome.has_value());
+    EXPECT_FALSE(agreement.has_value());
     EXPECT_GE(waited, 100ms);
     EXPECT_LT(waited, 5s);
   } else {
     std::this_thread::sleep_for(600ms);  // "busy elsewhere" well past rank 0's patience
-    const auto outcome = comm.agree_on_failure({0, false});
-    ASSERT_TRUE(outcome.has_value());  // rank 0's contribution was posted before it gave up
-    EXPECT_EQ(outcome->first_failed_rank, 0);
+    const auto agreement = comm.agree_on_failure({0, false});
+    ASSERT_TRUE(agreement.has_value());  // rank 0's contribution was posted before it gave up
+    EXPECT_EQ(agreement->first_failed_rank, 0);
   }
   world.barrier();
 }
 
 // The failure protocol of the pipeline and the farm: the same error on every rank, of the kind
 // of the lowest failing rank.
-TEST(AgreeOutcome, FirstFailureIsThrownEverywhere) {
+TEST(AgreeOnFailure, FirstFailureIsThrownEverywhere) {
   const auto& world = spmd::test::world();
   EXPECT_NO_THROW(world.throw_first_failure(nullptr, ""));
   const int last = world.size() - 1;
@@ -97,7 +97,7 @@ TEST(AgreeOutcome, FirstFailureIsThrownEverywhere) {
   }
 }
 
-TEST(AgreeOutcome, GraceComesFromTheEnvironment) {
+TEST(AgreeOnFailure, GraceComesFromTheEnvironment) {
   ::setenv("SPMD_FAILURE_GRACE_MS", "250", 1);
   EXPECT_EQ(spmd::failure_grace(), 250ms);
   ::setenv("SPMD_FAILURE_GRACE_MS", "not a number", 1);
