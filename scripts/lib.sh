@@ -40,4 +40,6 @@ spmd_build() {
   cmake --build "$SPMD_ROOT/build/$preset" --target "$target" --parallel "$SPMD_JOBS"
 }
 
-spmd_step() { printf '\n== %s\n' "$*"; }
+# A step's heading, with the seconds since the outermost script started (where CI time goes).
+export SPMD_START_SECONDS=${SPMD_START_SECONDS:-$(date +%s)}
+spmd_step() { printf '\n== %s  [+%ss]\n' "$*" "$(($(date +%s) - SPMD_START_SECONDS))"; }
