@@ -93,6 +93,22 @@ function(spmd_add_gtest_mpi)
   endif()
 endfunction()
 
+# spmd_add_gtest(NAME name TARGET exe SOURCES ... [TIMEOUT s])
+# A GoogleTest binary of code that needs no MPI (the farm's scheduler, child processes): run as
+# it is, no mpirun, label "unit".
+function(spmd_add_gtest)
+  cmake_parse_arguments(ARG "" "NAME;TARGET;TIMEOUT" "SOURCES" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 60)
+  endif()
+  add_executable(${ARG_TARGET} ${ARG_SOURCES})
+  target_link_libraries(${ARG_TARGET} PRIVATE spmdkit::spmdkit GTest::gtest_main)
+  spmd_set_warnings(${ARG_TARGET})
+  spmd_precompile_headers(${ARG_TARGET} KIND test)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_TARGET})
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS unit)
+endfunction()
+
 # spmd_add_run_test(NAME name TARGET exe [RANKS ...] [TIMEOUT s] [EXPECT checks...] [ARGS ...])
 # An end-to-end run of an app, checked by expect_run.py (timeout default 60 s).
 function(spmd_add_run_test)

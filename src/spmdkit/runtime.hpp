@@ -1,9 +1,10 @@
 #pragma once
 // The runtime room: MPI environment, the one MPI layer (Comm: typed collectives, messages,
-// owned MPI objects), error checking, the app entry point, command line, provenance. Everything
-// else in spmdkit builds on it.
+// owned MPI objects), error checking, the app entry point, command line, provenance, child
+// processes. Everything else in spmdkit builds on it.
 #include "spmdkit/runtime/app.hpp"
 #include "spmdkit/runtime/check.hpp"
+#include "spmdkit/runtime/child_process.hpp"
 #include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/runtime/command_line.hpp"
 #include "spmdkit/runtime/environment.hpp"
