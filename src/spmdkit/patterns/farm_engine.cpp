@@ -16,8 +16,9 @@
 
 // The protocol, one message per batch (variable sizes: matched probe, MPI_Mprobe/MPI_Mrecv):
 //   master -> worker  tag_tasks    u32 n, then n x (u64 id, u32 attempt, bytes task)
-//   worker -> master  tag_results  u32 n, then n x (u64 id, u8 ok, f64 seconds, bytes result or
-//                                  error, children: u64 m, m x (bytes key, bytes task))
+//   worker -> master  tag_results  u32 n, then n x (u64 id, u8 status (AttemptStatus), f64
+//                                  seconds, bytes result or error, [status failed: bytes of the
+//                                  failure's result], children: u64 m, m x (bytes key, bytes task))
 //   master -> worker  tag_stop     the final report (FarmReport's codec below); the worker
 //                                  returns.
 // The master is rank 0 of the farm's communicator; ranks 1..P-1 are workers. Termination is
@@ -70,26 +71,39 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work, d
     const std::string_view task = in.view(in.size());
     RawTaskContext context(worker, attempt);
     std::string payload;
-    std::uint8_t ok = 1;
+    std::string failure_result;
+    AttemptStatus status = AttemptStatus::done;
     const auto start = Clock::now();
     try {
       payload = work(task, context);
+    } catch (const TaskInterrupted& e) {
+      status = AttemptStatus::interrupted;
+      payload = e.what();
+    } catch (const RawTaskFailure& e) {
+      status = AttemptStatus::failed;
+      payload = e.what();
+      failure_result = e.result();
     } catch (const std::exception& e) {
-      ok = 0;
+      status = AttemptStatus::failed;
       payload = e.what();
     } catch (...) {
-      ok = 0;
+      status = AttemptStatus::failed;
       payload = "unknown exception (not derived from std::exception)";
     }
     const double seconds = seconds_between(start, Clock::now());
     busy_seconds += seconds;
     ++tasks;
     w.put(id);
-    w.put(ok);
+    w.put(static_cast<std::uint8_t>(status));
     w.put(seconds);
     w.size(payload.size());
     w.bytes(payload.data(), payload.size());
-    if (ok == 0) context.children().clear();  // a failed task's emissions do not count
+    if (status == AttemptStatus::failed) {
+      w.size(failure_result.size());
+      w.bytes(failure_result.data(), failure_result.size());
+    }
+    // Only a task that finished emits: a failed or interrupted one's emissions do not count.
+    if (status != AttemptStatus::done) context.children().clear();
     w.put(context.children());
   }
   return out;
@@ -251,9 +265,11 @@ class FarmEngine::Master {
     std::vector<std::uint64_t> finished;
     for (std::uint32_t i = 0; i < count; ++i) {
       const auto id = in.get<std::uint64_t>();
-      const bool ok = in.get<std::uint8_t>() != 0;
+      const auto status = static_cast<AttemptStatus>(in.get<std::uint8_t>());
       const auto seconds = in.get<double>();
       const std::string_view payload = in.view(in.size());
+      const std::string_view failure_result =
+          status == AttemptStatus::failed ? in.view(in.size()) : std::string_view();
       const std::size_t children_from = message.size() - in.remaining();
       const std::size_t children = in.size();
       for (std::size_t c = 0; c < children; ++c) {
@@ -265,7 +281,8 @@ class FarmEngine::Master {
       batch_seconds += seconds;
       report_.busy_seconds += seconds;
       ++report_.tasks_per_rank[static_cast<std::size_t>(worker)];
-      if (scheduler_.record_attempt(id, ok, seconds, payload, children_bytes, worker)) {
+      if (scheduler_.record_attempt(id, status, seconds, payload, children_bytes, worker,
+                                    failure_result)) {
         finish(id);
       }
     }

@@ -14,8 +14,32 @@
 #include "spmdkit/patterns/farm_options.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
 #include "spmdkit/runtime/comm.hpp"
+#include "spmdkit/runtime/error.hpp"
+
+namespace spmd {
+
+/// Thrown by a task function whose task was stopped from outside (a stop request, the end of
+/// the job's time): not the task's failure. The attempt does not count and the task stays
+/// unfinished, so a resumed run does it.
+class TaskInterrupted : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace spmd
 
 namespace spmd::detail {
+
+/// The untyped TaskFailure: a failure that carries the encoded result of the failed attempt.
+class RawTaskFailure : public Error {
+ public:
+  RawTaskFailure(const std::string& message, std::string result)
+      : Error(message), result_(std::move(result)) {}
+  [[nodiscard]] const std::string& result() const noexcept { return result_; }
+
+ private:
+  std::string result_;
+};
 
 /// What a worker's task function sees besides the task.
 class RawTaskContext {
@@ -41,7 +65,7 @@ struct RawOutcome {
   std::uint64_t id = 0;
   std::string_view key;
   std::string_view task;
-  std::string_view result;  ///< empty unless done
+  std::string_view result;  ///< when done; when failed, what a TaskFailure carried (or empty)
   std::string_view error;   ///< the last failed attempt's message (empty if none failed)
   TaskState state = TaskState::done;
   std::uint32_t attempts = 0;

@@ -6,6 +6,7 @@
 #include <exception>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -191,6 +192,11 @@ class StageRunner {
       }
     }
     if (group_ > 0) upstream_width_ = layout_.widths[group_ - 1];
+    // See unit_processed(): safe when each upstream rank sends in sequence order, which holds
+    // when every group before the upstream one is a single rank.
+    hold_credit_ = ordered_ && group_ >= 1 &&
+                   std::all_of(layout_.widths.begin(), layout_.widths.begin() + (group_ - 1),
+                               [](int width) { return width == 1; });
   }
 
   std::uint64_t run(int rank) {
@@ -314,9 +320,37 @@ class StageRunner {
     return before - in.remaining();
   }
 
+  // Credit is returned for a message once every unit of it has been processed. An ordered stage
+  // holds units that arrived ahead of their turn (from a wider stage before it); those are still
+  // in flight, so their credit waits too (hold_credit_) -- otherwise one stalled rank upstream
+  // lets the others run ahead without bound. That cannot deadlock when each upstream rank sends
+  // in sequence order (everything before the stage upstream is one rank wide): the unit whose
+  // turn it is comes from a rank all of whose earlier units were processed, their credit
+  // returned. After two wide stages in a row upstream ranks send out of order, a rank could sit
+  // on the awaited unit without credit, so there the units waiting for their turn are credited
+  // on arrival (they are bounded by how far the upstream ranks drift apart).
+  struct Arrival {
+    int source = -1;
+    std::uint32_t units_left = 0;
+  };
+
+  void unit_processed(std::uint64_t arrival_id) {
+    const auto it = arrivals_.find(arrival_id);
+    if (--it->second.units_left > 0) return;
+    const int source = it->second.source;
+    arrivals_.erase(it);
+    ++owed_[source];
+    return_credit(source, false);
+  }
+
   void receive_loop() {
-    std::map<std::uint64_t, std::string> waiting;  // ordered: units by seq
+    struct Waiting {
+      std::string bytes;
+      std::optional<std::uint64_t> arrival;  // credited when processed (hold_credit_)
+    };
+    std::map<std::uint64_t, Waiting> waiting;  // ordered: units by seq
     std::uint64_t next_seq = 0;
+    std::uint64_t next_arrival = 0;
     int ends = 0;
     detail::Backoff backoff;
     while (ends < upstream_width_ || !waiting.empty()) {
@@ -337,24 +371,33 @@ class StageRunner {
       if (m->tag == tag_units) {
         wire::Reader in(m->bytes);
         const auto units = in.get<std::uint32_t>();
+        const std::uint64_t arrival = next_arrival++;
+        arrivals_.emplace(arrival, Arrival{m->source, units + 1});  // +1: held until parsed
         for (std::uint32_t u = 0; u < units; ++u) {
           const auto seq = in.get<std::uint64_t>();
           if (!ordered_) {
             process_unit(seq, in);
+            unit_processed(arrival);
             continue;
           }
           const std::size_t at = m->bytes.size() - in.remaining();
           const std::size_t length = skip_unit(in);
-          waiting.emplace(seq, m->bytes.substr(at, length));
+          if (hold_credit_) {
+            waiting.emplace(seq, Waiting{m->bytes.substr(at, length), arrival});
+          } else {
+            waiting.emplace(seq, Waiting{m->bytes.substr(at, length), std::nullopt});
+            unit_processed(arrival);
+          }
           for (auto it = waiting.find(next_seq); it != waiting.end(); it = waiting.find(next_seq)) {
-            wire::Reader unit(it->second);
+            wire::Reader unit(it->second.bytes);
             process_unit(next_seq, unit);
+            const std::optional<std::uint64_t> of = it->second.arrival;
             waiting.erase(it);
             ++next_seq;
+            if (of) unit_processed(*of);
           }
         }
-        ++owed_[m->source];
-        return_credit(m->source, false);
+        unit_processed(arrival);
       } else if (m->tag == tag_end) {
         ++ends;
       } else {
@@ -366,7 +409,8 @@ class StageRunner {
   Comm comm_;
   const Layout& layout_;
   int group_;
-  bool ordered_;  // this rank's first stage receives units in source order
+  bool ordered_;              // this rank's first stage receives units in source order
+  bool hold_credit_ = false;  // units waiting for their turn keep their credit (see above)
   int window_;
   std::uint32_t batch_;
   std::vector<const Pipeline::SourceFn*> sources_;
@@ -378,6 +422,7 @@ class StageRunner {
   std::vector<int> downstream_;
   std::map<int, int> credit_;
   std::map<int, int> owed_;
+  std::map<std::uint64_t, Arrival> arrivals_;  // messages with units not yet processed
   std::size_t next_ = 0;
   std::string out_;              // the message being batched
   std::uint32_t out_count_ = 0;  // units in it

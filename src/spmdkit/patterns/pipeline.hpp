@@ -24,9 +24,13 @@
 //   messages are in flight per pair of ranks (back-pressure: a fast source cannot flood a slow
 //   stage).
 // - Messages carry up to `batch` units: in flight are at most window x batch units per pair.
-// - Whatever a stage emits for a unit's items goes on together as that unit, so `ordered` stages
-// (width 1) see units in source order (the source must then be
-//   one rank).
+// - An ordered stage holds units that arrive ahead of their turn; they keep their credit until
+//   processed, so one stalled rank upstream holds back the others too -- when its upstream stage
+//   is the only wide one before it. After two wide stages in a row, upstream ranks send out of
+//   sequence order and waiting units are credited on arrival (or the awaited unit could wait
+//   behind a rank without credit): memory then grows with how far those ranks drift apart.
+// - Whatever a stage emits for a unit's items goes on together as that unit, so `ordered`
+//   stages (width 1) see units in source order (the source must then be one rank).
 // - End of stream propagates stage by stage. An exception in any stage ends the run on every rank
 //   with the same Error naming the stage, the rank and the cause -- never a hang.
 // Items travel through their wire codec (runtime/wire.hpp).

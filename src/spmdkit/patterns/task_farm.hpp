@@ -50,11 +50,21 @@ class TaskContext {
   const std::function<std::string(const Task&)>& key_;
 };
 
+/// Thrown by a task function to fail with a result all the same (a command's exit status and
+/// output): the attempt counts as failed and is retried while attempts remain; the outcome of
+/// the last failed attempt carries `result`. (To be stopped without failing: TaskInterrupted.)
+template <wire::Encodable Result>
+class TaskFailure : public detail::RawTaskFailure {
+ public:
+  TaskFailure(const std::string& message, const Result& result)
+      : RawTaskFailure(message, wire::encode(result)) {}
+};
+
 template <class Task, class Result>
 struct TaskOutcome {
   std::uint64_t id = 0;  ///< submission order, then emission order
   Task task{};
-  std::optional<Result> result;  ///< set when done
+  std::optional<Result> result;  ///< set when done, or when the last failure carried one
   TaskState state = TaskState::done;
   std::uint32_t attempts = 0;
   int worker = -1;       ///< rank that ran the last attempt
@@ -158,7 +168,9 @@ class TaskFarm {
       Outcome outcome;
       outcome.id = raw.id;
       outcome.task = wire::decode<Task>(raw.task);
-      if (raw.state == TaskState::done) outcome.result = wire::decode<Result>(raw.result);
+      if (raw.state == TaskState::done || !raw.result.empty()) {
+        outcome.result = wire::decode<Result>(raw.result);
+      }
       outcome.state = raw.state;
       outcome.attempts = raw.attempts;
       outcome.worker = raw.worker;

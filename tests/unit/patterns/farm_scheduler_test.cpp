@@ -18,6 +18,7 @@ namespace {
 
 using spmd::FarmOptions;
 using spmd::TaskState;
+using spmd::detail::AttemptStatus;
 using spmd::detail::FarmScheduler;
 using spmd::detail::PlannedBatch;
 
@@ -40,7 +41,7 @@ void run_to_end(FarmScheduler& scheduler) {
     if (batches.empty() && scheduler.in_flight() == 0 && !scheduler.start_next_wave()) return;
     for (const PlannedBatch& batch : batches) {
       for (const auto id : batch.ids)
-        scheduler.record_attempt(id, true, 1e-3, "ok", "", batch.worker);
+        scheduler.record_attempt(id, AttemptStatus::done, 1e-3, "ok", "", batch.worker);
       scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()),
                                1e-3 * static_cast<double>(batch.ids.size()));
     }
@@ -74,7 +75,7 @@ TEST(FarmScheduler, FirstBatchesHoldOneTaskUntilTimesAreKnown) {
   for (const auto& batch : first) EXPECT_EQ(batch.ids.size(), 1U);
   // Short tasks measured: batches grow toward batch_seconds of work, a fair share at most.
   for (const auto& batch : first) {
-    scheduler.record_attempt(batch.ids[0], true, 1e-6, "", "", batch.worker);
+    scheduler.record_attempt(batch.ids[0], AttemptStatus::done, 1e-6, "", "", batch.worker);
     scheduler.batch_returned(batch.worker, 1, 1e-6);
   }
   EXPECT_GT(scheduler.batch_size(), 100U);
@@ -99,7 +100,8 @@ TEST(FarmScheduler, ARetryGoesToAnotherWorkerAndFailsForGoodAfterMaxAttempts) {
       EXPECT_NE(batch.worker, last_worker) << "attempt " << attempt;
     }
     last_worker = batch.worker;
-    const bool finished = scheduler.record_attempt(0, false, 0.1, "boom", "", batch.worker);
+    const bool finished =
+        scheduler.record_attempt(0, AttemptStatus::failed, 0.1, "boom", "", batch.worker);
     scheduler.batch_returned(batch.worker, 1, 0.1);
     EXPECT_EQ(finished, attempt == 3);
   }
@@ -108,6 +110,58 @@ TEST(FarmScheduler, ARetryGoesToAnotherWorkerAndFailsForGoodAfterMaxAttempts) {
   EXPECT_EQ(scheduler.failed(), 1U);
   EXPECT_NE(scheduler.task(0).error.find("boom (rank"), std::string::npos);
   EXPECT_TRUE(scheduler.dispatch().empty());
+}
+
+TEST(FarmScheduler, AnInterruptionIsNotAnAttemptAndAFailureKeepsItsData) {
+  FarmOptions options;
+  options.max_attempts = 1;
+  FarmScheduler scheduler(options, 1);
+  scheduler.submit("a", "t");
+  scheduler.start();
+  // Interrupted twice (a stop, a job's end): never failed, the task is first in line again.
+  for (int interruption = 0; interruption < 2; ++interruption) {
+    const auto batches = scheduler.dispatch();
+    ASSERT_EQ(batches.size(), 1U);
+    EXPECT_EQ(scheduler.task(0).attempts, 1U);
+    EXPECT_FALSE(scheduler.record_attempt(0, AttemptStatus::interrupted, 0.1, "stopped", "",
+                                          batches[0].worker));
+    scheduler.batch_returned(batches[0].worker, 1, 0.1);
+    EXPECT_EQ(scheduler.task(0).attempts, 0U);
+    EXPECT_EQ(scheduler.task(0).state, TaskState::pending);
+    EXPECT_EQ(scheduler.unfinished(), 1U);
+  }
+  EXPECT_EQ(scheduler.interruptions(), 2U);
+  // Its one real attempt fails, with data (a command's exit status and output).
+  const auto batches = scheduler.dispatch();
+  ASSERT_EQ(batches.size(), 1U);
+  EXPECT_TRUE(scheduler.record_attempt(0, AttemptStatus::failed, 0.1, "exit status 3", "",
+                                       batches[0].worker, "status=3"));
+  EXPECT_EQ(scheduler.task(0).state, TaskState::failed);
+  EXPECT_EQ(scheduler.task(0).attempts, 1U);
+  EXPECT_EQ(scheduler.task(0).result, "status=3");
+  EXPECT_EQ(scheduler.retries(), 0U);
+}
+
+TEST(FarmScheduler, ATaskThatIsAlwaysInterruptedEndsFailedInsteadOfLooping) {
+  FarmOptions options;
+  options.max_attempts = 1;
+  FarmScheduler scheduler(options, 2);
+  scheduler.submit("a", "t");
+  scheduler.start();
+  bool finished = false;
+  std::uint32_t rounds = 0;
+  while (!finished && rounds < 100) {
+    const auto batches = scheduler.dispatch();
+    ASSERT_EQ(batches.size(), 1U);
+    finished = scheduler.record_attempt(0, AttemptStatus::interrupted, 0, "stopped", "",
+                                        batches[0].worker);
+    scheduler.batch_returned(batches[0].worker, 1, 0);
+    ++rounds;
+  }
+  EXPECT_EQ(rounds, FarmScheduler::max_interruptions + 1);
+  EXPECT_EQ(scheduler.task(0).state, TaskState::failed);
+  EXPECT_NE(scheduler.task(0).error.find("interrupted 11 times"), std::string::npos)
+      << scheduler.task(0).error;
 }
 
 TEST(FarmScheduler, StaticSplitGivesContiguousBlocks) {
@@ -146,7 +200,7 @@ TEST(FarmScheduler, WavesRunLevelByLevelInKeyOrder) {
         // "a" emits a deeper task and a task of its own level (joins the current wave).
         const std::string children =
             scheduler.task(id).key == "a" ? children_of({{"y", "1"}, {"c", "0"}}) : "";
-        scheduler.record_attempt(id, true, 0, "", children, batch.worker);
+        scheduler.record_attempt(id, AttemptStatus::done, 0, "", children, batch.worker);
       }
       scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0);
     }
@@ -170,7 +224,7 @@ TEST(FarmScheduler, RestoredTasksAreNotRunAgain) {
     for (const auto& batch : scheduler.dispatch()) {
       for (const auto id : batch.ids) {
         ran.insert(scheduler.task(id).key);
-        scheduler.record_attempt(id, true, 0, "", "", batch.worker);
+        scheduler.record_attempt(id, AttemptStatus::done, 0, "", "", batch.worker);
       }
       scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0);
     }
@@ -236,7 +290,12 @@ TEST(FarmScheduler, NoTaskLostOrRunTwiceUnderAnyInterleaving) {
       out.erase(out.begin() + static_cast<std::ptrdiff_t>(pick));
       for (const auto id : batch.ids) {
         in_flight.erase(id);
-        const bool ok = random() % 4 != 0;
+        // Done, failed (counts as an attempt) or interrupted (does not).
+        const auto roll = random() % 8;
+        const AttemptStatus status = roll == 0   ? AttemptStatus::interrupted
+                                     : roll <= 2 ? AttemptStatus::failed
+                                                 : AttemptStatus::done;
+        const bool ok = status == AttemptStatus::done;
         std::vector<std::pair<std::string, std::string>> children;
         if (ok && emitted < 200 && random() % 3 == 0) {
           const std::string child_task = waves ? std::string(scheduler.task(id).task) + "t" : "t";
@@ -245,7 +304,7 @@ TEST(FarmScheduler, NoTaskLostOrRunTwiceUnderAnyInterleaving) {
                                 child_task);  // maybe known
         }
         const bool done =
-            scheduler.record_attempt(id, ok, 1e-4, ok ? "r" : "e",
+            scheduler.record_attempt(id, status, 1e-4, ok ? "r" : "e",
                                      children.empty() ? "" : children_of(children), batch.worker);
         if (done) {
           ASSERT_TRUE(finished.insert(id).second)

@@ -85,9 +85,10 @@ TEST(Pipeline, WideStagesShareByDemandAndOneToManyStages) {
 
 TEST(Pipeline, BackPressureBoundsWhatIsInFlight) {
   const auto& world = spmd::test::world();
-  // A fast source, a relay, a slow sink. Credits bound what is in flight: the source can send
-  // item i only after the sink has finished item i - bound, with bound = what the credit windows
-  // and the relay ranks can hold. (Timestamps: CLOCK_MONOTONIC is one clock for the machine.)
+  // A fast source, a relay, a slow ordered sink. Credits bound what is in flight: the source can
+  // send item i only after the sink has finished item i - bound, with bound = what the credit
+  // windows and the relay ranks can hold. (Timestamps: CLOCK_MONOTONIC is one clock for the
+  // machine.)
   constexpr int window = 2;
   constexpr int n = 80;
   auto now = [] {
@@ -104,7 +105,13 @@ TEST(Pipeline, BackPressureBoundsWhatIsInFlight) {
                        sent[i] = now();
                      }
                    })
-      .stage<int, int>("relay", [](const int& i, Emit<int>& out) { out(i); })
+      .stage<int, int>("relay",
+                       [](const int& i, Emit<int>& out) {
+                         // The relay rank with item 0 stalls: the others must not run ahead
+                         // of the ordered sink, which waits for item 0 first.
+                         if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+                         out(i);
+                       })
       .sink<int>("slow",
                  [&](const int& i) {
                    std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -1,6 +1,6 @@
 // The task farm against serial references, at every rank count: results in task order, tasks
 // that emit tasks (with duplicates), retries on another worker, permanent failures, the static
-// schedule, and a stop request.
+// schedule, a stop request, failures that carry a result, interruptions that are no attempt.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -200,6 +200,36 @@ TEST(TaskFarm, PermanentFailureIsRecordedAndTheRunCompletes) {
     EXPECT_EQ(seven.attempts, 2u);
     EXPECT_NE(seven.error.find("seven is bad"), std::string::npos) << seven.error;
     EXPECT_NE(seven.error.find("attempt 2"), std::string::npos) << seven.error;
+  }
+}
+
+TEST(TaskFarm, AFailureCarriesItsResultAndAnInterruptionIsNoAttempt) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  options.max_attempts = 1;
+  TaskFarm<int, int> farm(world, options);
+  for (int i = 0; i < 30; ++i) farm.submit(i);
+  // Every rank interrupts task 5 the first time it meets it (a stop that did not last): it
+  // must still be done, on its one attempt.
+  std::set<int> interrupted_here;
+  const auto run = farm.run([&](int n) {
+    if (n == 5 && interrupted_here.insert(n).second) throw spmd::TaskInterrupted("stopped");
+    if (n == 7) throw spmd::TaskFailure<int>("exit status 3", -3);
+    return n;
+  });
+  EXPECT_EQ(run.report.failed, 1u);
+  EXPECT_EQ(run.report.done, 29u);
+  EXPECT_EQ(run.report.retries, 0u);
+  if (world.rank() == 0) {
+    const auto& five = run.outcomes[5];
+    EXPECT_TRUE(five.ok());
+    EXPECT_EQ(five.attempts, 1u);
+    EXPECT_EQ(*five.result, 5);
+    const auto& seven = run.outcomes[7];
+    EXPECT_EQ(seven.state, TaskState::failed);
+    ASSERT_TRUE(seven.result.has_value());
+    EXPECT_EQ(*seven.result, -3);
+    EXPECT_NE(seven.error.find("exit status 3"), std::string::npos) << seven.error;
   }
 }
 

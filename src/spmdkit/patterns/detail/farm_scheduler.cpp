@@ -252,17 +252,30 @@ std::vector<PlannedBatch> FarmScheduler::dispatch() {
 
 PlannedBatch FarmScheduler::inline_batch() { return plan(0, batch_size(), nullptr); }
 
-bool FarmScheduler::record_attempt(std::uint64_t id, bool ok, double seconds,
-                                   std::string_view payload, std::string_view children,
-                                   int worker) {
+bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, double seconds,
+                                   std::string_view payload, std::string_view children, int worker,
+                                   std::string_view failure_result) {
   if (id >= tasks_.size()) throw Error(fmt::format("task farm: unknown task id {}", id));
   if (inflight_tasks_ == 0) throw Error(fmt::format("task farm: task {} was not in flight", id));
   --inflight_tasks_;
   FarmTask& t = tasks_[id];
+  if (status == AttemptStatus::interrupted && ++t.interruptions <= max_interruptions) {
+    // Not the task's doing (a stop, the job's end): the attempt is given back, and the task is
+    // first in line -- or, when the run is stopping, left unfinished for a resumed run.
+    if (t.attempts > 0) --t.attempts;
+    ++interruptions_;
+    t.queued = true;
+    ready_.push_front(id);
+    return false;
+  }
   t.worker = worker;
   t.seconds = seconds;
-  if (!ok) {
-    t.error = fmt::format("{} (rank {}, attempt {})", payload, worker, t.attempts);
+  if (status != AttemptStatus::done) {
+    t.error = status == AttemptStatus::failed
+                  ? fmt::format("{} (rank {}, attempt {})", payload, worker, t.attempts)
+                  : fmt::format("{} (rank {}, attempt {}; interrupted {} times: counted as failed)",
+                                payload, worker, t.attempts, t.interruptions);
+    t.result.assign(failure_result);
     if (t.attempts < options_.max_attempts) {
       ++retries_;
       retry_.push_back(id);

@@ -27,15 +27,23 @@ using RawLevel = std::function<std::uint32_t(std::string_view task)>;
 /// Master-side admission: returns the task as it should run ("" = unchanged).
 using RawAdmit = std::function<std::string(std::string_view task)>;
 
+/// How one attempt of a task ended (the status byte of a results message).
+enum class AttemptStatus : std::uint8_t {
+  failed = 0,       ///< the task function threw: counts as an attempt, retried while any are left
+  done = 1,         ///< it returned its result
+  interrupted = 2,  ///< stopped from outside (TaskInterrupted): not an attempt, queued again
+};
+
 /// One task as the master keeps it.
 struct FarmTask {
   std::string key;
   std::string task;
-  std::string result;
+  std::string result;    ///< when done; when failed, what the last attempt carried (may be "")
   std::string error;     ///< the last failed attempt's message
   std::string children;  ///< wire-encoded (key, task) pairs it emitted, kept for the journal
   TaskState state = TaskState::pending;
   std::uint32_t attempts = 0;
+  std::uint32_t interruptions = 0;
   int worker = -1;
   double seconds = 0;
   bool resumed = false;  ///< done by an earlier run (from the journal)
@@ -77,10 +85,16 @@ class FarmScheduler {
   /// A batch for the master itself (a single-rank run).
   [[nodiscard]] PlannedBatch inline_batch();
 
-  /// One attempt's outcome. Returns true when the task is finished (done, or failed for good):
-  /// the caller journals and delivers it. A failure with attempts left queues a retry.
-  bool record_attempt(std::uint64_t id, bool ok, double seconds, std::string_view payload,
-                      std::string_view children, int worker);
+  /// One attempt's outcome: `payload` is the result when done, else the message; a failure may
+  /// carry a result all the same (`failure_result`, from TaskFailure). Returns true when the task
+  /// is finished (done, or failed for good): the caller journals and delivers it. A failure with
+  /// attempts left queues a retry; an interruption gives the attempt back and queues the task
+  /// first in line (but a task interrupted more than max_interruptions times counts the next
+  /// one as a failure, so that a task function that always says "interrupted" cannot loop).
+  static constexpr std::uint32_t max_interruptions = 10;
+  bool record_attempt(std::uint64_t id, AttemptStatus status, double seconds,
+                      std::string_view payload, std::string_view children, int worker,
+                      std::string_view failure_result = {});
   /// A results message of `count` tasks that took `seconds` in all came back from `worker`.
   void batch_returned(int worker, std::uint32_t count, double seconds);
 
@@ -97,6 +111,7 @@ class FarmScheduler {
   [[nodiscard]] std::uint64_t done() const noexcept { return done_; }
   [[nodiscard]] std::uint64_t failed() const noexcept { return failed_; }
   [[nodiscard]] std::uint64_t retries() const noexcept { return retries_; }
+  [[nodiscard]] std::uint64_t interruptions() const noexcept { return interruptions_; }
   [[nodiscard]] std::uint64_t resumed() const noexcept { return resumed_; }
   [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
   [[nodiscard]] std::uint64_t unfinished() const;
@@ -137,6 +152,7 @@ class FarmScheduler {
   std::uint64_t done_ = 0;
   std::uint64_t failed_ = 0;
   std::uint64_t retries_ = 0;
+  std::uint64_t interruptions_ = 0;
   std::uint64_t resumed_ = 0;
   std::uint64_t duplicates_ = 0;
 };
