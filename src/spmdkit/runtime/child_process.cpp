@@ -322,7 +322,8 @@ std::optional<ChildProcess::Clock::time_point> ChildProcess::next_deadline() con
 
 bool wait_for_children(std::span<ChildProcess* const> children, std::chrono::milliseconds timeout) {
   std::vector<int> fds;
-  auto wait_until = ChildProcess::Clock::now() + timeout;
+  const auto give_up = ChildProcess::Clock::now() + timeout;
+  auto wait_until = give_up;
   for (const ChildProcess* child : children) {
     if (child->finished()) return true;
     child->add_wait_descriptors(fds);
@@ -336,7 +337,8 @@ bool wait_for_children(std::span<ChildProcess* const> children, std::chrono::mil
   const int ready =
       ::poll(polled.data(), polled.size(),
              static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count())));
-  return ready > 0 || (ready == 0 && wait_until < ChildProcess::Clock::now() + timeout);
+  // Something to do: a descriptor is ready, or a child's deadline (not the timeout) came.
+  return ready > 0 || wait_until < give_up;
 }
 
 }  // namespace spmd

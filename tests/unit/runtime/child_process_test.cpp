@@ -174,6 +174,14 @@ TEST(ChildProcess, StopIsNotTheCommandsFailure) {
   EXPECT_EQ(child.end().describe(), "stopped (then signal 15 (TERM))");
 }
 
+TEST(ChildProcess, WaitingReportsWhetherAnythingHappened) {
+  ChildProcess quiet(ChildSpec::shell("sleep 30"));
+  ChildProcess* const children[] = {&quiet};
+  EXPECT_FALSE(spmd::wait_for_children(children, 50ms));  // nothing within the timeout
+  quiet.stop(1s);
+  EXPECT_TRUE(spmd::wait_for_children(children, 5000ms));  // its end
+}
+
 TEST(ChildProcess, DestructorKillsAndReaps) {
   pid_t pid = -1;
   {
