@@ -371,23 +371,24 @@ class StageRunner {
       if (m->tag == tag_units) {
         wire::Reader in(m->bytes);
         const auto units = in.get<std::uint32_t>();
+        // The message's credit waits for its held units (none unless hold_credit_) and for the
+        // end of this loop; units processed here need no count.
         const std::uint64_t arrival = next_arrival++;
-        arrivals_.emplace(arrival, Arrival{m->source, units + 1});  // +1: held until parsed
+        arrivals_.emplace(arrival, Arrival{m->source, 1});
         for (std::uint32_t u = 0; u < units; ++u) {
           const auto seq = in.get<std::uint64_t>();
           if (!ordered_) {
             process_unit(seq, in);
-            unit_processed(arrival);
             continue;
           }
           const std::size_t at = m->bytes.size() - in.remaining();
           const std::size_t length = skip_unit(in);
+          std::optional<std::uint64_t> credited_when_processed;
           if (hold_credit_) {
-            waiting.emplace(seq, Waiting{m->bytes.substr(at, length), arrival});
-          } else {
-            waiting.emplace(seq, Waiting{m->bytes.substr(at, length), std::nullopt});
-            unit_processed(arrival);
+            ++arrivals_.at(arrival).units_left;
+            credited_when_processed = arrival;
           }
+          waiting.emplace(seq, Waiting{m->bytes.substr(at, length), credited_when_processed});
           for (auto it = waiting.find(next_seq); it != waiting.end(); it = waiting.find(next_seq)) {
             wire::Reader unit(it->second.bytes);
             process_unit(next_seq, unit);
