@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "spmdkit/patterns/detail/messaging.hpp"
+#include "spmdkit/patterns/detail/task_slots.hpp"
+#include "spmdkit/runtime/environment.hpp"
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/wire.hpp"
@@ -19,11 +21,14 @@
 //   worker -> master  tag_results  u32 n, then n x (u64 id, u8 status (AttemptStatus), f64
 //                                  seconds, bytes result or error, [status failed: bytes of the
 //                                  failure's result], children: u64 m, m x (bytes key, bytes task))
+//   master -> worker  tag_interrupt  empty: a stop's grace ran out; running tasks are to give up
+//                                  (TaskContext::interrupted()), and their batches come back
 //   master -> worker  tag_stop     the final report (FarmReport's codec below); the worker
 //                                  returns.
-// The master is rank 0 of the farm's communicator; ranks 1..P-1 are workers. Termination is
-// exact: emitted tasks travel only with results, so when nothing is queued and no batch is out,
-// nothing can appear any more.
+// The master is rank 0 of the farm's communicator; ranks 1..P-1 are workers. The master's own
+// slots (master_runs_tasks) take their batches through a queue in memory, not messages.
+// Termination is exact: emitted tasks travel only with results, so when nothing is queued and no
+// batch is out, nothing can appear any more.
 
 template <>
 struct spmd::wire::Codec<spmd::FarmReport>
@@ -40,6 +45,7 @@ namespace {
 constexpr int tag_tasks = 1;
 constexpr int tag_results = 2;
 constexpr int tag_stop = 3;
+constexpr int tag_interrupt = 4;
 constexpr int master_rank = 0;
 
 double seconds_between(Clock::time_point from, Clock::time_point to) {
@@ -54,12 +60,25 @@ void validate(const FarmOptions& options) {
   if (!(options.journal_interval >= 0))
     throw UsageError("task farm: journal_interval must be >= 0");
   if (!(options.stop_grace >= 0)) throw UsageError("task farm: stop_grace must be >= 0");
+  if (!(options.interrupt_wait >= 0)) throw UsageError("task farm: interrupt_wait must be >= 0");
+  if (options.slots < 1) throw UsageError("task farm: slots must be at least 1");
+}
+
+// Threads run tasks beside MPI on the main thread: the MPI library must allow that.
+void require_threads_allowed() {
+  const Environment* environment = Environment::current();
+  if (environment != nullptr && environment->threading() < Threading::funneled) {
+    throw UsageError(fmt::format(
+        "task farm: slots and master_runs_tasks run tasks on threads, but MPI was initialised "
+        "with thread level '{}' (at least 'funneled' is needed)",
+        to_string(environment->threading())));
+  }
 }
 
 }  // namespace
 
-std::string run_batch(std::string_view batch, int worker, const RawWork& work, double& busy_seconds,
-                      std::uint64_t& tasks) {
+std::string run_batch(std::string_view batch, int worker, const RawWork& work,
+                      const std::function<bool()>& interrupted) {
   wire::Reader in(batch);
   const auto count = in.get<std::uint32_t>();
   std::string out;
@@ -69,7 +88,7 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work, d
     const auto id = in.get<std::uint64_t>();
     const auto attempt = in.get<std::uint32_t>();
     const std::string_view task = in.view(in.size());
-    RawTaskContext context(worker, attempt);
+    RawTaskContext context(worker, attempt, interrupted);
     std::string payload;
     std::string failure_result;
     AttemptStatus status = AttemptStatus::done;
@@ -91,8 +110,6 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work, d
       payload = "unknown exception (not derived from std::exception)";
     }
     const double seconds = seconds_between(start, Clock::now());
-    busy_seconds += seconds;
-    ++tasks;
     w.put(id);
     w.put(static_cast<std::uint8_t>(status));
     w.put(seconds);
@@ -114,6 +131,9 @@ FarmEngine::FarmEngine(const Comm& comm, FarmOptions options)
       options_(std::move(options)),
       scheduler_(options_, comm_.size() - 1) {
   validate(options_);
+  if (options_.slots > 1 || (options_.master_runs_tasks && comm_.size() > 1)) {
+    require_threads_allowed();
+  }
   if (!options_.journal.empty() && is_master()) {
     journal_.emplace(options_.journal, options_.fingerprint);
   }
@@ -140,12 +160,21 @@ class FarmEngine::Master {
         deliver_(deliver),
         workers_(farm.comm_.size() - 1),
         sends_(farm.comm_) {
-    report_.workers = std::max(workers_, 1);
+    report_.workers = scheduler_.task_slots();
     report_.tasks_per_rank.assign(static_cast<std::size_t>(farm.comm_.size()), 0);
   }
 
+  // Leaving by an exception: the master's own running tasks are told to give up, not awaited.
+  ~Master() { interrupt_.store(true); }
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
   FarmReport run() {
     start_ = Clock::now();
+    const auto& runners = scheduler_.runners();
+    if (!scheduler_.runs_inline() && !runners.empty() && runners.front() == master_rank) {
+      slots_.emplace(work_, master_rank, options_.slots, interrupted_);
+    }
     last_flush_ = last_progress_ = start_;
     try {
       for (JournalRecord& record : loaded_) scheduler_.restore(std::move(record));
@@ -163,23 +192,32 @@ class FarmEngine::Master {
 
     Backoff backoff;
     bool stopping = false;
+    bool interrupting = false;
     Clock::time_point stop_deadline{};
     while (true) {
-      if (!stopping && options_.stop != nullptr && options_.stop->requested_here()) {
+      if (!stopping && stop_requested()) {
         stopping = true;
-        stop_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(options_.stop_grace));
+        stop_deadline = Clock::now() + seconds_from(options_.stop_grace);
       }
       if (!stopping) send(scheduler_.dispatch());
       bool progressed = false;
-      if (workers_ == 0) {
+      if (scheduler_.runs_inline()) {
         if (!stopping && scheduler_.has_queued()) {
           run_inline();
           progressed = true;
         }
-      } else if (auto message = comm().receive_if_arrived(MPI_ANY_SOURCE, tag_results)) {
-        handle_results(message->bytes, message->source);
-        progressed = true;
+      }
+      if (slots_) {
+        for (const std::string& results : slots_->take_results()) {
+          handle_results(results, master_rank);
+          progressed = true;
+        }
+      }
+      if (workers_ > 0) {
+        if (auto message = comm().receive_if_arrived(MPI_ANY_SOURCE, tag_results)) {
+          handle_results(message->bytes, message->source);
+          progressed = true;
+        }
       }
       const auto now = Clock::now();
       maybe_flush(now);
@@ -188,7 +226,18 @@ class FarmEngine::Master {
       const bool idle = scheduler_.in_flight() == 0;
       if (idle && !stopping && !scheduler_.has_queued() && scheduler_.start_next_wave()) continue;
       if (idle && (stopping || !scheduler_.has_queued())) break;
-      if (stopping && now > stop_deadline) break;  // in-flight tasks ran out of grace
+      if (stopping && !interrupting && now > stop_deadline) {
+        // The grace ran out: running tasks are told to give up; their batches still come back
+        // (as interrupted: unfinished, not failed) unless they ignore it for interrupt_wait.
+        interrupting = true;
+        interrupt_.store(true);
+        for (int worker = 1; worker <= workers_; ++worker) {
+          sends_.send(worker, tag_interrupt, std::string());
+        }
+        stop_deadline = now + seconds_from(options_.interrupt_wait);
+      } else if (interrupting && now > stop_deadline) {
+        break;  // tasks that ignore the interruption are left behind
+      }
       if (progressed) {
         backoff.reset();
       } else {
@@ -196,6 +245,10 @@ class FarmEngine::Master {
       }
     }
 
+    if (slots_) {
+      interrupt_.store(true);  // the master's own slots: what still runs is left behind
+      slots_.reset();
+    }
     if (farm_.journal_) farm_.journal_->flush();
     report_.stopped = stopping;
     report_.seconds = seconds_between(start_, Clock::now());
@@ -217,6 +270,25 @@ class FarmEngine::Master {
 
  private:
   [[nodiscard]] const Comm& comm() const { return farm_.comm_; }
+
+  static Clock::duration seconds_from(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  [[nodiscard]] bool stop_requested() const {
+    return options_.stop != nullptr && options_.stop->requested_here();
+  }
+
+  // A task the master runs inline (single rank) is interrupted once a stop request's grace ran
+  // out (the master loop cannot say so while the task runs).
+  [[nodiscard]] bool inline_interrupted() {
+    if (interrupt_.load()) return true;
+    if (!stop_requested()) return false;
+    const auto now = Clock::now();
+    if (!inline_stop_seen_) inline_stop_seen_ = now;
+    if (now - *inline_stop_seen_ > seconds_from(options_.stop_grace)) interrupt_.store(true);
+    return interrupt_.load();
+  }
 
   void deliver_resumed() {
     if (options_.delivery == Delivery::task_order) {
@@ -244,6 +316,10 @@ class FarmEngine::Master {
 
   void send(const std::vector<PlannedBatch>& batches) {
     for (const PlannedBatch& batch : batches) {
+      if (batch.worker == master_rank) {
+        slots_->submit(encode_batch(batch));
+        continue;
+      }
       ++report_.messages;
       sends_.send(batch.worker, tag_tasks, encode_batch(batch));
     }
@@ -252,10 +328,9 @@ class FarmEngine::Master {
   void run_inline() {
     const PlannedBatch batch = scheduler_.inline_batch();
     if (batch.ids.empty()) return;
-    double busy = 0;
-    std::uint64_t tasks = 0;
-    const std::string results = run_batch(encode_batch(batch), 0, work_, busy, tasks);
-    handle_results(results, 0);
+    const std::function<bool()> interrupted = [this] { return inline_interrupted(); };
+    const std::string results = run_batch(encode_batch(batch), master_rank, work_, interrupted);
+    handle_results(results, master_rank);
   }
 
   void handle_results(std::string_view message, int worker) {
@@ -342,6 +417,10 @@ class FarmEngine::Master {
   FarmReport report_;
   SendQueue sends_;
   Clock::time_point start_, last_flush_, last_progress_;
+  std::atomic<bool> interrupt_{false};
+  std::optional<Clock::time_point> inline_stop_seen_;
+  const std::function<bool()> interrupted_ = [this] { return interrupt_.load(); };
+  std::optional<TaskSlots> slots_;  // the master's own, when it runs tasks beside dispatching
 };
 
 FarmReport FarmEngine::run(const RawWork& work, const RawDeliver& deliver) {
@@ -372,30 +451,62 @@ FarmReport FarmEngine::run_worker(const RawWork& work) {
   std::deque<std::string> queue;
   SendQueue sends(comm_);
   Backoff backoff;
-  double busy = 0;
-  std::uint64_t tasks = 0;
   std::optional<std::string> final_report;
-  while (!final_report) {
-    // Take in everything that has arrived: prefetched batches, or the end.
-    while (auto message = comm_.receive_if_arrived(master_rank)) {
-      if (message->tag == tag_stop) {
-        final_report = std::move(message->bytes);
-        break;
+  std::atomic<bool> interrupt{false};
+  // One slot: tasks run on this thread, which is the only one to see an interruption arrive,
+  // so a task asking for it looks for the message; more slots: the loop below sees it.
+  const std::function<bool()> interrupted_inline = [&] {
+    if (!interrupt.load() && comm_.receive_if_arrived(master_rank, tag_interrupt)) {
+      interrupt.store(true);
+    }
+    return interrupt.load();
+  };
+  const std::function<bool()> interrupted_threads = [&] { return interrupt.load(); };
+  std::optional<TaskSlots> slots;
+  if (options_.slots > 1) slots.emplace(work, comm_.rank(), options_.slots, interrupted_threads);
+  try {
+    while (!final_report) {
+      // Take in everything that has arrived: prefetched batches, an interruption, or the end.
+      bool progressed = false;
+      while (auto message = comm_.receive_if_arrived(master_rank)) {
+        progressed = true;
+        if (message->tag == tag_stop) {
+          final_report = std::move(message->bytes);
+          break;
+        }
+        if (message->tag == tag_interrupt) {
+          interrupt.store(true);
+        } else if (slots) {
+          slots->submit(std::move(message->bytes));
+        } else {
+          queue.push_back(std::move(message->bytes));
+        }
       }
-      queue.push_back(std::move(message->bytes));
-    }
-    if (final_report) break;
-    if (queue.empty()) {
+      if (final_report) break;
+      if (slots) {
+        for (std::string& results : slots->take_results()) {
+          sends.send(master_rank, tag_results, std::move(results));
+          progressed = true;
+        }
+      } else if (!queue.empty()) {
+        std::string results = run_batch(queue.front(), comm_.rank(), work, interrupted_inline);
+        queue.pop_front();
+        sends.send(master_rank, tag_results, std::move(results));
+        progressed = true;
+      }
       sends.progress();
-      backoff.idle();
-      continue;
+      if (progressed) {
+        backoff.reset();
+      } else {
+        backoff.idle();
+      }
     }
-    backoff.reset();
-    std::string results = run_batch(queue.front(), comm_.rank(), work, busy, tasks);
-    queue.pop_front();
-    sends.send(master_rank, tag_results, std::move(results));
-    sends.progress();
+  } catch (...) {
+    interrupt.store(true);  // the slots' running tasks are told to give up, not awaited
+    throw;
   }
+  interrupt.store(true);  // tasks still running on slots were left behind by the master
+  slots.reset();
   sends.wait_all(Clock::now() + std::chrono::seconds(10));
   return wire::decode<FarmReport>(*final_report);
 }

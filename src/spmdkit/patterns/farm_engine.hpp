@@ -44,12 +44,14 @@ class RawTaskFailure : public Error {
 /// What a worker's task function sees besides the task.
 class RawTaskContext {
  public:
-  RawTaskContext(int worker, std::uint32_t attempt) : worker_(worker), attempt_(attempt) {}
+  RawTaskContext(int worker, std::uint32_t attempt, const std::function<bool()>& interrupted)
+      : worker_(worker), attempt_(attempt), interrupted_(interrupted) {}
   void emit(std::string key, std::string task) {
     children_.emplace_back(std::move(key), std::move(task));
   }
   [[nodiscard]] int worker() const noexcept { return worker_; }
   [[nodiscard]] std::uint32_t attempt() const noexcept { return attempt_; }
+  [[nodiscard]] bool interrupted() const { return interrupted_ && interrupted_(); }
   [[nodiscard]] std::vector<std::pair<std::string, std::string>>& children() noexcept {
     return children_;
   }
@@ -57,6 +59,7 @@ class RawTaskContext {
  private:
   int worker_;
   std::uint32_t attempt_;
+  const std::function<bool()>& interrupted_;
   std::vector<std::pair<std::string, std::string>> children_;
 };
 
@@ -89,6 +92,8 @@ class FarmEngine {
   [[nodiscard]] bool is_master() const noexcept { return comm_.rank() == 0; }
   [[nodiscard]] const FarmOptions& options() const noexcept { return options_; }
   [[nodiscard]] const Comm& comm() const noexcept { return comm_; }
+  /// Tasks that run at once over all ranks.
+  [[nodiscard]] int task_slots() const noexcept { return scheduler_.task_slots(); }
 
   /// Master: adds a task unless its key is known; returns its id (the known one for a duplicate).
   std::uint64_t submit(std::string key, std::string task);
@@ -102,8 +107,9 @@ class FarmEngine {
   /// answer replaces a pending task. Without levels: called as each task is first queued.
   void set_admit(RawAdmit admit) { scheduler_.set_admit(std::move(admit)); }
 
-  /// Collective: the master schedules, the workers run `work`, until every task is finished or a
-  /// stop request ends the run. `deliver` is called on the master for each finished task.
+  /// Collective: the master schedules, the workers (and with options().master_runs_tasks the
+  /// master too) run `work`, until every task is finished or a stop request ends the run.
+  /// `deliver` is called on the master's main thread for each finished task.
   FarmReport run(const RawWork& work, const RawDeliver& deliver);
 
   /// The journal, when options().journal is set (master only).
@@ -119,9 +125,10 @@ class FarmEngine {
   std::optional<TaskJournal> journal_;
 };
 
-/// Runs a batch message through `work`; returns the results message (shared by workers and a
-/// single-rank master).
-std::string run_batch(std::string_view batch, int worker, const RawWork& work, double& busy_seconds,
-                      std::uint64_t& tasks);
+/// Runs a batch message through `work` as rank `worker`; returns the results message (shared
+/// by workers, the master's own slots and a single-rank master). `interrupted` tells a task
+/// whether it must give up (TaskContext::interrupted()).
+std::string run_batch(std::string_view batch, int worker, const RawWork& work,
+                      const std::function<bool()>& interrupted);
 
 }  // namespace spmd::detail

@@ -46,6 +46,16 @@ struct FarmOptions {
   std::uint32_t max_attempts = 3;
   Delivery delivery = Delivery::completion;
 
+  /// Tasks each rank runs at once. 1: the task function runs on the rank's main thread between
+  /// messages (no threads at all). K > 1: K threads per rank run tasks, for tasks that mostly
+  /// wait (commands, I/O) -- the task function must then be safe to call concurrently. MPI stays
+  /// on the main thread, so the MPI library need only provide MPI_THREAD_FUNNELED (App's default).
+  std::uint32_t slots = 1;
+  /// Whether the master runs tasks too, so that N ranks give N task runners: its slots are
+  /// threads (even at slots = 1), and its main thread keeps dispatching, so workers never wait
+  /// for a task of the master's. Off: the master only schedules (one rank runs tasks inline).
+  bool master_runs_tasks = false;
+
   /// Journal directory (see task_journal.hpp); empty: none.
   std::string journal;
   /// Resume from the journal if there is one (else start one). Without it, an existing journal is
@@ -61,6 +71,10 @@ struct FarmOptions {
   /// FarmReport::stopped (the app then exits with exit_code::requeue).
   const StopRequest* stop = nullptr;
   double stop_grace = 30.0;
+  /// After the grace, tasks still running are interrupted (TaskContext::interrupted() turns
+  /// true: a command is killed, the task throws TaskInterrupted and stays unfinished, not
+  /// failed). The run then waits at most this long for them before it returns without them.
+  double interrupt_wait = 5.0;
 
   /// Called on the master about four times a second, and once at the end.
   std::function<void(const FarmStatus&)> on_progress;
@@ -76,9 +90,9 @@ struct FarmReport {
   std::uint64_t unfinished = 0;  ///< not done when a stop request ended the run
   std::uint64_t messages = 0;    ///< task batches sent to workers
   bool stopped = false;          ///< ended early on a stop request
-  int workers = 0;               ///< ranks running tasks (size - 1, or 1 on a single rank)
-  double seconds = 0;            ///< makespan of this run
-  double busy_seconds = 0;       ///< time spent inside tasks in this run, all workers
+  int workers = 0;  ///< task runners: slots on every rank that runs tasks (master included or not)
+  double seconds = 0;                         ///< makespan of this run
+  double busy_seconds = 0;                    ///< time spent inside tasks in this run, all workers
   std::vector<std::uint64_t> tasks_per_rank;  ///< tasks run in this run, by rank
 
   /// Busy time over available worker time: 1 is perfect load balance with no overhead.

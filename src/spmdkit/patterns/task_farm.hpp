@@ -7,7 +7,9 @@
 //   auto run = farm.run([](std::uint64_t n) { return fibonacci(n); });   // collective
 //   for (const auto& outcome : run.outcomes) ...   // on the master, in task order
 //
-// Rank 0 is the master; ranks 1..P-1 run tasks. On a single rank the master runs them itself.
+// Rank 0 is the master; ranks 1..P-1 run tasks, and the master too with
+// FarmOptions::master_runs_tasks (on threads of its own). On a single rank the master runs them
+// itself. FarmOptions::slots runs K tasks at once per rank, on threads (for tasks that wait).
 // A task function takes the task (and optionally a TaskContext, to emit new tasks) and returns a
 // result; an exception fails that attempt. Tasks are deduplicated by key (default: the task's
 // bytes; key_by() to choose). Tasks and results travel as raw bytes when trivially copyable, else
@@ -44,6 +46,9 @@ class TaskContext {
   [[nodiscard]] int worker() const noexcept { return raw_.worker(); }
   /// 1 on the first try, 2 on the first retry, ...
   [[nodiscard]] std::uint32_t attempt() const noexcept { return raw_.attempt(); }
+  /// Whether the run is ending (a stop request whose grace ran out): a long task should then
+  /// give up soon by throwing TaskInterrupted (not counted as an attempt, redone on resume).
+  [[nodiscard]] bool interrupted() const { return raw_.interrupted(); }
 
  private:
   detail::RawTaskContext& raw_;
@@ -139,8 +144,8 @@ class TaskFarm {
   }
 
   [[nodiscard]] bool is_master() const noexcept { return engine_.is_master(); }
-  /// Ranks running tasks: size - 1, or 1 on a single rank.
-  [[nodiscard]] int workers() const noexcept { return std::max(engine_.comm().size() - 1, 1); }
+  /// Tasks that run at once over all ranks (slots on every rank that runs tasks).
+  [[nodiscard]] int workers() const noexcept { return engine_.task_slots(); }
 
   /// On the master: adds a task (unless its key is known); returns its id. Elsewhere: ignored,
   /// so SPMD code may submit on every rank.

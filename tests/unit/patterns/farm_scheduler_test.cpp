@@ -65,6 +65,44 @@ TEST(FarmScheduler, EveryTaskRunsOnceAndIsDeliveredInOrder) {
   for (std::uint64_t i = 0; i < 50; ++i) EXPECT_EQ(scheduler.task(i).attempts, 1U);
 }
 
+TEST(FarmScheduler, SlotsAndAWorkingMasterGetBatchesForEverySlot) {
+  FarmOptions options;
+  options.slots = 3;
+  options.prefetch = 2;
+  options.master_runs_tasks = true;
+  FarmScheduler scheduler(options, 2);
+  EXPECT_FALSE(scheduler.runs_inline());
+  EXPECT_EQ(scheduler.runners(), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(scheduler.task_slots(), 9);
+  for (int i = 0; i < 100; ++i) scheduler.submit(key_of(i), "task");
+  scheduler.start();
+  // Each rank: one batch per slot running and the prefetch depth behind them (2 + 3 - 1).
+  std::map<int, int> batches_by_rank;
+  for (const PlannedBatch& batch : scheduler.dispatch()) {
+    ++batches_by_rank[batch.worker];
+    for (const auto id : batch.ids)
+      scheduler.record_attempt(id, AttemptStatus::done, 1e-3, "ok", "", batch.worker);
+    scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 1e-3);
+  }
+  EXPECT_EQ(batches_by_rank, (std::map<int, int>{{0, 4}, {1, 4}, {2, 4}}));
+  run_to_end(scheduler);
+  EXPECT_EQ(scheduler.done(), 100U);
+
+  // Without a working master, rank 0 gets nothing; a single rank with one slot runs inline.
+  options.master_runs_tasks = false;
+  FarmScheduler workers_only(options, 2);
+  EXPECT_EQ(workers_only.runners(), (std::vector<int>{1, 2}));
+  EXPECT_EQ(workers_only.task_slots(), 6);
+  options.slots = 1;
+  FarmScheduler single(options, 0);
+  EXPECT_TRUE(single.runs_inline());
+  EXPECT_EQ(single.task_slots(), 1);
+  options.slots = 4;
+  FarmScheduler single_with_slots(options, 0);
+  EXPECT_FALSE(single_with_slots.runs_inline());
+  EXPECT_EQ(single_with_slots.runners(), (std::vector<int>{0}));
+}
+
 TEST(FarmScheduler, FirstBatchesHoldOneTaskUntilTimesAreKnown) {
   const FarmOptions options;
   FarmScheduler scheduler(options, 2);

@@ -1,7 +1,9 @@
 // The task farm against serial references, at every rank count: results in task order, tasks
 // that emit tasks (with duplicates), retries on another worker, permanent failures, the static
-// schedule, a stop request, failures that carry a result, interruptions that are no attempt.
+// schedule, a stop request, failures that carry a result, interruptions that are no attempt,
+// K slots per rank and a master that runs tasks too, a stop's grace interrupting running tasks.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -276,6 +278,81 @@ TEST(TaskFarm, StopRequestEndsTheRunEarlyOnEveryRank) {
   EXPECT_GE(report.done, 20u);
   EXPECT_LT(report.done, 400u);
   EXPECT_EQ(report.done + report.unfinished, 400u);
+}
+
+// How many tasks run at once in this process (every rank is a process of its own).
+std::atomic<int> running_here{0};
+std::atomic<int> most_running_here{0};
+
+void note_running(int delta) {
+  const int now = running_here.fetch_add(delta) + delta;
+  int most = most_running_here.load();
+  while (now > most && !most_running_here.compare_exchange_weak(most, now)) {
+  }
+}
+
+TEST(TaskFarm, SlotsRunKTasksAtOnceAndTheMasterRunsItsShare) {
+  const auto& world = spmd::test::world();
+  constexpr std::uint32_t slots = 3;
+  FarmOptions options;
+  options.slots = slots;
+  options.master_runs_tasks = true;
+  most_running_here = 0;
+  std::vector<std::uint64_t> inputs(90);
+  std::iota(inputs.begin(), inputs.end(), 0);
+  const auto run = spmd::task_map(
+      world, inputs,
+      [](std::uint64_t n) {
+        note_running(+1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        note_running(-1);
+        return n * n;
+      },
+      options);
+  EXPECT_EQ(run.report.workers, world.size() * static_cast<int>(slots));
+  // Never more than K at once on a rank; with 10 ms tasks every slot fills.
+  const int most = most_running_here.load();
+  EXPECT_LE(most, static_cast<int>(slots));
+  EXPECT_EQ(world.allreduce(most, spmd::op::max{}), static_cast<int>(slots));
+  if (world.rank() != 0) return;
+  ASSERT_EQ(run.outcomes.size(), inputs.size());
+  for (const auto& outcome : run.outcomes) EXPECT_EQ(*outcome.result, outcome.task * outcome.task);
+  EXPECT_GT(run.report.tasks_per_rank[0], 0U);  // the master worked too
+  EXPECT_EQ(run.report.done, inputs.size());
+}
+
+TEST(TaskFarm, AStopInterruptsRunningTasksAfterTheGraceWithoutUsingAttempts) {
+  const auto& world = spmd::test::world();
+  for (const std::uint32_t slots : {1U, 2U}) {
+    const spmd::StopRequest stop;  // a fresh one per run: a request stays noted
+    FarmOptions options;
+    options.stop = &stop;
+    options.stop_grace = 0.2;
+    options.slots = slots;
+    options.master_runs_tasks = slots > 1;
+    TaskFarm<int, int> farm(world, options);
+    for (int i = 0; i < 40; ++i) farm.submit(i);
+    std::size_t delivered = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const auto report = farm.run(
+        [](int n, spmd::TaskContext<int>& context) {
+          if (n == 0) return n;  // the one quick task: its delivery raises the stop
+          while (!context.interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          throw spmd::TaskInterrupted("interrupted");
+        },
+        [&](const TaskFarm<int, int>::Outcome& outcome) {
+          EXPECT_TRUE(outcome.ok());
+          if (++delivered == 1) std::raise(SIGUSR1);  // on the master only
+        });
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(report.stopped);
+    EXPECT_EQ(report.done, 1U);
+    EXPECT_EQ(report.failed, 0U);
+    EXPECT_EQ(report.retries, 0U);
+    EXPECT_EQ(report.unfinished, 39U);
+    EXPECT_LT(seconds, 4.0) << "interrupted tasks must end the run soon after the grace";
+  }
 }
 
 TEST(TaskFarm, BadOptionsAreUsageErrors) {

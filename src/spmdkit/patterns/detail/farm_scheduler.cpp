@@ -28,8 +28,27 @@ void for_each_child(std::string_view children, Fn&& fn) {
 
 FarmScheduler::FarmScheduler(const FarmOptions& options, int workers)
     : options_(options),
-      workers_(workers),
-      inflight_batches_(static_cast<std::size_t>(workers) + 1, 0) {}
+      slots_(static_cast<std::size_t>(std::max(workers, 0)) + 1, options.slots),
+      inflight_batches_(slots_.size(), 0) {
+  // The master runs tasks on a single rank, or when asked to; one slot on a single rank is
+  // inline (no threads), as the single-rank farm always was.
+  if (workers > 0 && !options.master_runs_tasks) slots_[0] = 0;
+  inline_ = workers <= 0 && options.slots <= 1;
+  holders_ = 0;
+  for (std::size_t rank = 0; rank < slots_.size(); ++rank) {
+    if (slots_[rank] == 0) continue;
+    runners_.push_back(static_cast<int>(rank));
+    holders_ += slots_[rank] + options.prefetch;
+  }
+  holders_ = std::max<std::size_t>(holders_, 1);
+  next_runner_ = runners_.size() - 1;  // the first served is the lowest rank
+}
+
+int FarmScheduler::task_slots() const noexcept {
+  std::uint64_t total = 0;
+  for (const std::uint32_t slots : slots_) total += slots;
+  return static_cast<int>(std::max<std::uint64_t>(total, 1));
+}
 
 std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string task) {
   if (const auto it = index_.find(key); it != index_.end()) return {it->second, false};
@@ -144,9 +163,7 @@ std::size_t FarmScheduler::batch_size() const {
   auto size = static_cast<std::size_t>(options_.batch_seconds / per_task);
   size = std::clamp<std::size_t>(size, 1, options_.max_batch);
   const std::size_t queued = ready_.size() + retry_.size();
-  const std::size_t holders =
-      static_cast<std::size_t>(std::max(workers_, 1)) * (options_.prefetch + 1);
-  return std::min(size, std::max<std::size_t>(1, queued / holders));
+  return std::min(size, std::max<std::size_t>(1, queued / holders_));
 }
 
 std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
@@ -155,12 +172,12 @@ std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
   return std::min<std::uint32_t>(options_.prefetch, 2);
 }
 
-// The next task for `worker`: retries first, each on a worker other than the one where it
-// failed (unless there is only one). A retry that failed here waits for another worker: they
-// all come back for work.
+// The next task for `worker`: retries first, each on a rank other than the one where it failed
+// (unless only one runs tasks). A retry that failed here waits for another rank: they all come
+// back for work.
 std::optional<std::uint64_t> FarmScheduler::take(int worker) {
   for (auto it = retry_.begin(); it != retry_.end(); ++it) {
-    if (tasks_[*it].worker != worker || workers_ <= 1) {
+    if (tasks_[*it].worker != worker || runners_.size() <= 1) {
       const std::uint64_t id = *it;
       retry_.erase(it);
       return id;
@@ -195,23 +212,23 @@ PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
     }
   }
   inflight_tasks_ += batch.ids.size();
-  if (!batch.ids.empty() && worker > 0) ++inflight_batches_[static_cast<std::size_t>(worker)];
+  if (!batch.ids.empty()) ++inflight_batches_[static_cast<std::size_t>(worker)];
   return batch;
 }
 
 std::vector<PlannedBatch> FarmScheduler::split_statically() {
   std::vector<PlannedBatch> batches;
-  if (workers_ == 0) return batches;
+  if (inline_) return batches;
   std::vector<std::uint64_t> known(ready_.begin(), ready_.end());
   ready_.clear();
   const auto n = known.size();
-  const auto w = static_cast<std::size_t>(workers_);
+  const auto w = runners_.size();
   std::size_t begin = 0;
   for (std::size_t k = 0; k < w; ++k) {
     const std::size_t end = begin + n / w + (k < n % w ? 1 : 0);
     const std::vector<std::uint64_t> block(known.begin() + static_cast<std::ptrdiff_t>(begin),
                                            known.begin() + static_cast<std::ptrdiff_t>(end));
-    if (!block.empty()) batches.push_back(plan(static_cast<int>(k) + 1, block.size(), &block));
+    if (!block.empty()) batches.push_back(plan(runners_[k], block.size(), &block));
     begin = end;
   }
   return batches;
@@ -219,16 +236,17 @@ std::vector<PlannedBatch> FarmScheduler::split_statically() {
 
 std::vector<PlannedBatch> FarmScheduler::dispatch() {
   std::vector<PlannedBatch> batches;
-  if (workers_ == 0 || !has_queued()) return batches;
+  if (inline_ || !has_queued()) return batches;
+  const std::size_t runners = runners_.size();
   if (options_.schedule == Schedule::static_blocks) {
     // After the initial split: emitted and retried tasks go round-robin, one at a time. A retry
-    // is not taken by the worker it failed on: the next one is asked (stopping at the first
+    // is not taken by the rank it failed on: the next one is asked (stopping at the first
     // refusal left a retry waiting a whole loop of the master for nothing).
     while (has_queued()) {
       bool planned = false;
-      for (int asked = 0; asked < workers_ && !planned; ++asked) {
-        next_worker_ = next_worker_ % workers_ + 1;
-        PlannedBatch batch = plan(next_worker_, 1, nullptr);
+      for (std::size_t asked = 0; asked < runners && !planned; ++asked) {
+        next_runner_ = (next_runner_ + 1) % runners;
+        PlannedBatch batch = plan(runners_[next_runner_], 1, nullptr);
         planned = !batch.ids.empty();
         if (planned) batches.push_back(std::move(batch));
       }
@@ -236,13 +254,15 @@ std::vector<PlannedBatch> FarmScheduler::dispatch() {
     }
     return batches;
   }
-  for (int i = 0; i < workers_ && has_queued(); ++i) {
-    next_worker_ = next_worker_ % workers_ + 1;
-    const auto w = static_cast<std::size_t>(next_worker_);
+  for (std::size_t i = 0; i < runners && has_queued(); ++i) {
+    next_runner_ = (next_runner_ + 1) % runners;
+    const int rank = runners_[next_runner_];
+    const auto r = static_cast<std::size_t>(rank);
     const std::size_t size = batch_size();
-    const std::uint32_t depth = prefetch_depth(size);
-    while (inflight_batches_[w] < depth && has_queued()) {
-      PlannedBatch batch = plan(next_worker_, size, nullptr);
+    // One batch per slot running, and the prefetch depth waiting behind them.
+    const std::uint32_t depth = prefetch_depth(size) + slots_[r] - 1;
+    while (inflight_batches_[r] < depth && has_queued()) {
+      PlannedBatch batch = plan(rank, size, nullptr);
       if (batch.ids.empty()) break;
       batches.push_back(std::move(batch));
     }
@@ -295,7 +315,7 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
 }
 
 void FarmScheduler::batch_returned(int worker, std::uint32_t count, double seconds) {
-  if (worker > 0 && inflight_batches_[static_cast<std::size_t>(worker)] > 0) {
+  if (inflight_batches_[static_cast<std::size_t>(worker)] > 0) {
     --inflight_batches_[static_cast<std::size_t>(worker)];
   }
   if (count == 0) return;

@@ -58,8 +58,17 @@ struct PlannedBatch {
 
 class FarmScheduler {
  public:
-  /// `workers`: ranks that run tasks besides the master (0: the master runs them itself).
+  /// `workers`: ranks besides the master (0: the master runs every task itself). Which ranks
+  /// run tasks, and how many at once, follows options.slots and options.master_runs_tasks.
   FarmScheduler(const FarmOptions& options, int workers);
+
+  /// Whether the master runs the tasks itself on its main thread, one at a time (a single rank
+  /// with one slot): dispatch() then plans nothing; the master loop takes inline_batch().
+  [[nodiscard]] bool runs_inline() const noexcept { return inline_; }
+  /// Ranks that run tasks, in rank order.
+  [[nodiscard]] const std::vector<int>& runners() const noexcept { return runners_; }
+  /// Tasks that may run at once over all ranks (the report's `workers`).
+  [[nodiscard]] int task_slots() const noexcept;
 
   void set_levels(RawLevel level) { level_ = std::move(level); }
   void set_admit(RawAdmit admit) { admit_ = std::move(admit); }
@@ -77,12 +86,13 @@ class FarmScheduler {
 
   /// Whether any task waits for a worker (retries included).
   [[nodiscard]] bool has_queued();
-  /// The batches to send now: for each worker, as many batches as its prefetch depth allows.
+  /// The batches to send now: for each rank that runs tasks, as many batches as its slots and
+  /// prefetch depth allow (a batch for rank 0 is the master's own).
   /// After a static split, what is left (retries, emitted tasks) goes round-robin one by one.
   [[nodiscard]] std::vector<PlannedBatch> dispatch();
-  /// The book's fixed split of the tasks known now: contiguous blocks, one per worker.
+  /// The book's fixed split of the tasks known now: contiguous blocks, one per rank running tasks.
   [[nodiscard]] std::vector<PlannedBatch> split_statically();
-  /// A batch for the master itself (a single-rank run).
+  /// A batch for the master itself when it runs_inline().
   [[nodiscard]] PlannedBatch inline_batch();
 
   /// One attempt's outcome: `payload` is the result when done, else the message; a failure may
@@ -133,7 +143,10 @@ class FarmScheduler {
   PlannedBatch plan(int worker, std::size_t size, const std::vector<std::uint64_t>* fixed);
 
   const FarmOptions& options_;
-  int workers_;
+  std::vector<std::uint32_t> slots_;  // tasks at once, by rank (0: runs none)
+  std::vector<int> runners_;          // ranks with slots
+  bool inline_ = false;
+  std::size_t holders_ = 1;  // batches that can be running or waiting at once, all ranks
   RawLevel level_;
   RawAdmit admit_;
   std::vector<FarmTask> tasks_;
@@ -143,11 +156,11 @@ class FarmScheduler {
   std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
   std::uint32_t wave_ = 0;
   bool waves_started_ = false;
-  std::vector<std::uint32_t> inflight_batches_;  // by worker rank (1..workers)
+  std::vector<std::uint32_t> inflight_batches_;  // by rank
   std::uint64_t inflight_tasks_ = 0;
   double mean_task_seconds_ = 0;
   bool timed_ = false;
-  int next_worker_ = 0;
+  std::size_t next_runner_ = 0;  // index into runners_ of the rank served last
   std::uint64_t next_delivery_ = 0;
   std::uint64_t done_ = 0;
   std::uint64_t failed_ = 0;
