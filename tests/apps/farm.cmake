@@ -5,3 +5,9 @@ target_link_libraries(test_farm_task_file PRIVATE spmdkit::spmdkit nlohmann_json
 spmd_set_warnings(test_farm_task_file)
 add_test(NAME farm.task_file COMMAND test_farm_task_file)
 set_tests_properties(farm.task_file PROPERTIES TIMEOUT 60 LABELS "unit;app")
+
+# The app end to end at 1-4 ranks: outcomes against what each command must do (exit statuses,
+# signals, timeouts killing grandchildren, binary and huge output, retries), --slots, templates,
+# bad task files; a stop and a hard kill resumed at another rank count, every task exactly once.
+spmd_add_check_script(NAME farm.end_to_end SCRIPT farm_check.py TIMEOUT 300 PROCESSORS 4
+  LABELS app ARGS $<TARGET_FILE:spmd-farm> ${CMAKE_CURRENT_BINARY_DIR}/farm-scratch)
