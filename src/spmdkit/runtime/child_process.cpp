@@ -3,14 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -38,6 +42,91 @@ void close_fd(int& fd) noexcept {
   if (fd >= 0) ::close(fd);
   fd = -1;
 }
+
+// The process groups of this process's running children, killed when this process ends however
+// it ends -- SIGKILL included, when none of its code runs (mpirun ending a failed job, the OOM
+// killer): a child in a group of its own is not reached by signals to its parent's group, and
+// would run on. A keeper process, forked at the first child's start, reads "+group" / "-group"
+// records (int32) from a socket; when the socket's other end closes -- this process is gone --
+// it sends SIGKILL to every group still listed and exits. Forked from a process with threads,
+// the keeper calls only async-signal-safe functions and allocates nothing; it sits in a process
+// group of its own and ignores the catchable signals a job's end sends, so that it outlives the
+// process it watches. A process forked from this one gets a keeper of its own at its first
+// child. If none can be started, children run without it (as before it existed).
+class GroupKeeper {
+ public:
+  static GroupKeeper& instance() {
+    static GroupKeeper keeper;
+    return keeper;
+  }
+  void started(pid_t group) noexcept { send(static_cast<std::int32_t>(group)); }
+  void ended(pid_t group) noexcept { send(-static_cast<std::int32_t>(group)); }
+
+ private:
+  GroupKeeper() = default;
+
+  // Under the lock. The socket of the process this one was forked from, if any, is not ours.
+  void start() noexcept {
+    if (socket_ >= 0) ::close(socket_);
+    socket_ = -1;
+    owner_ = ::getpid();
+    int ends[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) return;
+    const pid_t keeper = ::fork();
+    if (keeper == 0) keep(ends[1]);  // never returns
+    ::close(ends[1]);
+    if (keeper < 0) {
+      ::close(ends[0]);
+      return;
+    }
+    socket_ = ends[0];
+  }
+
+  [[noreturn]] static void keep(int socket) noexcept {
+    ::setpgid(0, 0);
+    for (const int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE}) {
+      ::signal(signal, SIG_IGN);
+    }
+    // Nothing of the watched process stays open here but the socket (as descriptor 0): no
+    // output pipe of mpirun's is held open by the keeper.
+    ::dup2(socket, 0);
+    ::syscall(SYS_close_range, 1U, ~0U, 0U);
+    constexpr std::size_t most = 65536;
+    static std::array<std::int32_t, most> groups;  // static: no allocation after fork
+    std::size_t count = 0;
+    while (true) {
+      std::int32_t record = 0;
+      const ssize_t got = ::read(0, &record, sizeof record);
+      if (got < 0 && errno == EINTR) continue;
+      if (got != static_cast<ssize_t>(sizeof record)) break;  // the watched process is gone
+      if (record > 0 && count < most) {
+        groups[count++] = record;
+      } else if (record < 0) {
+        for (std::size_t i = 0; i < count; ++i) {
+          if (groups[i] == -record) {
+            groups[i] = groups[--count];
+            break;
+          }
+        }
+      }
+    }
+    for (std::size_t i = 0; i < count; ++i) ::kill(-groups[i], SIGKILL);
+    ::_exit(0);
+  }
+
+  void send(std::int32_t record) noexcept {
+    const std::lock_guard lock(mutex_);
+    if (owner_ != ::getpid()) start();
+    if (socket_ < 0) return;
+    // Records are 4 bytes: a stream socket delivers them whole, in order.
+    while (::send(socket_, &record, sizeof record, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+  }
+
+  std::mutex mutex_;
+  int socket_ = -1;
+  pid_t owner_ = 0;  // the process whose children the keeper watches
+};
 
 // A pair of pipe ends, closed unless handed on.
 struct PipeEnds {
@@ -165,6 +254,7 @@ ChildProcess::ChildProcess(ChildSpec spec) : spec_(std::move(spec)) {
   err_fd_ = std::exchange(err.read, -1);
   for (const int fd : {out_fd_, err_fd_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  GroupKeeper::instance().started(pid_);
   if (spec_.timeout) {
     term_at_ = started_ + std::chrono::duration_cast<Clock::duration>(*spec_.timeout);
   }
@@ -207,6 +297,7 @@ void ChildProcess::release() noexcept {
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
+    GroupKeeper::instance().ended(pid_);
     finished_ = true;
   }
   close_fd(pidfd_);
@@ -266,6 +357,7 @@ bool ChildProcess::service() {
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  GroupKeeper::instance().ended(pid_);
   finish(status);
   return true;
 }

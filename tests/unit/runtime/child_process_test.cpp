@@ -1,6 +1,7 @@
 // Child processes against what the shell and the kernel say: exit statuses, signals, output
 // tails, timeouts that reach grandchildren, nothing left running or unreaped.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -140,6 +141,30 @@ TEST(ChildProcess, TimeoutReachesGrandchildren) {
   ASSERT_GT(grandchild, 0);
   for (int i = 0; i < 100 && alive(grandchild); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(alive(grandchild));
+}
+
+TEST(ChildProcess, CommandsEndWithTheirOwnerEvenKilledOutright) {
+  // An owner process (a rank) starts a command that starts another, then dies by SIGKILL --
+  // none of its code runs. The keeper still ends both: none runs on without its owner.
+  const TempDir dir;
+  const auto pid_file = dir.path() / "grandchild";
+  const pid_t owner = ::fork();
+  if (owner == 0) {
+    ChildProcess child(ChildSpec::shell("sleep 60 & echo $! > '" + pid_file.string() + "'; wait"));
+    while (true) ::pause();
+  }
+  ASSERT_GT(owner, 0);
+  pid_t grandchild = -1;
+  for (int i = 0; i < 500 && grandchild <= 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    grandchild = read_pid(pid_file);
+  }
+  ASSERT_GT(grandchild, 0);
+  ::kill(owner, SIGKILL);
+  int status = 0;
+  ::waitpid(owner, &status, 0);
+  for (int i = 0; i < 300 && alive(grandchild); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(alive(grandchild)) << "a command outlived the process that started it";
 }
 
 TEST(ChildProcess, TermIgnoredThenKillAfterTheGrace) {
