@@ -96,18 +96,22 @@ struct Options {
                    "its process group gets TERM, and KILL after --kill-grace")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
+    // How the run goes, not what it computes: a resume may change these (the farm's group).
     cli.add_option("--kill-grace", kill_grace, "seconds between TERM and KILL")
         ->check(CLI::NonNegativeNumber)
-        ->capture_default_str();
+        ->capture_default_str()
+        ->group(spmd::farm_option_group);
     cli.add_option("--tail-bytes", tail_bytes,
                    "bytes of the end of each command's stdout and stderr kept in the output")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20))
         ->capture_default_str();
     cli.add_option("--slots", slots, "commands at once per rank (more than cores for I/O-bound)")
         ->check(CLI::Range(1U, 1024U))
-        ->capture_default_str();
+        ->capture_default_str()
+        ->group(spmd::farm_option_group);
     cli.add_flag("--master-schedules-only", master_schedules_only,
-                 "rank 0 only dispatches (by default it runs commands too)");
+                 "rank 0 only dispatches (by default it runs commands too)")
+        ->group(spmd::farm_option_group);
     // Commands are not assumed to be safe to run twice: retry only when asked.
     farm.attempts = 1;
     farm.declare(cli);
@@ -183,16 +187,12 @@ std::vector<CommandTask> load_tasks(const spmd::Comm& comm, const Options& optio
     throw spmd::UsageError(fmt::format("{}: no tasks", path.empty() ? ":::" : path));
   // Settings the farm cannot honour yet are refused, never silently ignored.
   for (const CommandTask& task : tasks) {
-    auto refuse = [&](const char* field) {
+    if (task.attempts) {
       throw spmd::UsageError(fmt::format(
-          "{}: \"{}\" is not supported by this version of spmd-farm (remove it; the run's "
-          "--attempts applies to every task)",
-          task.origin, field));
-    };
-    if (task.attempts) refuse("attempts");
-    if (task.priority != 0) refuse("priority");
-    if (!task.tags.empty()) refuse("tags");
-    if (task.estimate) refuse("est");
+          "{}: \"attempts\" is not supported by this version of spmd-farm (remove it; the "
+          "run's --attempts applies to every task)",
+          task.origin));
+    }
   }
   return tasks;
 }
@@ -398,7 +398,23 @@ int run_farm(spmd::App& app, const Options& options) {
 
   Farm farm(app.comm(), farm_options);
   farm.key_by([&tasks](std::uint64_t index) { return tasks[index].key; });
-  for (std::uint64_t index = 0; index < tasks.size(); ++index) farm.submit(index);
+  // A task's "est" (seconds) tells the deadline what it will take; others are judged by the
+  // times measured so far.
+  farm.estimate_by([&tasks](std::uint64_t index) { return tasks[index].estimate.value_or(-1.0); });
+  farm.priority_by([&tasks](std::uint64_t index) { return tasks[index].priority; });
+  farm.tags_by([&tasks](std::uint64_t index) { return tasks[index].tags; });
+  // Every rank learns the master's verdict on the tasks (a task no rank can run is refused).
+  std::exception_ptr refused;
+  std::string message;
+  for (std::uint64_t index = 0; index < tasks.size() && !refused; ++index) {
+    try {
+      farm.submit(index);
+    } catch (const spmd::UsageError& e) {
+      refused = std::current_exception();
+      message = fmt::format("{}: {}", tasks[index].origin, e.what());
+    }
+  }
+  app.comm().throw_first_failure(refused, std::move(message));
   std::vector<Farm::Outcome> outcomes;
   const spmd::FarmReport report = farm.run(
       [&](std::uint64_t index, spmd::TaskContext<std::uint64_t>& context) {
@@ -414,6 +430,7 @@ int run_farm(spmd::App& app, const Options& options) {
   summary.set("resumed", static_cast<std::int64_t>(report.resumed));
   summary.set("retries", static_cast<std::int64_t>(report.retries));
   summary.set("unfinished", static_cast<std::int64_t>(report.unfinished));
+  summary.set("past_deadline", static_cast<std::int64_t>(report.past_deadline));
   summary.set("runners", report.workers);
   summary.set("slots", static_cast<std::int64_t>(options.slots));
   summary.set("makespan_s", report.seconds);
@@ -425,7 +442,11 @@ int run_farm(spmd::App& app, const Options& options) {
 
   if (report.stopped) {
     summary.set("stopped", true);
-    app.print("spmd-farm: stopped on request: {} of {} tasks done, journal {} ({} to continue)\n",
+    app.print("spmd-farm: stopped {}: {} of {} tasks done, journal {} ({} to continue)\n",
+              report.past_deadline > 0
+                  ? fmt::format("at the deadline ({} task(s) could not finish in the time left)",
+                                report.past_deadline)
+                  : std::string("on request"),
               report.done, report.tasks, farm_options.journal,
               farm_options.journal.empty() ? "no journal: start over" : "--resume");
     return spmd::exit_code::requeue;

@@ -34,7 +34,7 @@ spmd_job_resume_args() {
       if (( ${SLURM_RESTART_COUNT:-0} > 0 )) && [[ -f "$checkpoint" ]]; then
         echo "--restart $checkpoint"
       fi ;;
-    fib|crawl) echo "--resume" ;;
+    fib|crawl|farm) echo "--resume" ;;
   esac
 }
 

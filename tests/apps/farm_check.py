@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """spmd-farm end to end at 1-4 ranks, against what each command must do (the serial reference is
 the task file itself): exit statuses, signals, timeouts that kill grandchildren, binary and huge
-output, retries, --slots never exceeded, templates; a bad task file runs nothing; a stop
+output, retries, --slots never exceeded, templates, a deadline that leaves a task for --resume,
+priorities, tags routing tasks to ranks, the timeline plot;
+a bad task file runs nothing; a stop
 (SIGUSR1) resumes, at another rank count, with every task done exactly once and no attempt used up by
 the interruption; a hard kill resumes with every task done, and only those in flight again.
 
@@ -163,10 +165,69 @@ def check_bad_file(ranks, work):
     if os.path.exists(marker):
         fail(f"np{ranks}: a command ran although the task file was bad")
     with open(tasks, "w") as f:
-        f.write('{"cmd": "true", "priority": 2}\n')
+        f.write('{"cmd": "true", "attempts": 2}\n')
     _, stderr = farm(ranks, [tasks, "--output", os.path.join(work, "bad.h5")], expect=2)
-    if f"{tasks}:1: \"priority\" is not supported" not in stderr:
+    if f"{tasks}:1: \"attempts\" is not supported" not in stderr:
         fail(f"np{ranks}: an unsupported field was not refused: {stderr}")
+    # A task whose tags no rank has is refused before anything runs, naming its line.
+    with open(tasks, "w") as f:
+        f.write(json.dumps({"cmd": f"touch {marker}"}) + "\n")
+        f.write(json.dumps({"cmd": "true", "tags": ["gpu"]}) + "\n")
+    _, stderr = farm(ranks, [tasks, "--output", os.path.join(work, "bad.h5")], expect=2)
+    if f"{tasks}:2: task farm: no rank that runs tasks has the tags gpu" not in stderr or \
+            os.path.exists(marker):
+        fail(f"np{ranks}: a task no rank can run was not refused: {stderr}")
+
+
+def check_deadline(ranks, work):
+    """--time-left: a task whose estimate does not fit is not started (exit 75, left for
+    --resume); the resumed run without a limit does it."""
+    tasks = os.path.join(work, "deadline.jsonl")
+    with open(tasks, "w") as f:
+        for i in range(4):
+            f.write(json.dumps({"cmd": "echo short", "est": 0.1}) + "\n")
+        f.write(json.dumps({"cmd": "echo long", "key": "long", "est": 3600}) + "\n")
+    out = os.path.join(work, "deadline.h5")
+    summary, _ = farm(ranks, [tasks, "--output", out, "--time-left", "600"], expect=75)
+    if (summary["done"], summary["past_deadline"], summary["unfinished"]) != (4, 1, 1):
+        fail(f"np{ranks}: deadline: {summary}")
+    summary, _ = farm(ranks, [tasks, "--output", out, "--resume"], expect=0)
+    rows = table(out)
+    if summary["resumed"] != 4 or rows[4]["stdout"] != b"long\n":
+        fail(f"np{ranks}: deadline resumed: {summary} {rows[4]}")
+
+
+def check_priorities_and_tags(work):
+    """Higher priority first (one runner: the order of starts is the order of priorities); tags
+    route tasks to the ranks that have them (SPMD_FARM_TAGS, given to ranks 1-2 only)."""
+    tasks = os.path.join(work, "priority.jsonl")
+    with open(tasks, "w") as f:
+        for key, priority in [("a", 0), ("b", 5), ("c", -1), ("d", 5), ("e", 9)]:
+            f.write(json.dumps({"cmd": "true", "key": key, "priority": priority}) + "\n")
+    out = os.path.join(work, "priority.h5")
+    farm(1, [tasks, "--output", out, "--no-journal"], expect=0)
+    order = [r["key"] for r in sorted(table(out), key=lambda r: r["start"])]
+    if order != ["e", "b", "d", "a", "c"]:
+        fail(f"priorities: started in the order {order}")
+
+    tasks = os.path.join(work, "tags.jsonl")
+    with open(tasks, "w") as f:
+        for i in range(24):
+            task = {"cmd": "sleep 0.05", "key": f"t{i}"}
+            if i % 3 == 0:
+                task["tags"] = ["big"]
+            f.write(json.dumps(task) + "\n")
+    out = os.path.join(work, "tags.h5")
+    common = [FARM, tasks, "--output", out, "--no-journal", "--json"]
+    cmd = [MPIEXEC, "--oversubscribe", "-n", "2"] + common + [
+        ":", "-n", "2", "env", "SPMD_FARM_TAGS=big"] + common
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        fail(f"tags: exit {proc.returncode}: {proc.stderr}")
+    rows = table(out)
+    tagged_ranks = {r["rank"] for r in rows if int(r["key"][1:]) % 3 == 0}
+    if not tagged_ranks or not tagged_ranks <= {2, 3} or not all(r["ok"] for r in rows):
+        fail(f"tags: tasks tagged big ran on ranks {tagged_ranks}")
 
 
 def interrupted_then_resumed(work, first_ranks, resume_ranks, how):
@@ -235,9 +296,21 @@ def main():
         check_slots(ranks, work)
         check_template(ranks, work)
         check_bad_file(ranks, work)
+        check_deadline(ranks, work)
+    check_priorities_and_tags(os.path.join(SCRATCH, "np1"))
+    # The timeline of a run with failures: scripts/h5view draws it.
+    h5view = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                          "h5view")
+    png = os.path.join(SCRATCH, "timeline.png")
+    drawn = subprocess.run([sys.executable, h5view, os.path.join(SCRATCH, "np3", "outcomes.h5"),
+                            "--timeline", "-o", png], capture_output=True, text=True)
+    if drawn.returncode != 0 or "7 tasks, 3 ranks, 3 failed" not in drawn.stdout or \
+            os.path.getsize(png) < 1000:
+        fail(f"h5view --timeline: {drawn.stdout} {drawn.stderr}")
     interrupted_then_resumed(os.path.join(SCRATCH, "np2"), 2, 3, "stop")
     interrupted_then_resumed(os.path.join(SCRATCH, "np3"), 3, 1, "kill")
-    print("spmd-farm: outcomes, slots, templates, bad files, stop and kill resumed: all as expected")
+    print("spmd-farm: outcomes, slots, templates, bad files, deadline, stop and kill resumed: all "
+          "as expected")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,30 @@ def main():
         print(f"pi, fib (workers {sorted(workers)} on both hosts) and wordcount across hosts: "
               "the same results as on one host")
 
+        # 2b. spmd-farm: commands run on both hosts (each says where it ran), and --host-tag
+        # sends the tasks tagged big to the ranks on h2 only.
+        tasks = os.path.join(scratch, "farm-tasks.jsonl")
+        with open(tasks, "w") as f:
+            for i in range(24):
+                task = {"cmd": "sleep 0.05; hostname", "key": f"t{i}"}
+                if i % 4 == 0:
+                    task["tags"] = ["big"]
+                f.write(json.dumps(task) + "\n")
+        farm_out = os.path.join(scratch, "farm-across.h5")
+        ok(across(4, app("farm"), tasks, "--host-tag", "big=h2", "--slots", "2", "--no-journal",
+                  "--output", farm_out), "farm across hosts")
+        with h5py.File(farm_out) as f:
+            hosts = [h.decode() for h in f["tasks/host"][()]]
+            offsets, lengths = f["tasks/stdout_offset"][()], f["tasks/stdout_length"][()]
+            tails = f["tails/stdout/bytes"][()].tobytes()
+            ok_column = f["tasks/ok"][()]
+        said = [tails[o:o + n].decode().strip() for o, n in zip(offsets, lengths)]
+        if set(hosts) != {"h1", "h2"} or said != hosts or not ok_column.all():
+            sys.exit(f"FAIL farm across hosts: hosts {hosts}, commands said {said}")
+        if {hosts[i] for i in range(0, 24, 4)} != {"h2"}:
+            sys.exit(f"FAIL farm across hosts: tasks tagged big ran on {hosts[::4]}")
+        print("farm across hosts: commands ran on both hosts (each said where), tagged ones on h2")
+
         # 3. A crawl with workers on both hosts of a site served on h1.
         site = os.path.join(scratch, "site")
         subprocess.run([sys.executable, os.path.join(source, "scripts", "demo_site.py"), site],

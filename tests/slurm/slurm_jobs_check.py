@@ -5,6 +5,7 @@
 2. heat with a 1-minute time limit and a run that needs longer: Slurm signals it, it checkpoints,
    requeues itself, resumes and completes; the final field is bit-identical to an uninterrupted
    run (h5diff);
+   spmd-farm likewise over its time limit: stopped, requeued, every command run exactly once;
 3. fib cancelled (scancel) mid-run, then resubmitted: it resumes from its journal; no task is
    lost or repeated, and the table equals an uninterrupted run;
 4. a 4-element job array (a heat sweep) and its merge job (--dependency=afterok), submitted with
@@ -104,6 +105,41 @@ def main():
             sys.exit(f"FAIL heat requeue: the field differs from an uninterrupted run\n{diff.stdout}")
         print(f"heat over its 1-minute limit: requeued {restarts} time(s), completed in "
               f"{time.monotonic() - start:.0f} s, field bit-identical to an uninterrupted run")
+
+        # 2b. spmd-farm over its time limit: the commands running at the signal are stopped
+        # (unfinished, no attempt used), the job requeues itself and the restarted job runs only
+        # what is not done: every command exactly once.
+        farm_log = os.path.join(scratch, "farm-done.log")
+        farm_tasks = os.path.join(scratch, "farm-tasks.txt")
+        # 0.5 s each on 2 ranks x 2 slots: 20 s, past the deadline the job script gives the farm
+        # (the job's end less SPMD_STOP_LEAD: 10 s in) and maybe Slurm's signal (sent when its
+        # periodic time check notices, anywhere up to ~40 s): either ends the first run
+        farm_count = 160
+        with open(farm_tasks, "w") as f:
+            for i in range(farm_count):
+                f.write(f"sleep 0.5; echo t{i} >> {farm_log}\n")
+        farm_out = os.path.join(scratch, "farm.h5")
+        start = time.monotonic()
+        farm = submit("farm.sbatch",
+                      {"SPMD_ARGS": f"{farm_tasks} --slots 2 --stop-grace 1 --kill-grace 1",
+                       "SPMD_OUTPUT": farm_out, "SPMD_STOP_LEAD": "50"},
+                      "--time=1", "--signal=B:USR1@50")
+        state = wait(farm, 400)
+        log = open(os.path.join(scratch, f"spmd-farm-{farm}.out")).read()
+        restarts = int(job_field(farm, "Restarts") or 0)
+        if state[1] != "COMPLETED" or restarts < 1 or "requeueing job" not in log:
+            sys.exit(f"FAIL farm requeue: {state}, {restarts} restarts\n{log}")
+        done = open(farm_log).read().split()
+        if sorted(done) != sorted(f"t{i}" for i in range(farm_count)):
+            sys.exit(f"FAIL farm requeue: commands lost or repeated: {len(done)} lines, "
+                     f"{len(set(done))} distinct")
+        with h5py.File(farm_out) as f:
+            ok = f["tasks/ok"][()]
+            attempts = f["tasks/attempts"][()]
+        if len(ok) != farm_count or not ok.all() or (attempts != 1).any():
+            sys.exit(f"FAIL farm requeue: /tasks ok {ok.sum()}/{len(ok)}, attempts {set(attempts)}")
+        print(f"farm over its 1-minute limit: requeued {restarts} time(s), completed in "
+              f"{time.monotonic() - start:.0f} s, each of {farm_count} commands ran once")
 
         # 3. Fib cancelled mid-run, resubmitted, resumed.
         fib_args = "--random 400 --max-n 30000 --seed 5"

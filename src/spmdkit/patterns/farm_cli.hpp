@@ -2,6 +2,7 @@
 // The command-line face of a task farm, shared by every master-worker app:
 //   --schedule dynamic|static  --prefetch N  --batch N  --batch-ms MS  --attempts N
 //   --journal DIR  --no-journal  --resume  --journal-interval S  --stop-grace S
+//   --time-left S  --deadline UNIX_SECONDS  --host-tag TAG=HOSTGLOB (and SPMD_FARM_TAGS)
 #include <string>
 
 #include "spmdkit/patterns/farm_options.hpp"
@@ -25,6 +26,9 @@ struct FarmFlags {
   bool resume = false;
   double journal_interval = 1.0;
   double stop_grace = 30.0;
+  double time_left = 0;                ///< seconds from the start the run may take (0: no limit)
+  double deadline = 0;                 ///< Unix time by which the run must end (0: none)
+  std::vector<std::string> host_tags;  ///< TAG=GLOB: ranks on hosts matching GLOB have TAG
 
   /// Adds the options to `cli` (in an option group "Task farm"), and remembers `cli`: its
   /// options, as parsed, make the run's fingerprint.
@@ -34,6 +38,9 @@ struct FarmFlags {
   /// resumed only with the parameters that wrote it. An app may append lines of its own.
   [[nodiscard]] FarmOptions options(const std::string& output) const;
   [[nodiscard]] std::string journal_path(const std::string& output) const;
+  /// This rank's tags: those of --host-tag whose pattern matches this host's name, and those
+  /// listed in SPMD_FARM_TAGS (comma-separated) in this rank's environment.
+  [[nodiscard]] std::vector<std::string> rank_tags() const;
 
  private:
   const CLI::App* cli_ = nullptr;

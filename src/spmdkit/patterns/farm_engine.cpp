@@ -34,9 +34,9 @@ template <>
 struct spmd::wire::Codec<spmd::FarmReport>
     : spmd::wire::Fields<&FarmReport::tasks, &FarmReport::done, &FarmReport::failed,
                          &FarmReport::resumed, &FarmReport::duplicates, &FarmReport::retries,
-                         &FarmReport::unfinished, &FarmReport::messages, &FarmReport::stopped,
-                         &FarmReport::workers, &FarmReport::seconds, &FarmReport::busy_seconds,
-                         &FarmReport::tasks_per_rank> {};
+                         &FarmReport::unfinished, &FarmReport::messages, &FarmReport::past_deadline,
+                         &FarmReport::stopped, &FarmReport::workers, &FarmReport::seconds,
+                         &FarmReport::busy_seconds, &FarmReport::tasks_per_rank> {};
 
 namespace spmd::detail {
 
@@ -134,6 +134,19 @@ FarmEngine::FarmEngine(const Comm& comm, FarmOptions options)
   if (options_.slots > 1 || (options_.master_runs_tasks && comm_.size() > 1)) {
     require_threads_allowed();
   }
+  // Every rank's tags, for routing tagged tasks (one small gather, at the start only).
+  std::string mine;
+  wire::Writer(mine).put(options_.tags);
+  const std::string all = comm_.gather_bytes(mine, master_rank);
+  if (is_master()) {
+    wire::Reader in(all);
+    std::vector<std::vector<std::string>> tags_by_rank;
+    tags_by_rank.reserve(static_cast<std::size_t>(comm_.size()));
+    for (int rank = 0; rank < comm_.size(); ++rank) {
+      tags_by_rank.push_back(in.get<std::vector<std::string>>());
+    }
+    scheduler_.set_rank_tags(std::move(tags_by_rank));
+  }
   if (!options_.journal.empty() && is_master()) {
     journal_.emplace(options_.journal, options_.fingerprint);
   }
@@ -195,6 +208,11 @@ class FarmEngine::Master {
     bool interrupting = false;
     Clock::time_point stop_deadline{};
     while (true) {
+      if (options_.deadline) {
+        scheduler_.set_time_left(
+            std::chrono::duration<double>(*options_.deadline - std::chrono::system_clock::now())
+                .count());
+      }
       if (!stopping && stop_requested()) {
         stopping = true;
         stop_deadline = Clock::now() + seconds_from(options_.stop_grace);
@@ -250,7 +268,8 @@ class FarmEngine::Master {
       slots_.reset();
     }
     if (farm_.journal_) farm_.journal_->flush();
-    report_.stopped = stopping;
+    report_.past_deadline = scheduler_.past_deadline();
+    report_.stopped = stopping || (report_.past_deadline > 0 && scheduler_.unfinished() > 0);
     report_.seconds = seconds_between(start_, Clock::now());
     report_.tasks = scheduler_.size();
     report_.duplicates = scheduler_.duplicates();

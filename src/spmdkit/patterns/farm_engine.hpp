@@ -106,6 +106,11 @@ class FarmEngine {
   /// tasks already done in a resumed run, so that counting hooks see the same sequence); its
   /// answer replaces a pending task. Without levels: called as each task is first queued.
   void set_admit(RawAdmit admit) { scheduler_.set_admit(std::move(admit)); }
+  /// Each task's expected seconds (negative: unknown), for the deadline; set before submitting.
+  void set_estimate(RawEstimate estimate) { scheduler_.set_estimate(std::move(estimate)); }
+  /// Each task's priority and tags (see TaskFarm::priority_by, tags_by); set before submitting.
+  void set_priority(RawPriority priority) { scheduler_.set_priority(std::move(priority)); }
+  void set_tags(RawTags tags) { scheduler_.set_tags(std::move(tags)); }
 
   /// Collective: the master schedules, the workers (and with options().master_runs_tasks the
   /// master too) run `work`, until every task is finished or a stop request ends the run.

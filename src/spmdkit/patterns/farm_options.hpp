@@ -1,7 +1,9 @@
 #pragma once
 // What a task farm (master-worker) can be told, and what it reports. See task_farm.hpp.
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,9 @@ struct FarmOptions {
   /// threads (even at slots = 1), and its main thread keeps dispatching, so workers never wait
   /// for a task of the master's. Off: the master only schedules (one rank runs tasks inline).
   bool master_runs_tasks = false;
+  /// This rank's tags: a task with tags (TaskFarm::tags_by) runs only on ranks that have all of
+  /// them (e.g. the ranks on big-memory nodes). Each rank gives its own; collected at the start.
+  std::vector<std::string> tags;
 
   /// Journal directory (see task_journal.hpp); empty: none.
   std::string journal;
@@ -65,6 +70,12 @@ struct FarmOptions {
   std::string fingerprint;
   /// Seconds between journal flushes: a hard kill loses at most this much finished work.
   double journal_interval = 1.0;
+
+  /// When the run must end (a batch job's time limit, less the time to stop): no task is
+  /// started that is expected to run past it (its estimate -- TaskFarm::estimate_by -- else the
+  /// 90th percentile of the task times so far). Tasks set aside leave the run stopped
+  /// (FarmReport::past_deadline), to be resumed in a run with time again.
+  std::optional<std::chrono::system_clock::time_point> deadline;
 
   /// When set and a stop signal arrives (SIGUSR1/SIGTERM), the master stops dispatching, gives
   /// the tasks in flight `stop_grace` seconds to finish, flushes the journal and returns with
@@ -81,15 +92,16 @@ struct FarmOptions {
 };
 
 struct FarmReport {
-  std::uint64_t tasks = 0;       ///< distinct tasks (submitted and emitted, duplicates dropped)
-  std::uint64_t done = 0;        ///< finished successfully, including resumed ones
-  std::uint64_t failed = 0;      ///< failed after max_attempts
-  std::uint64_t resumed = 0;     ///< done by an earlier run (read from the journal)
-  std::uint64_t duplicates = 0;  ///< submissions and emissions dropped: their key was known
-  std::uint64_t retries = 0;     ///< attempts after a failure
-  std::uint64_t unfinished = 0;  ///< not done when a stop request ended the run
-  std::uint64_t messages = 0;    ///< task batches sent to workers
-  bool stopped = false;          ///< ended early on a stop request
+  std::uint64_t tasks = 0;          ///< distinct tasks (submitted and emitted, duplicates dropped)
+  std::uint64_t done = 0;           ///< finished successfully, including resumed ones
+  std::uint64_t failed = 0;         ///< failed after max_attempts
+  std::uint64_t resumed = 0;        ///< done by an earlier run (read from the journal)
+  std::uint64_t duplicates = 0;     ///< submissions and emissions dropped: their key was known
+  std::uint64_t retries = 0;        ///< attempts after a failure
+  std::uint64_t unfinished = 0;     ///< not done when a stop request ended the run
+  std::uint64_t messages = 0;       ///< task batches sent to workers
+  std::uint64_t past_deadline = 0;  ///< not started: expected to run past the deadline
+  bool stopped = false;             ///< ended early: a stop request, or tasks left for lack of time
   int workers = 0;  ///< task runners: slots on every rank that runs tasks (master included or not)
   double seconds = 0;                         ///< makespan of this run
   double busy_seconds = 0;                    ///< time spent inside tasks in this run, all workers

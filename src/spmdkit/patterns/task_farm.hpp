@@ -143,6 +143,39 @@ class TaskFarm {
     return *this;
   }
 
+  /// How long each task is expected to take, in seconds (`estimate(task)`; negative: unknown),
+  /// for FarmOptions::deadline. Call before submitting.
+  template <class EstimateFn>
+  requires std::invocable<const EstimateFn&, const Task&> TaskFarm& estimate_by(
+      EstimateFn estimate) {
+    engine_.set_estimate([estimate = std::move(estimate)](std::string_view bytes) {
+      return static_cast<double>(estimate(wire::decode<Task>(bytes)));
+    });
+    return *this;
+  }
+
+  /// Each task's priority (`priority(task)`, an integer; higher runs first, equal ones in
+  /// submission order; default 0). Call before submitting.
+  template <class PriorityFn>
+  requires std::invocable<const PriorityFn&, const Task&> TaskFarm& priority_by(
+      PriorityFn priority) {
+    engine_.set_priority([priority = std::move(priority)](std::string_view bytes) {
+      return static_cast<std::int32_t>(priority(wire::decode<Task>(bytes)));
+    });
+    return *this;
+  }
+
+  /// The tags a rank must have to run each task (`tags(task)`, a std::vector<std::string>;
+  /// ranks give theirs in FarmOptions::tags): the Celery queues of the book. A task whose tags
+  /// no rank running tasks has is a UsageError when submitted. Call before submitting.
+  template <class TagsFn>
+  requires std::invocable<const TagsFn&, const Task&> TaskFarm& tags_by(TagsFn tags) {
+    engine_.set_tags([tags = std::move(tags)](std::string_view bytes) {
+      return std::vector<std::string>(tags(wire::decode<Task>(bytes)));
+    });
+    return *this;
+  }
+
   [[nodiscard]] bool is_master() const noexcept { return engine_.is_master(); }
   /// Tasks that run at once over all ranks (slots on every rank that runs tasks).
   [[nodiscard]] int workers() const noexcept { return engine_.task_slots(); }

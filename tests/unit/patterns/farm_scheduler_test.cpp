@@ -7,11 +7,13 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "spmdkit/patterns/detail/farm_scheduler.hpp"
+#include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/wire.hpp"
 
 namespace {
@@ -101,6 +103,121 @@ TEST(FarmScheduler, SlotsAndAWorkingMasterGetBatchesForEverySlot) {
   FarmScheduler single_with_slots(options, 0);
   EXPECT_FALSE(single_with_slots.runs_inline());
   EXPECT_EQ(single_with_slots.runners(), (std::vector<int>{0}));
+}
+
+TEST(FarmScheduler, NoTaskStartsThatCannotFinishBeforeTheDeadline) {
+  FarmOptions options;
+  options.batch = 1;
+  FarmScheduler scheduler(options, 2);
+  // Estimates from the task: "est:S" (seconds), anything else unknown.
+  scheduler.set_estimate([](std::string_view task) {
+    return task.starts_with("est:") ? std::stod(std::string(task.substr(4))) : -1.0;
+  });
+  scheduler.submit(key_of(0), "est:50");  // too long for the time left
+  scheduler.submit(key_of(1), "est:5");
+  scheduler.submit(key_of(2), "unknown");  // nothing measured yet: started
+  scheduler.submit(key_of(3), "unknown");
+  scheduler.start();
+  scheduler.set_time_left(10.0);
+  std::vector<std::uint64_t> started;
+  for (const PlannedBatch& batch : scheduler.dispatch()) {
+    for (const auto id : batch.ids) started.push_back(id);
+  }
+  std::sort(started.begin(), started.end());
+  EXPECT_EQ(started, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(scheduler.past_deadline(), 1U);
+  // Measured times now speak for tasks without an estimate: 8 s leaves 3 s too little.
+  // Task 3 emits task 4.
+  const std::string emitted = children_of({{key_of(4), "unknown"}});
+  for (const auto id : started) {
+    scheduler.record_attempt(id, AttemptStatus::done, 8.0, "ok", id == 3 ? emitted : "", 1);
+  }
+  EXPECT_DOUBLE_EQ(scheduler.expected_seconds(scheduler.task(4)), 8.0);
+  scheduler.set_time_left(3.0);
+  EXPECT_TRUE(scheduler.dispatch().empty());
+  EXPECT_EQ(scheduler.past_deadline(), 2U);
+  EXPECT_EQ(scheduler.unfinished(), 2U);  // set aside, pending: for a resumed run
+  EXPECT_FALSE(scheduler.has_queued());
+}
+
+TEST(FarmScheduler, HigherPriorityRunsFirstAndEqualOnesInSubmissionOrder) {
+  FarmOptions options;
+  options.batch = 1;
+  options.prefetch = 1;
+  FarmScheduler scheduler(options, 1);
+  scheduler.set_priority([](std::string_view task) { return std::stoi(std::string(task)); });
+  const std::vector<std::string> priorities{"0", "5", "-1", "5", "0", "9"};
+  for (int i = 0; i < static_cast<int>(priorities.size()); ++i) {
+    scheduler.submit(key_of(i), priorities[static_cast<std::size_t>(i)]);
+  }
+  scheduler.start();
+  std::vector<std::uint64_t> order;
+  while (true) {
+    const auto batches = scheduler.dispatch();
+    if (batches.empty()) break;
+    for (const PlannedBatch& batch : batches) {
+      for (const auto id : batch.ids) {
+        order.push_back(id);
+        scheduler.record_attempt(id, AttemptStatus::done, 1e-3, "ok", "", batch.worker);
+      }
+      scheduler.batch_returned(batch.worker, 1, 1e-3);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<std::uint64_t>{5, 1, 3, 0, 4, 2}));
+}
+
+TEST(FarmScheduler, TaggedTasksRunOnlyOnRanksWithEveryTag) {
+  FarmOptions options;
+  FarmScheduler scheduler(options, 3);
+  scheduler.set_rank_tags({{}, {}, {"big"}, {"gpu", "big"}});
+  // A task's bytes are its tags, comma-separated.
+  scheduler.set_tags([](std::string_view task) {
+    std::vector<std::string> tags;
+    std::string text(task);
+    for (std::size_t at = 0; !text.empty() && at != std::string::npos;) {
+      const std::size_t end = text.find(',', at);
+      tags.push_back(text.substr(at, end == std::string::npos ? end : end - at));
+      at = end == std::string::npos ? end : end + 1;
+    }
+    return tags;
+  });
+  const std::vector<std::string> tasks{"", "big", "gpu", "big,gpu", "gpu,big"};
+  for (int round = 0; round < 10; ++round) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      scheduler.submit(key_of(static_cast<int>(round * 10 + i)), tasks[i]);
+    }
+  }
+  EXPECT_THROW(scheduler.submit("tpu-task", "tpu"), spmd::UsageError);  // no rank has it
+  EXPECT_EQ(scheduler.size(), 50U);                                     // and it was not added
+  scheduler.start();
+  // Every task goes to a rank with its tags; the gpu tasks' retries stay on rank 3, the only
+  // one that has gpu.
+  std::map<std::string, std::set<int>> ranks_by_tags;
+  bool failed_once = false;
+  for (int round = 0; round < 1000; ++round) {
+    const auto batches = scheduler.dispatch();
+    if (batches.empty() && scheduler.in_flight() == 0) break;
+    for (const PlannedBatch& batch : batches) {
+      for (const auto id : batch.ids) {
+        const std::string& task = scheduler.task(id).task;
+        ranks_by_tags[task].insert(batch.worker);
+        const bool fail = !failed_once && task == "gpu";
+        failed_once = failed_once || fail;
+        scheduler.record_attempt(id, fail ? AttemptStatus::failed : AttemptStatus::done, 1e-3, "ok",
+                                 "", batch.worker);
+      }
+      scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 1e-3);
+    }
+  }
+  EXPECT_EQ(scheduler.done(), 50U);
+  EXPECT_EQ(scheduler.retries(), 1U);
+  const std::set<int> big_ranks{2, 3};
+  EXPECT_TRUE(std::includes(big_ranks.begin(), big_ranks.end(), ranks_by_tags["big"].begin(),
+                            ranks_by_tags["big"].end()));
+  EXPECT_EQ(ranks_by_tags["gpu"], (std::set<int>{3}));
+  EXPECT_EQ(ranks_by_tags["big,gpu"], (std::set<int>{3}));
+  EXPECT_EQ(ranks_by_tags["gpu,big"], (std::set<int>{3}));
+  EXPECT_TRUE(ranks_by_tags[""].contains(1));
 }
 
 TEST(FarmScheduler, FirstBatchesHoldOneTaskUntilTimesAreKnown) {

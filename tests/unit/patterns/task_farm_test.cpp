@@ -355,6 +355,32 @@ TEST(TaskFarm, AStopInterruptsRunningTasksAfterTheGraceWithoutUsingAttempts) {
   }
 }
 
+TEST(TaskFarm, TagsRouteTasksToTheRanksThatHaveThem) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  if (world.rank() % 2 == 1) options.tags = {"odd"};
+  TaskFarm<std::uint32_t, int> farm(world, options);
+  farm.tags_by([](std::uint32_t n) {
+    return n % 3 == 0 ? std::vector<std::string>{"odd"} : std::vector<std::string>{};
+  });
+  farm.priority_by([](std::uint32_t n) { return static_cast<std::int32_t>(n % 5); });
+  if (world.size() == 1) {
+    // The only rank running tasks has no tags: such a task is refused, not waited for forever.
+    EXPECT_THROW(farm.submit(3), spmd::UsageError);
+    return;
+  }
+  for (std::uint32_t n = 0; n < 60; ++n) farm.submit(n);
+  const auto run = farm.run([](std::uint32_t n, spmd::TaskContext<std::uint32_t>& context) {
+    return context.worker() * 1000 + static_cast<int>(n);
+  });
+  EXPECT_EQ(run.report.done, 60U);
+  for (const auto& outcome : run.outcomes) {
+    if (outcome.task % 3 == 0) {
+      EXPECT_EQ(outcome.worker % 2, 1) << "task " << outcome.task;
+    }
+  }
+}
+
 TEST(TaskFarm, BadOptionsAreUsageErrors) {
   const auto& world = spmd::test::world();
   FarmOptions options;

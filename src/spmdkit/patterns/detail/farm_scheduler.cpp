@@ -29,6 +29,7 @@ void for_each_child(std::string_view children, Fn&& fn) {
 FarmScheduler::FarmScheduler(const FarmOptions& options, int workers)
     : options_(options),
       slots_(static_cast<std::size_t>(std::max(workers, 0)) + 1, options.slots),
+      ready_(static_cast<int>(slots_.size()), {}),
       inflight_batches_(slots_.size(), 0) {
   // The master runs tasks on a single rank, or when asked to; one slot on a single rank is
   // inline (no threads), as the single-rank farm always was.
@@ -41,6 +42,7 @@ FarmScheduler::FarmScheduler(const FarmOptions& options, int workers)
     holders_ += slots_[rank] + options.prefetch;
   }
   holders_ = std::max<std::size_t>(holders_, 1);
+  ready_ = ReadyQueues(static_cast<int>(slots_.size()), runners_);
   next_runner_ = runners_.size() - 1;  // the first served is the lowest rank
 }
 
@@ -52,11 +54,16 @@ int FarmScheduler::task_slots() const noexcept {
 
 std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string task) {
   if (const auto it = index_.find(key); it != index_.end()) return {it->second, false};
+  FarmTask added;
+  // First what may throw (a task no rank can run): such a task is not added at all.
+  if (tags_) added.group = ready_.group_of(tags_(task));
+  if (estimate_) added.estimate = estimate_(task);
+  if (priority_) added.priority = priority_(task);
   const std::uint64_t id = tasks_.size();
   index_.emplace(key, id);
-  FarmTask& added = tasks_.emplace_back();
   added.key = std::move(key);
   added.task = std::move(task);
+  tasks_.push_back(std::move(added));
   return {id, true};
 }
 
@@ -114,7 +121,7 @@ void FarmScheduler::enqueue(std::uint64_t id) {
   if (t.state != TaskState::pending || t.queued) return;
   if (admit_ && !level_) admit(t);
   t.queued = true;
-  ready_.push_back(id);
+  ready_.push_back(id, t.group, t.priority);
 }
 
 void FarmScheduler::admit(FarmTask& t) {
@@ -151,10 +158,7 @@ bool FarmScheduler::start_next_wave() {
   return true;
 }
 
-bool FarmScheduler::has_queued() {
-  while (!ready_.empty() && tasks_[ready_.front()].state != TaskState::pending) ready_.pop_front();
-  return !ready_.empty() || !retry_.empty();
-}
+bool FarmScheduler::has_queued() { return !ready_.empty() || !retry_.empty(); }
 
 std::size_t FarmScheduler::batch_size() const {
   if (options_.batch > 0) return options_.batch;
@@ -176,20 +180,51 @@ std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
 // (unless only one runs tasks). A retry that failed here waits for another rank: they all come
 // back for work.
 std::optional<std::uint64_t> FarmScheduler::take(int worker) {
-  for (auto it = retry_.begin(); it != retry_.end(); ++it) {
-    if (tasks_[*it].worker != worker || runners_.size() <= 1) {
+  for (auto it = retry_.begin(); it != retry_.end();) {
+    const FarmTask& t = tasks_[*it];
+    if (ready_.runs_on(t.group, worker) &&
+        (t.worker != worker || ready_.rank_count(t.group) <= 1)) {
       const std::uint64_t id = *it;
-      retry_.erase(it);
-      return id;
+      it = retry_.erase(it);
+      if (fits_time_left(id)) return id;
+    } else {
+      ++it;
     }
   }
-  if (has_queued() && !ready_.empty()) {
-    const std::uint64_t id = ready_.front();
-    ready_.pop_front();
-    tasks_[id].queued = false;
-    return id;
+  // Tasks no longer pending are dropped; those that cannot finish in the time left, set aside.
+  return ready_.take(worker, [this](std::uint64_t id) {
+    FarmTask& t = tasks_[id];
+    t.queued = false;
+    return t.state != TaskState::pending || !fits_time_left(id);
+  });
+}
+
+double FarmScheduler::expected_seconds(const FarmTask& task) const noexcept {
+  if (task.estimate >= 0) return task.estimate;
+  return typical_seconds_ >= 0 ? typical_seconds_ : 0.0;
+}
+
+bool FarmScheduler::fits_time_left(std::uint64_t id) {
+  if (!time_left_ || expected_seconds(tasks_[id]) < *time_left_) return true;
+  // Set aside: pending, in no queue; a resumed run (with time again) does it.
+  ++past_deadline_;
+  return false;
+}
+
+void FarmScheduler::note_task_time(double seconds) {
+  constexpr std::size_t kept = 256;
+  if (recent_times_.size() < kept) {
+    recent_times_.push_back(seconds);
+  } else {
+    recent_times_[recent_next_] = seconds;
+    recent_next_ = (recent_next_ + 1) % kept;
   }
-  return std::nullopt;
+  // The percentile is recomputed often while few times are known, then every 16th task.
+  if (++times_noted_ > 64 && times_noted_ % 16 != 0) return;
+  std::vector<double> sorted = recent_times_;
+  const auto at = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() * 9 / 10);
+  std::nth_element(sorted.begin(), at, sorted.end());
+  typical_seconds_ = *at;
 }
 
 PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
@@ -219,8 +254,10 @@ PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
 std::vector<PlannedBatch> FarmScheduler::split_statically() {
   std::vector<PlannedBatch> batches;
   if (inline_) return batches;
-  std::vector<std::uint64_t> known(ready_.begin(), ready_.end());
-  ready_.clear();
+  if (ready_.has_tagged_groups()) {
+    throw UsageError("task farm: the static schedule cannot route tasks by tags (use dynamic)");
+  }
+  std::vector<std::uint64_t> known = ready_.take_all();
   const auto n = known.size();
   const auto w = runners_.size();
   std::size_t begin = 0;
@@ -285,11 +322,12 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
     if (t.attempts > 0) --t.attempts;
     ++interruptions_;
     t.queued = true;
-    ready_.push_front(id);
+    ready_.push_front(id, t.group, t.priority);
     return false;
   }
   t.worker = worker;
   t.seconds = seconds;
+  note_task_time(seconds);
   if (status != AttemptStatus::done) {
     t.error = status == AttemptStatus::failed
                   ? fmt::format("{} (rank {}, attempt {})", payload, worker, t.attempts)

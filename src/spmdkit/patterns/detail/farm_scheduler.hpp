@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "spmdkit/patterns/detail/ready_queues.hpp"
 #include "spmdkit/patterns/farm_options.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
 
@@ -26,6 +27,12 @@ namespace spmd::detail {
 using RawLevel = std::function<std::uint32_t(std::string_view task)>;
 /// Master-side admission: returns the task as it should run ("" = unchanged).
 using RawAdmit = std::function<std::string(std::string_view task)>;
+/// The seconds a task is expected to take (negative: unknown).
+using RawEstimate = std::function<double(std::string_view task)>;
+/// A task's priority (higher runs first; default 0).
+using RawPriority = std::function<std::int32_t(std::string_view task)>;
+/// The tags a rank must have to run a task (default: none).
+using RawTags = std::function<std::vector<std::string>(std::string_view task)>;
 
 /// How one attempt of a task ended (the status byte of a results message).
 enum class AttemptStatus : std::uint8_t {
@@ -46,8 +53,11 @@ struct FarmTask {
   std::uint32_t interruptions = 0;
   int worker = -1;
   double seconds = 0;
-  bool resumed = false;  ///< done by an earlier run (from the journal)
-  bool queued = false;   ///< in the ready queue
+  double estimate = -1;  ///< expected seconds, from the estimate function (negative: unknown)
+  std::int32_t priority = 0;
+  std::uint32_t group = 0;  ///< its tags' group in the ready queues
+  bool resumed = false;     ///< done by an earlier run (from the journal)
+  bool queued = false;      ///< in the ready queue
 };
 
 /// Tasks planned for one worker in one message (their attempts already counted).
@@ -72,6 +82,24 @@ class FarmScheduler {
 
   void set_levels(RawLevel level) { level_ = std::move(level); }
   void set_admit(RawAdmit admit) { admit_ = std::move(admit); }
+  /// Each task's expected seconds, asked once as it is added (set it before submitting).
+  void set_estimate(RawEstimate estimate) { estimate_ = std::move(estimate); }
+  /// Each task's priority and tags, asked once as it is added (set them before submitting). A
+  /// task whose tags no rank running tasks has is a UsageError as it is added.
+  void set_priority(RawPriority priority) { priority_ = std::move(priority); }
+  void set_tags(RawTags tags) { tags_ = std::move(tags); }
+  /// The tags of every rank (by rank); set before submitting tasks that need tags.
+  void set_rank_tags(std::vector<std::vector<std::string>> tags_by_rank) {
+    ready_.set_rank_tags(std::move(tags_by_rank));
+  }
+  /// The time left before the run must end (none: no deadline). A task is started only if it
+  /// is expected to finish in it -- its own estimate, else the 90th percentile of the task
+  /// times measured so far, else (nothing known) it is started. Tasks that cannot finish are
+  /// set aside, unfinished, for a later (resumed) run: past_deadline() counts them.
+  void set_time_left(std::optional<double> seconds) noexcept { time_left_ = seconds; }
+  /// What a task is expected to take now (0 when nothing is known).
+  [[nodiscard]] double expected_seconds(const FarmTask& task) const noexcept;
+  [[nodiscard]] std::uint64_t past_deadline() const noexcept { return past_deadline_; }
   [[nodiscard]] bool has_levels() const noexcept { return static_cast<bool>(level_); }
 
   /// Adds a task unless its key is known: (its id, whether it is new). Counts nothing.
@@ -139,6 +167,9 @@ class FarmScheduler {
   void park(std::uint64_t id);
   void add_children(std::string_view children, bool count_duplicates);
   std::optional<std::uint64_t> take(int worker);
+  /// Whether the task is expected to finish in the time left; if not, sets it aside.
+  bool fits_time_left(std::uint64_t id);
+  void note_task_time(double seconds);
   /// Fills a batch for `worker` with up to `size` tasks taken from the queues (or `fixed`).
   PlannedBatch plan(int worker, std::size_t size, const std::vector<std::uint64_t>* fixed);
 
@@ -149,9 +180,18 @@ class FarmScheduler {
   std::size_t holders_ = 1;  // batches that can be running or waiting at once, all ranks
   RawLevel level_;
   RawAdmit admit_;
+  RawEstimate estimate_;
+  RawPriority priority_;
+  RawTags tags_;
+  std::optional<double> time_left_;
+  std::uint64_t past_deadline_ = 0;
+  std::vector<double> recent_times_;  // the last task times (a ring), for the percentile
+  std::size_t recent_next_ = 0;
+  double typical_seconds_ = -1;  // their 90th percentile (negative: none measured)
+  std::uint64_t times_noted_ = 0;
   std::vector<FarmTask> tasks_;
   std::unordered_map<std::string, std::uint64_t> index_;
-  std::deque<std::uint64_t> ready_;
+  ReadyQueues ready_;
   std::deque<std::uint64_t> retry_;
   std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
   std::uint32_t wave_ = 0;
