@@ -7,6 +7,9 @@
                               only the cost of starting processes (target >= 0.8)
   RATIO farm_cpu_efficiency   busy time / (makespan x 2 cores) for 400 CPU-bound commands of
                               uneven length at 2 ranks: no core idles as a pure master (>= 0.9)
+  RATIO farm_vs_slurm_array   makespan of 200 `sleep 0.1` as spmd-farm at 2 ranks / as a Slurm
+                              job array on the local Slurm (slurm/local/cluster, 2 CPUs) --
+                              lower is better; target <= 0.2; skipped where Slurm cannot run
 
 Wall time of the whole command on both sides (spmd-farm's includes mpirun's start and the output
 file). GNU parallel's figure is skipped with a note when it is not installed (bash scripts/setup
@@ -46,6 +49,33 @@ def farm_run(work, tasks, extra=()):
     return seconds, summary
 
 
+def slurm_array_seconds(work, count):
+    """Makespan of `count` x `sleep 0.1` as one Slurm job array on the local cluster, from
+    submission to the last element's end (None when Slurm cannot run here)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cluster = os.path.join(root, "slurm", "local", "cluster")
+    if os.geteuid() != 0 or not shutil.which("slurmctld") or not shutil.which("sbatch"):
+        return None
+    env = dict(os.environ, SPMD_SLURM_DIR=os.path.join(work, "slurm"),
+               SPMD_SLURMCTLD_PORT="6937", SPMD_SLURMD_PORT="6938")
+    env["SLURM_CONF"] = os.path.join(work, "slurm", "etc", "slurm.conf")
+    subprocess.run([cluster, "start"], env=env, check=True, capture_output=True)
+    try:
+        start = time.perf_counter()
+        job = subprocess.run(["sbatch", "--parsable", f"--array=0-{count - 1}", "--ntasks=1",
+                              "--output=/dev/null", "--wrap", "sleep 0.1"], env=env, check=True,
+                             capture_output=True, text=True, cwd=work).stdout.strip()
+        while True:
+            left = subprocess.run(["squeue", "-h", "-j", job.split(";")[0]], env=env,
+                                  capture_output=True, text=True).stdout.strip()
+            if not left:
+                break
+            time.sleep(0.05)
+        return time.perf_counter() - start
+    finally:
+        subprocess.run([cluster, "stop"], env=env, capture_output=True)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="spmd-farm-bench-")
     try:
@@ -76,6 +106,18 @@ def main():
         print(f"spmd-farm -np 2, 400 CPU-bound commands: makespan {summary['makespan_s']:.2f} s, "
               f"{summary['runners']} runners, whole command {seconds:.2f} s")
         print(f"RATIO farm_cpu_efficiency {summary['efficiency']:.3f}")
+
+        sleeps = os.path.join(work, "sleep.txt")
+        with open(sleeps, "w") as f:
+            f.write("sleep 0.1\n" * 200)
+        farm_seconds, summary = farm_run(work, sleeps)
+        array_seconds = slurm_array_seconds(work, 200)
+        if array_seconds is None:
+            print("farm_vs_slurm_array: skipped (needs root and Slurm: bash scripts/setup slurm)")
+        else:
+            print(f"200 x sleep 0.1: spmd-farm -np 2 {farm_seconds:.2f} s, Slurm job array "
+                  f"{array_seconds:.2f} s")
+            print(f"RATIO farm_vs_slurm_array {farm_seconds / array_seconds:.3f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

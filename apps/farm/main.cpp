@@ -13,6 +13,7 @@
 // --resume at any rank count, redoing only what did not finish -- a command cut short by a stop
 // did not use up an attempt. The output's /tasks table is in task order; exit 3 when any task
 // failed for good (a summary of the failures on standard error).
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -75,6 +77,7 @@ struct Options {
   std::size_t tail_bytes = 4096;
   std::uint32_t slots = 1;
   bool master_schedules_only = false;
+  std::string logs;
   spmd::FarmFlags farm;
 
   void declare(CLI::App& cli) {
@@ -105,6 +108,10 @@ struct Options {
                    "bytes of the end of each command's stdout and stderr kept in the output")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20))
         ->capture_default_str();
+    cli.add_option("--logs", logs,
+                   "directory for the commands' whole output: one file per rank (rank-R.log), "
+                   "each chunk under a '==> KEY stdout <==' line when the source changes")
+        ->group(spmd::farm_option_group);
     cli.add_option("--slots", slots, "commands at once per rank (more than cores for I/O-bound)")
         ->check(CLI::Range(1U, 1024U))
         ->capture_default_str()
@@ -112,8 +119,10 @@ struct Options {
     cli.add_flag("--master-schedules-only", master_schedules_only,
                  "rank 0 only dispatches (by default it runs commands too)")
         ->group(spmd::farm_option_group);
-    // Commands are not assumed to be safe to run twice: retry only when asked.
+    // Commands are not assumed to be safe to run twice: retry only when asked, and then give
+    // what failed (a busy file system, a network blip) a moment to recover.
     farm.attempts = 1;
+    farm.retry_backoff = 1;
     farm.declare(cli);
   }
 };
@@ -185,15 +194,6 @@ std::vector<CommandTask> load_tasks(const spmd::Comm& comm, const Options& optio
   }
   if (tasks.empty())
     throw spmd::UsageError(fmt::format("{}: no tasks", path.empty() ? ":::" : path));
-  // Settings the farm cannot honour yet are refused, never silently ignored.
-  for (const CommandTask& task : tasks) {
-    if (task.attempts) {
-      throw spmd::UsageError(fmt::format(
-          "{}: \"attempts\" is not supported by this version of spmd-farm (remove it; the "
-          "run's --attempts applies to every task)",
-          task.origin));
-    }
-  }
   return tasks;
 }
 
@@ -227,9 +227,60 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The whole output of this rank's commands, when asked for (--logs): one file per rank, never
+// one per task (a million tasks would be a million files). Commands running at once (--slots)
+// interleave by chunk; a header line names the task and stream whenever the source changes.
+// Appended to, so a resumed run adds to what the earlier one wrote.
+class RankLog {
+ public:
+  RankLog(const std::string& directory, int rank) {
+    if (directory.empty()) return;
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    const std::string path = fmt::format("{}/rank-{}.log", directory, rank);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw spmd::SystemError(fmt::format("--logs: cannot open {}", path), errno);
+  }
+  ~RankLog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RankLog(const RankLog&) = delete;
+  RankLog& operator=(const RankLog&) = delete;
+  [[nodiscard]] bool enabled() const noexcept { return fd_ >= 0; }
+
+  void write(const std::string& key, spmd::OutputStream stream, std::string_view chunk) {
+    const std::lock_guard lock(mutex_);
+    const char* name = stream == spmd::OutputStream::out ? "stdout" : "stderr";
+    if (key != last_key_ || stream != last_stream_) {
+      write_all(fmt::format("{}==> {} {} <==\n", at_line_start_ ? "" : "\n", key, name));
+      last_key_ = key;
+      last_stream_ = stream;
+      at_line_start_ = true;
+    }
+    write_all(chunk);
+    if (!chunk.empty()) at_line_start_ = chunk.back() == '\n';
+  }
+
+ private:
+  void write_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t wrote = ::write(fd_, bytes.data(), bytes.size());
+      if (wrote < 0 && errno == EINTR) continue;
+      if (wrote <= 0) throw spmd::SystemError("--logs: cannot write (is the disk full?)", errno);
+      bytes.remove_prefix(static_cast<std::size_t>(wrote));
+    }
+  }
+
+  std::mutex mutex_;
+  int fd_ = -1;
+  std::string last_key_;
+  spmd::OutputStream last_stream_ = spmd::OutputStream::out;
+  bool at_line_start_ = true;
+};
+
 // Runs one task's command to its end; a failed command throws TaskFailure with its result, a
 // stop's interruption kills it and throws TaskInterrupted.
-CommandResult run_command(const CommandTask& task, const Options& options,
+CommandResult run_command(const CommandTask& task, const Options& options, RankLog& log,
                           spmd::TaskContext<std::uint64_t>& context) {
   if (context.interrupted()) throw spmd::TaskInterrupted("the run is stopping");
   spmd::ChildSpec spec =
@@ -240,6 +291,11 @@ CommandResult run_command(const CommandTask& task, const Options& options,
   const double timeout = task.timeout.value_or(options.timeout);
   if (timeout > 0) spec.timeout = std::chrono::duration<double>(timeout);
   spec.kill_grace = std::chrono::duration<double>(options.kill_grace);
+  if (log.enabled()) {
+    spec.on_output = [&log, &task](spmd::OutputStream stream, std::string_view chunk) {
+      log.write(task.key, stream, chunk);
+    };
+  }
   CommandResult result;
   result.started = unix_now();
   spmd::ChildProcess child(std::move(spec));
@@ -396,12 +452,14 @@ int run_farm(spmd::App& app, const Options& options) {
   // still groups tiny ones (~2 ms of work a message).
   spmd::attach_progress(farm_options, progress);
 
+  RankLog log(options.logs, app.rank());
   Farm farm(app.comm(), farm_options);
   farm.key_by([&tasks](std::uint64_t index) { return tasks[index].key; });
   // A task's "est" (seconds) tells the deadline what it will take; others are judged by the
   // times measured so far.
   farm.estimate_by([&tasks](std::uint64_t index) { return tasks[index].estimate.value_or(-1.0); });
   farm.priority_by([&tasks](std::uint64_t index) { return tasks[index].priority; });
+  farm.attempts_by([&tasks](std::uint64_t index) { return tasks[index].attempts.value_or(0); });
   farm.tags_by([&tasks](std::uint64_t index) { return tasks[index].tags; });
   // Every rank learns the master's verdict on the tasks (a task no rank can run is refused).
   std::exception_ptr refused;
@@ -418,7 +476,7 @@ int run_farm(spmd::App& app, const Options& options) {
   std::vector<Farm::Outcome> outcomes;
   const spmd::FarmReport report = farm.run(
       [&](std::uint64_t index, spmd::TaskContext<std::uint64_t>& context) {
-        return run_command(tasks.at(index), options, context);
+        return run_command(tasks.at(index), options, log, context);
       },
       [&](const Farm::Outcome& outcome) { outcomes.push_back(outcome); });
   progress.finish();

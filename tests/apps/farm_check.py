@@ -2,7 +2,7 @@
 """spmd-farm end to end at 1-4 ranks, against what each command must do (the serial reference is
 the task file itself): exit statuses, signals, timeouts that kill grandchildren, binary and huge
 output, retries, --slots never exceeded, templates, a deadline that leaves a task for --resume,
-priorities, tags routing tasks to ranks, the timeline plot;
+priorities, tags routing tasks to ranks, per-task attempts with backoff, full logs per rank, the timeline plot;
 a bad task file runs nothing; a stop
 (SIGUSR1) resumes, at another rank count, with every task done exactly once and no attempt used up by
 the interruption; a hard kill resumes with every task done, and only those in flight again.
@@ -83,9 +83,28 @@ def check_outcomes(ranks, work):
     with open(tasks, "w") as f:
         f.write("\n".join(lines) + "\n")
     out = os.path.join(work, "outcomes.h5")
+    logs = os.path.join(work, "logs")
     summary, stderr = farm(ranks, [tasks, "--output", out, "--no-journal", "--timeout", "1",
                                    "--kill-grace", "0.5", "--attempts", "2",
-                                   "--tail-bytes", "1000"], expect=3)
+                                   "--retry-backoff", "0", "--tail-bytes", "1000",
+                                   "--logs", logs], expect=3)
+    # --logs: the whole output, one file per rank at most, every chunk under its task's header.
+    files = sorted(os.listdir(logs))
+    if not files or len(files) > ranks or any(not n.startswith("rank-") for n in files):
+        fail(f"np{ranks}: log files {files}")
+    sections = {}
+    for name in files:
+        current = None
+        with open(os.path.join(logs, name), "rb") as f:
+            for line in f.read().split(b"\n"):
+                if line.startswith(b"==> ") and line.endswith(b" <=="):
+                    current = line[4:-4].decode()
+                    continue
+                if current is not None:
+                    sections[current] = sections.get(current, b"") + line
+    if sections.get("6 stdout", b"").count(b"x") != 3000000 or \
+            b"to-stderr" not in sections.get("2 stderr", b""):
+        fail(f"np{ranks}: --logs lost output: {[(k, len(v)) for k, v in sections.items()]}")
     if (summary["tasks"], summary["done"], summary["failed"]) != (7, 4, 3):
         fail(f"np{ranks}: summary {summary}")
     rows = table(out)
@@ -164,11 +183,6 @@ def check_bad_file(ranks, work):
         fail(f"np{ranks}: no FILE:LINE error: {stderr}")
     if os.path.exists(marker):
         fail(f"np{ranks}: a command ran although the task file was bad")
-    with open(tasks, "w") as f:
-        f.write('{"cmd": "true", "attempts": 2}\n')
-    _, stderr = farm(ranks, [tasks, "--output", os.path.join(work, "bad.h5")], expect=2)
-    if f"{tasks}:1: \"attempts\" is not supported" not in stderr:
-        fail(f"np{ranks}: an unsupported field was not refused: {stderr}")
     # A task whose tags no rank has is refused before anything runs, naming its line.
     with open(tasks, "w") as f:
         f.write(json.dumps({"cmd": f"touch {marker}"}) + "\n")
@@ -177,6 +191,22 @@ def check_bad_file(ranks, work):
     if f"{tasks}:2: task farm: no rank that runs tasks has the tags gpu" not in stderr or \
             os.path.exists(marker):
         fail(f"np{ranks}: a task no rank can run was not refused: {stderr}")
+
+
+def check_own_attempts(ranks, work):
+    """A task's own "attempts" wins over --attempts; retries wait --retry-backoff, doubled."""
+    tasks = os.path.join(work, "attempts.jsonl")
+    with open(tasks, "w") as f:
+        f.write(json.dumps({"cmd": "exit 1", "key": "thrice", "attempts": 3}) + "\n")
+        f.write(json.dumps({"cmd": "exit 1", "key": "once"}) + "\n")
+    out = os.path.join(work, "attempts.h5")
+    start = time.monotonic()
+    summary, _ = farm(ranks, [tasks, "--output", out, "--no-journal", "--retry-backoff", "0.3"],
+                      expect=3)
+    seconds = time.monotonic() - start
+    rows = table(out)
+    if [r["attempts"] for r in rows] != [3, 1] or summary["retries"] != 2 or seconds < 0.9:
+        fail(f"np{ranks}: own attempts {[r['attempts'] for r in rows]}, {summary}, {seconds} s")
 
 
 def check_deadline(ranks, work):
@@ -297,6 +327,7 @@ def main():
         check_template(ranks, work)
         check_bad_file(ranks, work)
         check_deadline(ranks, work)
+        check_own_attempts(ranks, work)
     check_priorities_and_tags(os.path.join(SCRATCH, "np1"))
     # The timeline of a run with failures: scripts/h5view draws it.
     h5view = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",

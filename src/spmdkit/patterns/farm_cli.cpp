@@ -40,6 +40,12 @@ void FarmFlags::declare(CLI::App& cli) {
       ->check(CLI::Range(1u, 1000u))
       ->capture_default_str()
       ->group(group);
+  cli.add_option("--retry-backoff", retry_backoff,
+                 "seconds before a failed task is tried again, doubled after each failure (at "
+                 "most 60 s; 0: at once)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(group);
   cli.add_option("--journal", journal, "journal directory (default: OUTPUT.journal)")->group(group);
   cli.add_flag("--no-journal", no_journal, "keep no journal (an interrupted run starts over)")
       ->group(group);
@@ -111,6 +117,7 @@ FarmOptions FarmFlags::options(const std::string& output) const {
   farm.batch = batch;
   farm.batch_seconds = batch_ms * 1e-3;
   farm.max_attempts = attempts;
+  farm.retry_backoff = retry_backoff;
   farm.journal = journal_path(output);
   farm.resume = resume;
   farm.journal_interval = journal_interval;

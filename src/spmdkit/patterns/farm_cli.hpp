@@ -1,6 +1,7 @@
 #pragma once
 // The command-line face of a task farm, shared by every master-worker app:
 //   --schedule dynamic|static  --prefetch N  --batch N  --batch-ms MS  --attempts N
+//   --retry-backoff S
 //   --journal DIR  --no-journal  --resume  --journal-interval S  --stop-grace S
 //   --time-left S  --deadline UNIX_SECONDS  --host-tag TAG=HOSTGLOB (and SPMD_FARM_TAGS)
 #include <string>
@@ -21,7 +22,8 @@ struct FarmFlags {
   std::uint32_t batch = 0;
   double batch_ms = 2.0;
   std::uint32_t attempts = 3;
-  std::string journal;  ///< default: OUTPUT.journal
+  double retry_backoff = 0;  ///< seconds before a retry, doubled each time
+  std::string journal;       ///< default: OUTPUT.journal
   bool no_journal = false;
   bool resume = false;
   double journal_interval = 1.0;

@@ -60,6 +60,7 @@ void validate(const FarmOptions& options) {
   if (!(options.journal_interval >= 0))
     throw UsageError("task farm: journal_interval must be >= 0");
   if (!(options.stop_grace >= 0)) throw UsageError("task farm: stop_grace must be >= 0");
+  if (!(options.retry_backoff >= 0)) throw UsageError("task farm: retry_backoff must be >= 0");
   if (!(options.interrupt_wait >= 0)) throw UsageError("task farm: interrupt_wait must be >= 0");
   if (options.slots < 1) throw UsageError("task farm: slots must be at least 1");
 }
@@ -208,6 +209,7 @@ class FarmEngine::Master {
     bool interrupting = false;
     Clock::time_point stop_deadline{};
     while (true) {
+      scheduler_.set_now(seconds_between(start_, Clock::now()));
       if (options_.deadline) {
         scheduler_.set_time_left(
             std::chrono::duration<double>(*options_.deadline - std::chrono::system_clock::now())
@@ -220,10 +222,8 @@ class FarmEngine::Master {
       if (!stopping) send(scheduler_.dispatch());
       bool progressed = false;
       if (scheduler_.runs_inline()) {
-        if (!stopping && scheduler_.has_queued()) {
-          run_inline();
-          progressed = true;
-        }
+        // (Queued but nothing to run yet: a retry waiting for its backoff.)
+        if (!stopping && scheduler_.has_queued()) progressed = run_inline();
       }
       if (slots_) {
         for (const std::string& results : slots_->take_results()) {
@@ -344,12 +344,14 @@ class FarmEngine::Master {
     }
   }
 
-  void run_inline() {
+  // Runs the next batch on this thread; false when none was due.
+  bool run_inline() {
     const PlannedBatch batch = scheduler_.inline_batch();
-    if (batch.ids.empty()) return;
+    if (batch.ids.empty()) return false;
     const std::function<bool()> interrupted = [this] { return inline_interrupted(); };
     const std::string results = run_batch(encode_batch(batch), master_rank, work_, interrupted);
     handle_results(results, master_rank);
+    return true;
   }
 
   void handle_results(std::string_view message, int worker) {

@@ -111,6 +111,7 @@ class FarmEngine {
   /// Each task's priority and tags (see TaskFarm::priority_by, tags_by); set before submitting.
   void set_priority(RawPriority priority) { scheduler_.set_priority(std::move(priority)); }
   void set_tags(RawTags tags) { scheduler_.set_tags(std::move(tags)); }
+  void set_attempts(RawAttempts attempts) { scheduler_.set_attempts(std::move(attempts)); }
 
   /// Collective: the master schedules, the workers (and with options().master_runs_tasks the
   /// master too) run `work`, until every task is finished or a stop request ends the run.

@@ -46,6 +46,9 @@ struct FarmOptions {
   /// A task that throws is tried again (on another worker where possible) up to this many times
   /// in all, then recorded as failed.
   std::uint32_t max_attempts = 3;
+  /// Seconds before a failed task's retry may start, doubled after each failure (at most 60 s):
+  /// a flaky resource (a busy file system, a network blip) gets time to recover. 0: at once.
+  double retry_backoff = 0;
   Delivery delivery = Delivery::completion;
 
   /// Tasks each rank runs at once. 1: the task function runs on the rank's main thread between

@@ -124,9 +124,7 @@ class TaskFarm {
   /// at depth + 1 thus explores breadth-first, identically at any rank count.
   template <class LevelFn>
   requires std::invocable<const LevelFn&, const Task&> TaskFarm& level_by(LevelFn level) {
-    engine_.set_levels([level = std::move(level)](std::string_view bytes) {
-      return static_cast<std::uint32_t>(level(wire::decode<Task>(bytes)));
-    });
+    engine_.set_levels(on_task_bytes<std::uint32_t>(std::move(level)));
     return *this;
   }
 
@@ -148,9 +146,7 @@ class TaskFarm {
   template <class EstimateFn>
   requires std::invocable<const EstimateFn&, const Task&> TaskFarm& estimate_by(
       EstimateFn estimate) {
-    engine_.set_estimate([estimate = std::move(estimate)](std::string_view bytes) {
-      return static_cast<double>(estimate(wire::decode<Task>(bytes)));
-    });
+    engine_.set_estimate(on_task_bytes<double>(std::move(estimate)));
     return *this;
   }
 
@@ -159,9 +155,7 @@ class TaskFarm {
   template <class PriorityFn>
   requires std::invocable<const PriorityFn&, const Task&> TaskFarm& priority_by(
       PriorityFn priority) {
-    engine_.set_priority([priority = std::move(priority)](std::string_view bytes) {
-      return static_cast<std::int32_t>(priority(wire::decode<Task>(bytes)));
-    });
+    engine_.set_priority(on_task_bytes<std::int32_t>(std::move(priority)));
     return *this;
   }
 
@@ -170,9 +164,16 @@ class TaskFarm {
   /// no rank running tasks has is a UsageError when submitted. Call before submitting.
   template <class TagsFn>
   requires std::invocable<const TagsFn&, const Task&> TaskFarm& tags_by(TagsFn tags) {
-    engine_.set_tags([tags = std::move(tags)](std::string_view bytes) {
-      return std::vector<std::string>(tags(wire::decode<Task>(bytes)));
-    });
+    engine_.set_tags(on_task_bytes<std::vector<std::string>>(std::move(tags)));
+    return *this;
+  }
+
+  /// How many attempts each task gets (`attempts(task)`; 0: FarmOptions::max_attempts). Call
+  /// before submitting.
+  template <class AttemptsFn>
+  requires std::invocable<const AttemptsFn&, const Task&> TaskFarm& attempts_by(
+      AttemptsFn attempts) {
+    engine_.set_attempts(on_task_bytes<std::uint32_t>(std::move(attempts)));
     return *this;
   }
 
@@ -246,6 +247,14 @@ class TaskFarm {
   [[nodiscard]] const FarmOptions& options() const noexcept { return engine_.options(); }
 
  private:
+  // `fn(task)` as the untyped core asks it: of the task's bytes, the answer converted to R.
+  template <class R, class Fn>
+  static std::function<R(std::string_view)> on_task_bytes(Fn fn) {
+    return [fn = std::move(fn)](std::string_view bytes) {
+      return static_cast<R>(fn(wire::decode<Task>(bytes)));
+    };
+  }
+
   template <class Work>
   static Result invoke_work(Work& work, const Task& task, TaskContext<Task>& context) {
     if constexpr (std::invocable<Work&, const Task&, TaskContext<Task>&>) {

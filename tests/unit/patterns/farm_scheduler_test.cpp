@@ -220,6 +220,39 @@ TEST(FarmScheduler, TaggedTasksRunOnlyOnRanksWithEveryTag) {
   EXPECT_TRUE(ranks_by_tags[""].contains(1));
 }
 
+TEST(FarmScheduler, RetriesWaitTheirBackoffAndATaskMayHaveItsOwnAttempts) {
+  FarmOptions options;
+  options.max_attempts = 3;
+  options.retry_backoff = 2.0;
+  FarmScheduler scheduler(options, 2);
+  scheduler.set_attempts([](std::string_view task) { return task == "once" ? 1U : 0U; });
+  scheduler.submit(key_of(0), "flaky");
+  scheduler.submit(key_of(1), "once");
+  scheduler.start();
+  scheduler.set_now(0);
+  for (const PlannedBatch& batch : scheduler.dispatch()) {
+    for (const auto id : batch.ids) {
+      scheduler.record_attempt(id, AttemptStatus::failed, 0.1, "boom", "", batch.worker);
+    }
+    scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0.1);
+  }
+  // "once" had its one attempt; "flaky" waits 2 s, then 4 s after its second failure.
+  EXPECT_EQ(scheduler.task(1).state, TaskState::failed);
+  EXPECT_EQ(scheduler.failed(), 1U);
+  scheduler.set_now(1.9);
+  EXPECT_TRUE(scheduler.dispatch().empty());
+  EXPECT_TRUE(scheduler.has_queued());  // waiting, not forgotten
+  scheduler.set_now(2.0);
+  auto batches = scheduler.dispatch();
+  ASSERT_EQ(batches.size(), 1U);
+  scheduler.record_attempt(0, AttemptStatus::failed, 0.1, "boom", "", batches[0].worker);
+  scheduler.batch_returned(batches[0].worker, 1, 0.1);
+  scheduler.set_now(5.9);
+  EXPECT_TRUE(scheduler.dispatch().empty());
+  scheduler.set_now(6.0);
+  EXPECT_EQ(scheduler.dispatch().size(), 1U);
+}
+
 TEST(FarmScheduler, FirstBatchesHoldOneTaskUntilTimesAreKnown) {
   const FarmOptions options;
   FarmScheduler scheduler(options, 2);

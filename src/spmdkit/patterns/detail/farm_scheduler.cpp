@@ -1,6 +1,7 @@
 #include "spmdkit/patterns/detail/farm_scheduler.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -59,6 +60,7 @@ std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string t
   if (tags_) added.group = ready_.group_of(tags_(task));
   if (estimate_) added.estimate = estimate_(task);
   if (priority_) added.priority = priority_(task);
+  if (attempts_) added.max_attempts = attempts_(task);
   const std::uint64_t id = tasks_.size();
   index_.emplace(key, id);
   added.key = std::move(key);
@@ -182,7 +184,7 @@ std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
 std::optional<std::uint64_t> FarmScheduler::take(int worker) {
   for (auto it = retry_.begin(); it != retry_.end();) {
     const FarmTask& t = tasks_[*it];
-    if (ready_.runs_on(t.group, worker) &&
+    if (t.retry_at <= now_ && ready_.runs_on(t.group, worker) &&
         (t.worker != worker || ready_.rank_count(t.group) <= 1)) {
       const std::uint64_t id = *it;
       it = retry_.erase(it);
@@ -334,8 +336,14 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
                   : fmt::format("{} (rank {}, attempt {}; interrupted {} times: counted as failed)",
                                 payload, worker, t.attempts, t.interruptions);
     t.result.assign(failure_result);
-    if (t.attempts < options_.max_attempts) {
+    const std::uint32_t allowed = t.max_attempts > 0 ? t.max_attempts : options_.max_attempts;
+    if (t.attempts < allowed) {
       ++retries_;
+      if (options_.retry_backoff > 0) {
+        const double wait = options_.retry_backoff *
+                            std::ldexp(1.0, static_cast<int>(std::min(t.attempts, 20U)) - 1);
+        t.retry_at = now_ + std::min(wait, 60.0);
+      }
       retry_.push_back(id);
       return false;
     }

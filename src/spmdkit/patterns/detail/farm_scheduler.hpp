@@ -29,6 +29,8 @@ using RawLevel = std::function<std::uint32_t(std::string_view task)>;
 using RawAdmit = std::function<std::string(std::string_view task)>;
 /// The seconds a task is expected to take (negative: unknown).
 using RawEstimate = std::function<double(std::string_view task)>;
+/// How many attempts a task gets (0: FarmOptions::max_attempts).
+using RawAttempts = std::function<std::uint32_t(std::string_view task)>;
 /// A task's priority (higher runs first; default 0).
 using RawPriority = std::function<std::int32_t(std::string_view task)>;
 /// The tags a rank must have to run a task (default: none).
@@ -55,9 +57,11 @@ struct FarmTask {
   double seconds = 0;
   double estimate = -1;  ///< expected seconds, from the estimate function (negative: unknown)
   std::int32_t priority = 0;
-  std::uint32_t group = 0;  ///< its tags' group in the ready queues
-  bool resumed = false;     ///< done by an earlier run (from the journal)
-  bool queued = false;      ///< in the ready queue
+  std::uint32_t group = 0;         ///< its tags' group in the ready queues
+  std::uint32_t max_attempts = 0;  ///< its own limit (0: FarmOptions::max_attempts)
+  double retry_at = 0;             ///< a retry waits until then (seconds on the run's clock)
+  bool resumed = false;            ///< done by an earlier run (from the journal)
+  bool queued = false;             ///< in the ready queue
 };
 
 /// Tasks planned for one worker in one message (their attempts already counted).
@@ -87,6 +91,10 @@ class FarmScheduler {
   /// Each task's priority and tags, asked once as it is added (set them before submitting). A
   /// task whose tags no rank running tasks has is a UsageError as it is added.
   void set_priority(RawPriority priority) { priority_ = std::move(priority); }
+  void set_attempts(RawAttempts attempts) { attempts_ = std::move(attempts); }
+  /// The run's clock (seconds since it began): a failed task's retry waits
+  /// FarmOptions::retry_backoff x 2^(failures - 1) seconds (at most 60 s) on it.
+  void set_now(double seconds) noexcept { now_ = seconds; }
   void set_tags(RawTags tags) { tags_ = std::move(tags); }
   /// The tags of every rank (by rank); set before submitting tasks that need tags.
   void set_rank_tags(std::vector<std::vector<std::string>> tags_by_rank) {
@@ -182,6 +190,8 @@ class FarmScheduler {
   RawAdmit admit_;
   RawEstimate estimate_;
   RawPriority priority_;
+  RawAttempts attempts_;
+  double now_ = 0;
   RawTags tags_;
   std::optional<double> time_left_;
   std::uint64_t past_deadline_ = 0;
