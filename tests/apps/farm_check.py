@@ -11,6 +11,7 @@ the interruption; a hard kill resumes with every task done, and only those in fl
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -335,7 +336,9 @@ def main():
     png = os.path.join(SCRATCH, "timeline.png")
     drawn = subprocess.run([sys.executable, h5view, os.path.join(SCRATCH, "np3", "outcomes.h5"),
                             "--timeline", "-o", png], capture_output=True, text=True)
-    if drawn.returncode != 0 or "7 tasks, 3 ranks, 3 failed" not in drawn.stdout or \
+    # (7 tasks, 3 failed; how many of the 3 ranks ran any depends on timing)
+    if drawn.returncode != 0 or not re.search(r"\(7 tasks, [1-3] ranks, 3 failed\)",
+                                              drawn.stdout) or \
             os.path.getsize(png) < 1000:
         fail(f"h5view --timeline: {drawn.stdout} {drawn.stderr}")
     interrupted_then_resumed(os.path.join(SCRATCH, "np2"), 2, 3, "stop")
