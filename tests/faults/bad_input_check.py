@@ -72,6 +72,24 @@ def numeric_options(help_text):
     return found
 
 
+SHARED_GROUPS = ("Task farm:",)  # options every farm app declares through the same code
+
+
+def without_groups_seen(help_text, seen):
+    """`help_text` without the option groups of SHARED_GROUPS already tried with another app:
+    the same code declares and checks them (FarmFlags), so one app covers them."""
+    kept, skipping = [], False
+    for line in help_text.splitlines():
+        if line.strip() in SHARED_GROUPS:
+            skipping = line.strip() in seen
+            seen.add(line.strip())
+        elif not line.strip():
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def generated_cases(app, help_text):
     """(cases at 1 rank, cases at 1 and 3 ranks). Every value is tried at 1 rank; at 3 ranks,
     for each option, the two values that reach its own checks (the overflow and the last,
@@ -192,9 +210,11 @@ def main():
 
     cases = unreadable_cases(scratch, bin_dir)
     single = []  # tried at 1 rank only
+    shared_seen = set()
     for app in APPS:
         help_text = subprocess.run([os.path.join(bin_dir, "spmd-" + app), "--help"],
                                    capture_output=True, text=True).stdout
+        help_text = without_groups_seen(help_text, shared_seen)
         one_rank, both = generated_cases(app, help_text)
         single += one_rank
         cases += both
