@@ -92,11 +92,12 @@ def without_groups_seen(help_text, seen):
 
 def generated_cases(app, help_text):
     """(cases at 1 rank, cases at 1 and 3 ranks). Every value is tried at 1 rank; at 3 ranks,
-    for each option, the two values that reach its own checks (the overflow and the last,
-    usually just past its range): whether every rank checks an option does not depend on the
-    value, and 3-rank runs cost 5 times more."""
+    for each option the value that reaches its own check (the last, usually just past its
+    range), and for the app's first option also the overflow, which reaches the parser's type
+    check (the same code for every option): whether every rank checks an option does not
+    depend on the value, and 3-rank runs cost 5 times more."""
     one_rank, both = [], []
-    for name, kind, low, high in numeric_options(help_text):
+    for number, (name, kind, low, high) in enumerate(numeric_options(help_text)):
         bad = ["abc", "", OVERFLOW if kind != "float" else "1e999"]
         if kind == "uint":
             bad.append("-1")
@@ -109,7 +110,8 @@ def generated_cases(app, help_text):
         if high is not None:
             bad.append(str(int(high) + 1) if kind != "float" else repr(high * 2 + 1))
         for i, value in enumerate(bad):
-            (both if i == 2 or i == len(bad) - 1 else one_rank).append((app, [name, value], 2))
+            at_three = i == len(bad) - 1 or (i == 2 and number == 0)
+            (both if at_three else one_rank).append((app, [name, value], 2))
         one_rank.append((app, [name], 2))  # the value is missing
     return one_rank, both
 
