@@ -185,6 +185,12 @@ class FarmEngine::Master {
 
   FarmReport run() {
     start_ = Clock::now();
+    if (options_.deadline) {
+      // On the run's own (steady) clock: read once, immune to the wall clock being set later.
+      scheduler_.set_deadline(
+          std::chrono::duration<double>(*options_.deadline - std::chrono::system_clock::now())
+              .count());
+    }
     const auto& runners = scheduler_.runners();
     if (!scheduler_.runs_inline() && !runners.empty() && runners.front() == master_rank) {
       slots_.emplace(work_, master_rank, options_.slots, interrupted_);
@@ -210,11 +216,6 @@ class FarmEngine::Master {
     Clock::time_point stop_deadline{};
     while (true) {
       scheduler_.set_now(seconds_between(start_, Clock::now()));
-      if (options_.deadline) {
-        scheduler_.set_time_left(
-            std::chrono::duration<double>(*options_.deadline - std::chrono::system_clock::now())
-                .count());
-      }
       if (!stopping && stop_requested()) {
         stopping = true;
         stop_deadline = Clock::now() + seconds_from(options_.stop_grace);

@@ -118,7 +118,8 @@ TEST(FarmScheduler, NoTaskStartsThatCannotFinishBeforeTheDeadline) {
   scheduler.submit(key_of(2), "unknown");  // nothing measured yet: started
   scheduler.submit(key_of(3), "unknown");
   scheduler.start();
-  scheduler.set_time_left(10.0);
+  scheduler.set_deadline(10.0);
+  scheduler.set_now(0.0);
   std::vector<std::uint64_t> started;
   for (const PlannedBatch& batch : scheduler.dispatch()) {
     for (const auto id : batch.ids) started.push_back(id);
@@ -133,7 +134,7 @@ TEST(FarmScheduler, NoTaskStartsThatCannotFinishBeforeTheDeadline) {
     scheduler.record_attempt(id, AttemptStatus::done, 8.0, "ok", id == 3 ? emitted : "", 1);
   }
   EXPECT_DOUBLE_EQ(scheduler.expected_seconds(scheduler.task(4)), 8.0);
-  scheduler.set_time_left(3.0);
+  scheduler.set_now(7.0);  // 3 s left
   EXPECT_TRUE(scheduler.dispatch().empty());
   EXPECT_EQ(scheduler.past_deadline(), 2U);
   EXPECT_EQ(scheduler.unfinished(), 2U);  // set aside, pending: for a resumed run

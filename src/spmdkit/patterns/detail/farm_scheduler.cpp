@@ -207,7 +207,7 @@ double FarmScheduler::expected_seconds(const FarmTask& task) const noexcept {
 }
 
 bool FarmScheduler::fits_time_left(std::uint64_t id) {
-  if (!time_left_ || expected_seconds(tasks_[id]) < *time_left_) return true;
+  if (!deadline_ || expected_seconds(tasks_[id]) < *deadline_ - now_) return true;
   // Set aside: pending, in no queue; a resumed run (with time again) does it.
   ++past_deadline_;
   return false;

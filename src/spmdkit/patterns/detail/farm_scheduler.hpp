@@ -100,11 +100,11 @@ class FarmScheduler {
   void set_rank_tags(std::vector<std::vector<std::string>> tags_by_rank) {
     ready_.set_rank_tags(std::move(tags_by_rank));
   }
-  /// The time left before the run must end (none: no deadline). A task is started only if it
-  /// is expected to finish in it -- its own estimate, else the 90th percentile of the task
-  /// times measured so far, else (nothing known) it is started. Tasks that cannot finish are
-  /// set aside, unfinished, for a later (resumed) run: past_deadline() counts them.
-  void set_time_left(std::optional<double> seconds) noexcept { time_left_ = seconds; }
+  /// When the run must end, on the run's clock (set_now; none: no deadline). A task is started
+  /// only if it is expected to finish before then -- its own estimate, else the 90th percentile of
+  /// the task times measured so far, else (nothing known) it is started. Tasks that cannot finish
+  /// are set aside, unfinished, for a later (resumed) run: past_deadline() counts them.
+  void set_deadline(std::optional<double> seconds) noexcept { deadline_ = seconds; }
   /// What a task is expected to take now (0 when nothing is known).
   [[nodiscard]] double expected_seconds(const FarmTask& task) const noexcept;
   [[nodiscard]] std::uint64_t past_deadline() const noexcept { return past_deadline_; }
@@ -193,7 +193,7 @@ class FarmScheduler {
   RawAttempts attempts_;
   double now_ = 0;
   RawTags tags_;
-  std::optional<double> time_left_;
+  std::optional<double> deadline_;  // on the run's clock (set_now); the time left is the gap
   std::uint64_t past_deadline_ = 0;
   std::vector<double> recent_times_;  // the last task times (a ring), for the percentile
   std::size_t recent_next_ = 0;
