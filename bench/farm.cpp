@@ -3,7 +3,11 @@
 //   RATIO tasks_vs_pingpong          one task per message: tasks/s x round trip  (target >= 0.8)
 //   RATIO tasks_batched_vs_pingpong  adaptive batching:    tasks/s x round trip  (target >= 3)
 // Higher is better. A ratio of 1 means a task costs one round trip; prefetch (several batches in
-// flight) hides the latency, batching amortises it. Medians of several rounds.
+// flight) hides the latency, batching amortises it. Medians of several rounds. These measure
+// dispatch to the worker, so the master only schedules; with the master running tasks too (the
+// default), the same runs must not be slower (its dispatching stays on its main thread):
+//   RATIO tasks_vs_pingpong_master_computes          one task per message, master computing
+//   RATIO tasks_batched_vs_pingpong_master_computes  adaptive batching, master computing
 // With --across-hosts (master on one host, the worker on another: slurm/cluster/lab mpirun
 // --map-by node) the round trip is a TCP one and the ratios are
 //   RATIO tasks_vs_pingpong_tcp                  the farm as it comes (prefetch + adaptive
@@ -51,13 +55,23 @@ void run(spmd::App& app, const Settings& settings) {
   if (settings.across_hosts) bench::require_ranks_0_and_1_on_different_hosts(app.provenance());
   spmd::FarmOptions single;
   single.batch = 1;
+  single.master_runs_tasks = false;
   spmd::FarmOptions batched;  // adaptive
+  batched.master_runs_tasks = false;
+  spmd::FarmOptions single_master = single;
+  single_master.master_runs_tasks = true;
+  spmd::FarmOptions batched_master = batched;
+  batched_master.master_runs_tasks = true;
 
-  std::vector<double> rtt, one, many;
+  std::vector<double> rtt, one, many, one_master, many_master;
   for (int round = 0; round < rounds; ++round) {
     rtt.push_back(pingpong_round_trip(comm));
     one.push_back(null_tasks_per_second(comm, settings.single_tasks, single));
     many.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched));
+    if (!settings.across_hosts) {
+      one_master.push_back(null_tasks_per_second(comm, settings.single_tasks, single_master));
+      many_master.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched_master));
+    }
   }
   const double round_trip = bench::median(rtt);
   const double single_rate = bench::median(one);
@@ -75,6 +89,12 @@ void run(spmd::App& app, const Settings& settings) {
     } else {
       fmt::print("RATIO tasks_vs_pingpong {:.3f}\n", single_rate * round_trip);
       fmt::print("RATIO tasks_batched_vs_pingpong {:.3f}\n", batched_rate * round_trip);
+      fmt::print("null tasks, master computing too: {:.0f} one per message, {:.0f} batched\n",
+                 bench::median(one_master), bench::median(many_master));
+      fmt::print("RATIO tasks_vs_pingpong_master_computes {:.3f}\n",
+                 bench::median(one_master) * round_trip);
+      fmt::print("RATIO tasks_batched_vs_pingpong_master_computes {:.3f}\n",
+                 bench::median(many_master) * round_trip);
     }
   }
 }

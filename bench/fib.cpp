@@ -1,7 +1,13 @@
 // spmd-fib's workload against the book's tool: the same skewed inputs (1000 n, log-uniform up to
-// 300 000) and the same fast-doubling algorithm, on 2 ranks (master + 1 worker) against Python's
-// ProcessPoolExecutor with 2 processes on Python integers, in the same run:
-//   RATIO fib_vs_python_pool   spmd makespan / Python makespan   (lower is better; target <= 0.1)
+// 300 000) and the same fast-doubling algorithm, on 2 ranks (the master computes too: 2 task
+// runners) against Python's ProcessPoolExecutor with 2 processes on Python integers, in the same
+// run:
+//   RATIO fib_vs_python_pool        spmd makespan / Python makespan (lower is better; <= 0.05)
+//   RATIO farm_cpu_efficiency_np2   time inside tasks / (makespan x 2 ranks): how much of the two
+//                                   cores the farm keeps busy at mpirun -np 2      (>= 0.9);
+//                                   2000 skewed inputs up to 10^6 (~2 s of work)
+//   RATIO farm_cpu_efficiency_np2_master_schedules_only   the same with a master that only
+//                                   schedules (one core idles: at most 0.5)
 // The Python side gets the kinder digit count (from the bit length); spmd-fib converts F(n) to
 // decimal exactly. While Python runs, the MPI ranks sleep (they would otherwise steal its cores).
 #include <chrono>
@@ -54,12 +60,21 @@ void run(spmd::App& app) {
   const auto& comm = app.comm();
   if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
   const auto inputs = fib::skewed_inputs(1000, 300000, 5);
-  std::vector<double> ours;
+  std::vector<double> ours, efficiency, efficiency_master_only;
   spmd::FarmReport report;
   for (int round = 0; round < 5; ++round) {
     auto run = bench::fib_farm(comm, inputs, spmd::Schedule::dynamic);
     ours.push_back(run.makespan);
     report = run.report;
+  }
+  // The efficiency on a mix long enough to be measured (~2 s of work; the mix above is 50 ms).
+  const auto longer = fib::skewed_inputs(2000, 1000000, 11);
+  for (int round = 0; round < 3; ++round) {
+    for (const bool master_runs_tasks : {true, false}) {
+      const auto run = bench::fib_farm(comm, longer, spmd::Schedule::dynamic, master_runs_tasks);
+      const double used = run.report.busy_seconds / (run.report.seconds * comm.size());
+      (master_runs_tasks ? efficiency : efficiency_master_only).push_back(used);
+    }
   }
   double python = 0;
   if (comm.rank() == 0) python = python_makespan(inputs);
@@ -73,6 +88,9 @@ void run(spmd::App& app) {
     fmt::print("  spmd: {:.3f} s inside tasks, {} messages\n", report.busy_seconds,
                report.messages);
     fmt::print("RATIO fib_vs_python_pool {:.4f}\n", spmd_makespan / python);
+    fmt::print("RATIO farm_cpu_efficiency_np2 {:.3f}\n", bench::median(efficiency));
+    fmt::print("RATIO farm_cpu_efficiency_np2_master_schedules_only {:.3f}\n",
+               bench::median(efficiency_master_only));
   }
 }
 

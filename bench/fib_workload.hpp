@@ -16,11 +16,13 @@ struct FibRun {
   spmd::FarmReport report;
 };
 
-/// Collective: computes every F(n) of `inputs` on a farm with `schedule`.
+/// Collective: computes every F(n) of `inputs` on a farm with `schedule` (the master running
+/// tasks too, as by default, or only scheduling).
 inline FibRun fib_farm(const spmd::Comm& comm, const std::vector<std::uint64_t>& inputs,
-                       spmd::Schedule schedule) {
+                       spmd::Schedule schedule, bool master_runs_tasks = true) {
   spmd::FarmOptions options;
   options.schedule = schedule;
+  options.master_runs_tasks = master_runs_tasks;
   FibRun run;
   run.makespan = timed(comm, [&] {
     spmd::TaskFarm<std::uint64_t, fib::FibResult> farm(comm, options);

@@ -214,7 +214,8 @@ void write_output(const spmd::App& app, const std::vector<Farm::Outcome>& outcom
 }
 
 int run_crawl(spmd::App& app, const Options& options) {
-  const int workers = std::max(app.size() - 1, 1);
+  // Ranks that fetch (for --delay): all of them, unless the master only schedules.
+  const int workers = options.farm.master_schedules_only ? std::max(app.size() - 1, 1) : app.size();
   const crawl::CrawlOptions crawl = crawl_options(options, workers);
   crawl::CurlGlobal curl;
   crawl::Fetcher fetcher(crawl.fetch);

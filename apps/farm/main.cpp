@@ -76,7 +76,6 @@ struct Options {
   double kill_grace = 5;
   std::size_t tail_bytes = 4096;
   std::uint32_t slots = 1;
-  bool master_schedules_only = false;
   std::string logs;
   spmd::FarmFlags farm;
 
@@ -115,9 +114,6 @@ struct Options {
     cli.add_option("--slots", slots, "commands at once per rank (more than cores for I/O-bound)")
         ->check(CLI::Range(1U, 1024U))
         ->capture_default_str()
-        ->group(spmd::farm_option_group);
-    cli.add_flag("--master-schedules-only", master_schedules_only,
-                 "rank 0 only dispatches (by default it runs commands too)")
         ->group(spmd::farm_option_group);
     // Commands are not assumed to be safe to run twice: retry only when asked, and then give
     // what failed (a busy file system, a network blip) a moment to recover.
@@ -446,7 +442,6 @@ int run_farm(spmd::App& app, const Options& options) {
   farm_options.fingerprint += "\ntask list: " + task_list;
   farm_options.stop = &stop;
   farm_options.slots = options.slots;
-  farm_options.master_runs_tasks = !options.master_schedules_only;
   farm_options.delivery = spmd::Delivery::task_order;
   // A command is one task in its own batch unless commands are quick: the adaptive batching
   // still groups tiny ones (~2 ms of work a message).

@@ -73,6 +73,10 @@ void FarmFlags::declare(CLI::App& cli) {
                  "SPMD_FARM_TAGS=a,b in a rank's environment); a task with tags runs only on "
                  "ranks that have them all")
       ->group(group);
+  cli.add_flag("--master-schedules-only", master_schedules_only,
+               "rank 0 only dispatches tasks (by default it runs tasks too, on a thread beside "
+               "its dispatching, so that N ranks are N task runners)")
+      ->group(group);
   cli.add_option("--deadline", deadline,
                  "the same as a Unix time (date +%s), e.g. a batch job's end less the time to "
                  "stop")
@@ -123,6 +127,7 @@ FarmOptions FarmFlags::options(const std::string& output) const {
   farm.journal_interval = journal_interval;
   farm.stop_grace = stop_grace;
   farm.tags = rank_tags();
+  farm.master_runs_tasks = !master_schedules_only;
   // The earlier of the two limits given.
   const auto now = std::chrono::system_clock::now();
   auto limit = [&](std::chrono::system_clock::time_point at) {

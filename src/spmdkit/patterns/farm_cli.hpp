@@ -4,6 +4,7 @@
 //   --retry-backoff S
 //   --journal DIR  --no-journal  --resume  --journal-interval S  --stop-grace S
 //   --time-left S  --deadline UNIX_SECONDS  --host-tag TAG=HOSTGLOB (and SPMD_FARM_TAGS)
+//   --master-schedules-only
 #include <string>
 
 #include "spmdkit/patterns/farm_options.hpp"
@@ -31,6 +32,7 @@ struct FarmFlags {
   double time_left = 0;                ///< seconds from the start the run may take (0: no limit)
   double deadline = 0;                 ///< Unix time by which the run must end (0: none)
   std::vector<std::string> host_tags;  ///< TAG=GLOB: ranks on hosts matching GLOB have TAG
+  bool master_schedules_only = false;  ///< rank 0 runs no tasks (FarmOptions::master_runs_tasks)
 
   /// Adds the options to `cli` (in an option group "Task farm"), and remembers `cli`: its
   /// options, as parsed, make the run's fingerprint.

@@ -71,7 +71,8 @@ void require_threads_allowed() {
   if (environment != nullptr && environment->threading() < Threading::funneled) {
     throw UsageError(fmt::format(
         "task farm: slots and master_runs_tasks run tasks on threads, but MPI was initialised "
-        "with thread level '{}' (at least 'funneled' is needed)",
+        "with thread level '{}' (at least 'funneled' is needed; or set "
+        "FarmOptions::master_runs_tasks = false and slots = 1)",
         to_string(environment->threading())));
   }
 }

@@ -56,10 +56,14 @@ struct FarmOptions {
   /// wait (commands, I/O) -- the task function must then be safe to call concurrently. MPI stays
   /// on the main thread, so the MPI library need only provide MPI_THREAD_FUNNELED (App's default).
   std::uint32_t slots = 1;
-  /// Whether the master runs tasks too, so that N ranks give N task runners: its slots are
-  /// threads (even at slots = 1), and its main thread keeps dispatching, so workers never wait
-  /// for a task of the master's. Off: the master only schedules (one rank runs tasks inline).
-  bool master_runs_tasks = false;
+  /// Whether the master runs tasks too, so that N ranks give N task runners (at mpirun -np 2
+  /// on a 2-core workstation both cores compute): its slots are threads (even at slots = 1),
+  /// and its main thread keeps dispatching, so workers never wait for a task of the master's.
+  /// On the master a task function then runs beside the deliver/admit/progress callbacks (on
+  /// another thread): it must not touch their state without a lock. Off: the master only
+  /// schedules (for tasks that must run on the main thread, or a master with MPI held at
+  /// MPI_THREAD_SINGLE). A single rank always runs its tasks itself.
+  bool master_runs_tasks = true;
   /// This rank's tags: a task with tags (TaskFarm::tags_by) runs only on ranks that have all of
   /// them (e.g. the ranks on big-memory nodes). Each rank gives its own; collected at the start.
   std::vector<std::string> tags;

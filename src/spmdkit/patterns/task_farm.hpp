@@ -7,9 +7,10 @@
 //   auto run = farm.run([](std::uint64_t n) { return fibonacci(n); });   // collective
 //   for (const auto& outcome : run.outcomes) ...   // on the master, in task order
 //
-// Rank 0 is the master; ranks 1..P-1 run tasks, and the master too with
-// FarmOptions::master_runs_tasks (on threads of its own). On a single rank the master runs them
-// itself. FarmOptions::slots runs K tasks at once per rank, on threads (for tasks that wait).
+// Rank 0 is the master; every rank runs tasks, the master on a thread of its own beside its
+// dispatching (FarmOptions::master_runs_tasks, the default: N ranks are N task runners; the task
+// function may then run while the master's callbacks do). FarmOptions::slots runs K tasks at
+// once per rank, on threads (for tasks that wait).
 // A task function takes the task (and optionally a TaskContext, to emit new tasks) and returns a
 // result; an exception fails that attempt. Tasks are deduplicated by key (default: the task's
 // bytes; key_by() to choose). Tasks and results travel as raw bytes when trivially copyable, else

@@ -356,6 +356,18 @@ TEST(FarmScheduler, ATaskThatIsAlwaysInterruptedEndsFailedInsteadOfLooping) {
 TEST(FarmScheduler, StaticSplitGivesContiguousBlocks) {
   FarmOptions options;
   options.schedule = spmd::Schedule::static_blocks;
+  {
+    // The master runs tasks (the default): it takes the first block.
+    FarmScheduler with_master(options, 3);
+    for (int i = 0; i < 10; ++i) with_master.submit(key_of(i), "t");
+    with_master.start();
+    const auto blocks = with_master.split_statically();
+    ASSERT_EQ(blocks.size(), 4U);
+    EXPECT_EQ(blocks[0].worker, 0);
+    EXPECT_EQ(blocks[0].ids, (std::vector<std::uint64_t>{0, 1, 2}));
+    EXPECT_EQ(blocks[3].ids, (std::vector<std::uint64_t>{8, 9}));
+  }
+  options.master_runs_tasks = false;
   FarmScheduler scheduler(options, 3);
   for (int i = 0; i < 10; ++i) scheduler.submit(key_of(i), "t");
   scheduler.start();

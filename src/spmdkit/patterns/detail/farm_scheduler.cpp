@@ -293,10 +293,19 @@ std::vector<PlannedBatch> FarmScheduler::dispatch() {
     }
     return batches;
   }
+  const bool master_defers =
+      runners > 1 && slots_[0] > 0 && timed_ && mean_task_seconds_ < master_min_task_seconds;
   for (std::size_t i = 0; i < runners && has_queued(); ++i) {
     next_runner_ = (next_runner_ + 1) % runners;
     const int rank = runners_[next_runner_];
     const auto r = static_cast<std::size_t>(rank);
+    // Tiny tasks: the master takes them only when no worker has any (e.g. tasks only it may
+    // run, by their tags), so nothing can wait for it forever.
+    if (rank == 0 && master_defers &&
+        std::any_of(inflight_batches_.begin() + 1, inflight_batches_.end(),
+                    [](std::uint32_t n) { return n > 0; })) {
+      continue;
+    }
     const std::size_t size = batch_size();
     // One batch per slot running, and the prefetch depth waiting behind them.
     const std::uint32_t depth = prefetch_depth(size) + slots_[r] - 1;

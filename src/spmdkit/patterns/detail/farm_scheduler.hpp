@@ -138,6 +138,10 @@ class FarmScheduler {
   /// first in line (but a task interrupted more than max_interruptions times counts the next
   /// one as a failure, so that a task function that always says "interrupted" cannot loop).
   static constexpr std::uint32_t max_interruptions = 10;
+  /// Tasks shorter than this on average are not given to the master while a worker has work:
+  /// each batch costs the master a hand-over to its task thread and back, and that thread takes
+  /// a core from the dispatching (null tasks would run slower, not faster).
+  static constexpr double master_min_task_seconds = 10e-6;
   bool record_attempt(std::uint64_t id, AttemptStatus status, double seconds,
                       std::string_view payload, std::string_view children, int worker,
                       std::string_view failure_result = {});
