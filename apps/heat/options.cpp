@@ -25,6 +25,12 @@ void Options::declare(CLI::App& cli) {
   cli.add_option("--init", init, "sine, hotspot or random")->capture_default_str();
   cli.add_option("--seed", seed, "seed of --init random")->capture_default_str();
   cli.add_option("--every", every, "snapshot every N steps (and the last)")->capture_default_str();
+  cli.add_option("--time-block", time_block,
+                 "steps per halo exchange and per pass over the field (temporal blocking: K "
+                 "ghost layers, K times fewer messages, the field read from memory once per K "
+                 "steps; results bit-identical to 1; every rank needs K cells per axis)")
+      ->check(CLI::Range(1L, max_time_block))
+      ->capture_default_str();
   cli.add_option("--test-step-delay-ms", step_delay_ms)->group("");  // hidden: for tests
 }
 

@@ -27,7 +27,10 @@ struct Options {
   double boundary_value = 0.0;
   std::string init = "sine";
   std::uint64_t seed = 1;
-  long every = 50;        ///< snapshot interval (steps); the final step is always written
+  long every = 50;  ///< snapshot interval (steps); the final step is always written
+  /// Steps per halo exchange and per pass over the field (temporal blocking; K ghost layers).
+  long time_block = 1;
+  static constexpr long max_time_block = 64;
   int step_delay_ms = 0;  ///< tests only (hidden): slow each step so a signal can land mid-run
 
   void declare(CLI::App& cli);

@@ -1,5 +1,6 @@
 #include "spmdkit/decomp/time_loop.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -88,6 +89,33 @@ std::string TimeLoop::fingerprint() const {
 }
 
 int TimeLoop::run(const std::function<void()>& initialise, const std::function<void(long)>& step) {
+  return run_in_blocks(
+      initialise,
+      [&](long first, long count) {
+        for (long s = first; s < first + count; ++s) step(s);
+      },
+      1);
+}
+
+int TimeLoop::run_blocks(const std::function<void()>& initialise,
+                         const std::function<void(long, long)>& advance) {
+  if (settings_.max_block < 1) throw UsageError("TimeLoop: max_block must be at least 1");
+  return run_in_blocks(initialise, advance, settings_.max_block);
+}
+
+// Steps in the next block after step `done`: at most max_block, ending at the next step where
+// something happens (a snapshot, a checkpoint, the test's signal, the last step).
+long TimeLoop::block_after(long done, long max_block) const {
+  long end = std::min(settings_.steps, done + max_block);
+  const auto next_multiple = [done](long every) { return (done / every + 1) * every; };
+  if (settings_.snapshot_every > 0) end = std::min(end, next_multiple(settings_.snapshot_every));
+  if (flags_.checkpoint_every > 0) end = std::min(end, next_multiple(flags_.checkpoint_every));
+  if (flags_.test_signal_at_step > done) end = std::min(end, flags_.test_signal_at_step);
+  return end - done;
+}
+
+int TimeLoop::run_in_blocks(const std::function<void()>& initialise,
+                            const std::function<void(long, long)>& advance, long max_block) {
   if (!app_.options().output.empty()) {
     out_.emplace(io::AtomicFile::create(app_.comm(), app_.options().output));
     io::write_provenance(out_->file(), app_.provenance(),
@@ -105,8 +133,11 @@ int TimeLoop::run(const std::function<void()>& initialise, const std::function<v
   }
   StopRequest stop;
   auto progress = app_.progress("steps", static_cast<std::uint64_t>(settings_.steps));
-  for (long s = first_step_ + 1; s <= settings_.steps; ++s) {
-    step(s);
+  for (long done = first_step_; done < settings_.steps;) {
+    const long count = block_after(done, max_block);
+    advance(done + 1, count);
+    done += count;
+    const long s = done;
     if (s == flags_.test_signal_at_step && app_.rank() == app_.size() - 1) std::raise(SIGUSR1);
     const double time = time_of(s);
     const bool last = s == settings_.steps;

@@ -62,6 +62,9 @@ struct TimeLoopSettings {
   /// Options a restart may change (e.g. "--steps": run further). Every other option of the app
   /// must be as when the checkpoint was written.
   std::set<std::string> may_change_on_restart;
+  /// Most steps run_blocks() hands to one call (a solver that does several steps per pass over
+  /// its data: temporal blocking). A block never passes a snapshot, a checkpoint or the end.
+  long max_block = 1;
 };
 
 /// A snapshot series: its dataset options (units, long name, and where the cells sit in space:
@@ -115,6 +118,11 @@ class TimeLoop {
   /// snapshot after it), `step(s)` for each step. Returns the exit code: ok, or requeue when
   /// stopped by a signal after a checkpoint. Collective.
   int run(const std::function<void()>& initialise, const std::function<void(long)>& step);
+  /// The same, with the steps in blocks: `advance(first, count)` runs steps first..first+count-1
+  /// (count <= settings().max_block; a block ends at every snapshot and checkpoint step, and the
+  /// stop request is looked at between blocks, so all ranks stop at the same step).
+  int run_blocks(const std::function<void()>& initialise,
+                 const std::function<void(long first, long count)>& advance);
 
   /// The step a restart continued from (0 for a new run).
   [[nodiscard]] long first_step() const noexcept { return first_step_; }
@@ -142,6 +150,9 @@ class TimeLoop {
   };
 
   [[nodiscard]] std::string fingerprint() const;
+  [[nodiscard]] long block_after(long done, long max_block) const;
+  int run_in_blocks(const std::function<void()>& initialise,
+                    const std::function<void(long, long)>& advance, long max_block);
   void snapshot(double time);
   void write_checkpoint(long step);
   long restart();
