@@ -105,6 +105,36 @@ TEST(FarmScheduler, SlotsAndAWorkingMasterGetBatchesForEverySlot) {
   EXPECT_EQ(single_with_slots.runners(), (std::vector<int>{0}));
 }
 
+TEST(FarmScheduler, TinyTasksStayWithTheWorkersWhileTheyHaveWork) {
+  FarmOptions options;  // the master runs tasks (the default)
+  options.batch = 1;
+  FarmScheduler scheduler(options, 1);
+  for (int i = 0; i < 100; ++i) scheduler.submit(key_of(i), "task");
+  scheduler.start();
+  auto give_back = [&](const PlannedBatch& batch, double seconds) {
+    for (const auto id : batch.ids)
+      scheduler.record_attempt(id, AttemptStatus::done, seconds, "ok", "", batch.worker);
+    scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()),
+                             seconds * static_cast<double>(batch.ids.size()));
+  };
+  // Nothing measured yet: the master takes its share.
+  const auto first = scheduler.dispatch();
+  EXPECT_TRUE(
+      std::any_of(first.begin(), first.end(), [](const PlannedBatch& b) { return b.worker == 0; }));
+  // The master's come back having taken 1 us each (tiny); the worker's stay out, running.
+  for (const auto& batch : first) {
+    if (batch.worker == 0) give_back(batch, 1e-6);
+  }
+  // While the worker has work, the master takes none of the tiny tasks still queued.
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& batch : scheduler.dispatch()) {
+      EXPECT_EQ(batch.worker, 1) << "round " << round;
+      if (batch.worker == 0) give_back(batch, 1e-6);
+    }
+  }
+  EXPECT_TRUE(scheduler.has_queued());
+}
+
 TEST(FarmScheduler, NoTaskStartsThatCannotFinishBeforeTheDeadline) {
   FarmOptions options;
   options.batch = 1;
