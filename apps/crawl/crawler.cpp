@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -77,34 +78,14 @@ std::int32_t classify(const CrawlTask& task, const CrawlOptions& options, std::s
   return 0;
 }
 
-Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
-                const CrawlOptions& options, Fetcher& fetcher) {
-  Page page;
-  std::string why;
-  const std::int32_t verdict = task.skip != 0 ? task.skip : classify(task, options, &why);
-  if (verdict != 0) {
-    page.status = verdict;
-    page.error = why.empty() ? describe_status(verdict) : describe_status(verdict) + ": " + why;
-    return page;
-  }
-  const auto url = parts(task.url);
-  if (!options.ignore_robots && url) {
-    const auto robots = fetcher.robots_allow(*url);
-    if (robots.unreachable != CURLE_OK) {
-      page.status =
-          robots.unreachable == CURLE_OPERATION_TIMEDOUT ? status::timeout : status::fetch_error;
-      page.error = robots.error;
-      return page;
-    }
-    if (!robots.allowed) {
-      page.status = status::robots;
-      page.error = describe_status(status::robots);
-      return page;
-    }
-  }
+namespace {
 
-  FetchResult fetched = fetcher.fetch(task.url);
-  const bool last_attempt = context.attempt() >= options.attempts;
+// The page of a completed fetch; throws spmd::Error for a transient failure while attempts
+// remain (the farm tries again); every link followed goes to `emit`.
+Page page_from(const CrawlTask& task, FetchResult fetched, std::uint32_t attempt,
+               const CrawlOptions& options, const std::function<void(CrawlTask)>& emit) {
+  Page page;
+  const bool last_attempt = attempt >= options.attempts;
   if (fetched.code != CURLE_OK) {
     if (transient(fetched.code) && !last_attempt) {
       throw spmd::Error(fmt::format("{}: {}", task.url, fetched.error));  // the farm retries
@@ -144,9 +125,59 @@ Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
       continue;
     }
     page.links.push_back(*link);
-    context.emit(CrawlTask{*link, task.depth + 1, 0});
+    emit(CrawlTask{*link, task.depth + 1, 0});
   }
   return page;
+}
+
+}  // namespace
+
+PageCrawler::PageCrawler(const CrawlOptions& options)
+    : options_(options), fetcher_(options.fetch) {}
+
+void PageCrawler::start(Task task) {
+  Page page;
+  std::string why;
+  const CrawlTask& crawl = task.task();
+  const std::int32_t verdict = crawl.skip != 0 ? crawl.skip : classify(crawl, options_, &why);
+  if (verdict != 0) {
+    page.status = verdict;
+    page.error = why.empty() ? describe_status(verdict) : describe_status(verdict) + ": " + why;
+    task.done(page);
+    return;
+  }
+  const auto url = parts(crawl.url);
+  if (options_.ignore_robots || !url) {
+    fetch_page(std::move(task));
+    return;
+  }
+  fetcher_.robots(*url, [this, task](const RobotsVerdict& robots) mutable {
+    Page refused;
+    if (robots.unreachable != CURLE_OK) {
+      refused.status =
+          robots.unreachable == CURLE_OPERATION_TIMEDOUT ? status::timeout : status::fetch_error;
+      refused.error = robots.error;
+      task.done(refused);
+    } else if (!robots.allowed) {
+      refused.status = status::robots;
+      refused.error = describe_status(status::robots);
+      task.done(refused);
+    } else {
+      fetch_page(std::move(task));
+    }
+  });
+}
+
+void PageCrawler::fetch_page(Task task) {
+  const std::string url = task.task().url;
+  fetcher_.fetch(url, [this, task](FetchResult fetched) mutable {
+    try {
+      task.done(page_from(task.task(), std::move(fetched), task.attempt(), options_,
+                          [&task](CrawlTask link) { task.emit(link); }));
+    } catch (const spmd::Error& e) {
+      task.fail(e.what());  // transient: tried again
+    }
+  });
 }
 
 }  // namespace crawl

@@ -66,9 +66,6 @@ struct CrawlOptions {
 /// master (budget) and the workers (fetch) agree.
 [[nodiscard]] std::int32_t classify(const CrawlTask& task, const CrawlOptions& options,
                                     std::string* why = nullptr);
-/// Runs one task on a worker (throws on a transient failure while attempts remain).
-[[nodiscard]] Page crawl_page(const CrawlTask& task, spmd::TaskContext<CrawlTask>& context,
-                              const CrawlOptions& options, Fetcher& fetcher);
 /// Up to `limit` bytes of `text`, not splitting a UTF-8 sequence.
 [[nodiscard]] std::string cut_utf8(const std::string& text, std::size_t limit);
 /// What a status code means, for the summary and the error column.
@@ -87,3 +84,26 @@ struct spmd::wire::Codec<crawl::Page>
     : spmd::wire::Fields<&crawl::Page::status, &crawl::Page::error, &crawl::Page::content_type,
                          &crawl::Page::title, &crawl::Page::bytes, &crawl::Page::truncated,
                          &crawl::Page::links, &crawl::Page::links_cut> {};
+
+namespace crawl {
+
+/// The crawl's tasks as asynchronous tasks (the book's asyncio chapter): each rank keeps many
+/// pages in flight on one thread (FarmOptions::slots of them), robots.txt first where needed.
+/// A page's fetch that fails transiently (time-out, connection, HTTP 5xx) fails the attempt
+/// while attempts remain, so the farm tries it again.
+class PageCrawler final : public spmd::AsyncWork<CrawlTask, Page> {
+ public:
+  using Task = spmd::AsyncTask<CrawlTask, Page>;
+  explicit PageCrawler(const CrawlOptions& options);
+  void start(Task task) override;
+  void poll(std::chrono::milliseconds max_wait) override { fetcher_.poll(max_wait); }
+  void wake() override { fetcher_.wake(); }
+  void cancel() override { fetcher_.cancel(); }
+
+ private:
+  void fetch_page(Task task);
+  const CrawlOptions& options_;
+  Fetcher fetcher_;
+};
+
+}  // namespace crawl

@@ -1,13 +1,19 @@
 #pragma once
-// One worker's HTTP(S)/file client: a reused libcurl easy handle (connection reuse), bodies cut
-// at a byte limit, redirects reported (not followed: the crawler decides whether the target is
-// in scope), robots.txt cached per host, and per-host politeness delays.
+// One rank's HTTP(S)/file client, asynchronous (libcurl's multi interface): many transfers in
+// flight on one thread, connections reused across them, bodies cut at a byte limit, redirects
+// reported (not followed: the crawler decides whether the target is in scope), robots.txt read
+// once per host and rank, and politeness per host: at most `per_host` transfers at once and
+// `delay * ranks` seconds between two starts (so about `delay` over all ranks).
 #include <curl/curl.h>
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "robots.hpp"
 #include "url.hpp"
@@ -18,10 +24,12 @@ struct FetchOptions {
   long timeout_ms = 10000;
   std::size_t max_bytes = 1 << 20;
   std::string user_agent = "spmd-crawl";
-  /// Seconds between two requests to the same host, across all workers: each worker waits
-  /// `delay * workers` (an approximation without coordination).
+  /// Seconds between two requests to the same host, across all ranks: each rank waits
+  /// `delay * ranks` (an approximation without coordination).
   double delay = 0;
-  int workers = 1;
+  int ranks = 1;
+  /// Transfers to one host at once on this rank (the app divides its --per-host by the ranks).
+  int per_host = 1;
   /// PEM file of the certificate authorities to trust for https (empty: the system's).
   std::string ca_file;
 };
@@ -36,6 +44,16 @@ struct FetchResult {
   std::string redirect;    ///< Location of a 3xx, resolved
 };
 
+/// What robots.txt of a URL's host says. A robots.txt that cannot be reached disallows
+/// everything (RFC 9309 2.3.1.4); then `unreachable` says how the transfer failed, so that a page
+/// is recorded with the real cause (a refused certificate, a time-out) rather than as a robots
+/// exclusion.
+struct RobotsVerdict {
+  bool allowed = true;
+  CURLcode unreachable = CURLE_OK;
+  std::string error;
+};
+
 /// Process-wide libcurl set-up; create one in main before any Fetcher.
 class CurlGlobal {
  public:
@@ -47,35 +65,60 @@ class CurlGlobal {
 
 class Fetcher {
  public:
+  using OnFetched = std::function<void(FetchResult)>;
+  using OnRobots = std::function<void(const RobotsVerdict&)>;
+
   explicit Fetcher(FetchOptions options);
-  [[nodiscard]] FetchResult fetch(const std::string& url);
-  /// What robots.txt of the URL's host says (fetched once per host and worker). A robots.txt
-  /// that cannot be reached disallows everything (RFC 9309 2.3.1.4); then `unreachable` says
-  /// how the transfer failed, so that a page is recorded with the real cause (a refused
-  /// certificate, a time-out) rather than as a robots exclusion.
-  struct RobotsVerdict {
-    bool allowed = true;
-    CURLcode unreachable = CURLE_OK;
-    std::string error;
-  };
-  [[nodiscard]] RobotsVerdict robots_allow(const UrlParts& url);
+  ~Fetcher();
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+
+  /// Queues a request for `url`; `done` is called from a later poll() with the result.
+  void fetch(const std::string& url, OnFetched done);
+  /// Calls `done` with the verdict of robots.txt on `url` (http/https: fetched once per host and
+  /// rank; at once when known, else from a later poll()). Other schemes are allowed.
+  void robots(const UrlParts& url, OnRobots done);
+  /// Waits at most `max_wait` for transfers, then calls the callbacks of those that finished.
+  void poll(std::chrono::milliseconds max_wait);
+  /// From any thread: a poll in progress returns now.
+  void wake();
+  /// Drops every transfer and waiting request; their callbacks are never called.
+  void cancel();
+  /// Requests started or waiting for their host.
+  [[nodiscard]] std::size_t pending() const noexcept;
 
  private:
-  struct EasyDeleter {
-    void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+  struct Transfer;
+  struct Host {
+    int running = 0;
+    std::chrono::steady_clock::time_point next_start{};
+    std::deque<std::unique_ptr<Transfer>> waiting;
   };
-  void wait_politely(const std::string& host);
   struct HostRobots {
     RobotsRules rules;
     CURLcode unreachable = CURLE_OK;
     std::string error;
   };
-  [[nodiscard]] HostRobots read_robots(const std::string& origin);
+  struct RobotsState {
+    std::optional<HostRobots> known;
+    std::vector<std::pair<std::string, OnRobots>> waiting;  // (path, callback)
+  };
+  struct MultiDeleter {
+    void operator()(CURLM* multi) const noexcept { curl_multi_cleanup(multi); }
+  };
+
+  void start_due();
+  void read_robots(const std::string& origin, const std::string& location, int redirects);
+  void robots_known(const std::string& origin, HostRobots rules);
+  [[nodiscard]] std::chrono::steady_clock::duration gap() const;
 
   FetchOptions options_;
-  std::unique_ptr<CURL, EasyDeleter> easy_;
-  std::map<std::string, HostRobots> robots_;
-  std::map<std::string, std::chrono::steady_clock::time_point> last_request_;
+  std::unique_ptr<CURLM, MultiDeleter> multi_;
+  std::map<std::string, Host> hosts_;  // by host key ("" for file URLs: no limits)
+  std::map<CURL*, std::unique_ptr<Transfer>> running_;
+  std::vector<CURL*> spare_;                   // easy handles kept for reuse
+  std::map<std::string, RobotsState> robots_;  // by origin (scheme://host:port)
+  std::size_t waiting_ = 0;
 };
 
 }  // namespace crawl

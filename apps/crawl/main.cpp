@@ -1,6 +1,8 @@
 // spmd-crawl: the book's web crawler (chapters 3-7), distributed: rank 0 keeps the frontier and
-// drops URLs it has seen, the other ranks fetch pages (libcurl) and parse them (gumbo); every link
-// found becomes a task. Breadth-first by depth, so the result is the same at any rank count.
+// drops URLs it has seen, every rank fetches pages (libcurl's multi interface: --slots transfers
+// in flight per rank on one thread, the asyncio chapter) and parses them (gumbo); every link
+// found becomes a task. Breadth-first by depth, so the result is the same at any rank count and
+// any --slots.
 //
 //   mpirun -np 4 spmd-crawl https://example.org/ --max-depth 2 --output results/crawl.h5
 //   mpirun -np 2 spmd-crawl ./site/index.html --ignore-robots        (a local directory)
@@ -36,6 +38,8 @@ struct Options {
   std::uint64_t max_bytes = 1 << 20;
   std::uint32_t retries = 2;
   double delay = 0;
+  std::uint32_t slots = 16;
+  std::uint32_t per_host = 8;
   bool ignore_robots = false;
   std::string user_agent;
   std::string ca_file;
@@ -69,6 +73,18 @@ struct Options {
     cli.add_option("--delay", delay, "seconds between requests to one host, over all workers")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
+    // How the pages are fetched, not which: a resume may change these (the farm's group).
+    cli.add_option("--slots", slots,
+                   "pages in flight at once per rank (asynchronous transfers on one thread)")
+        ->check(CLI::Range(1U, 1024U))
+        ->capture_default_str()
+        ->group(spmd::farm_option_group);
+    cli.add_option("--per-host", per_host,
+                   "requests to one host at once, over all ranks (each rank gets its share, at "
+                   "least 1)")
+        ->check(CLI::Range(1U, 1024U))
+        ->capture_default_str()
+        ->group(spmd::farm_option_group);
     cli.add_flag("--ignore-robots", ignore_robots, "do not read robots.txt");
     cli.add_option("--user-agent", user_agent, "User-Agent header (default: spmd-crawl/VERSION)");
     cli.add_option("--ca-file", ca_file,
@@ -128,7 +144,8 @@ crawl::CrawlOptions crawl_options(const Options& options, int workers) {
                            ? fmt::format("spmd-crawl/{}", spmd::version_string)
                            : options.user_agent;
   c.fetch.delay = options.delay;
-  c.fetch.workers = workers;
+  c.fetch.ranks = workers;
+  c.fetch.per_host = std::max(1, static_cast<int>(options.per_host) / std::max(workers, 1));
   if (!options.ca_file.empty())
     c.fetch.ca_file = std::filesystem::absolute(options.ca_file).string();
   return c;
@@ -218,7 +235,6 @@ int run_crawl(spmd::App& app, const Options& options) {
   const int workers = options.farm.master_schedules_only ? std::max(app.size() - 1, 1) : app.size();
   const crawl::CrawlOptions crawl = crawl_options(options, workers);
   crawl::CurlGlobal curl;
-  crawl::Fetcher fetcher(crawl.fetch);
   spmd::StopRequest stop;
   auto progress = app.progress("pages", crawl.seeds.size());
 
@@ -226,6 +242,7 @@ int run_crawl(spmd::App& app, const Options& options) {
   farm_options.fingerprint += "\ncrawl=" + fingerprint(crawl);  // seeds as normalised, CA path
   farm_options.stop = &stop;
   farm_options.max_attempts = crawl.attempts;
+  farm_options.slots = options.slots;
   spmd::attach_progress(farm_options, progress);
 
   Farm farm(app.comm(), farm_options);
@@ -245,10 +262,8 @@ int run_crawl(spmd::App& app, const Options& options) {
   });
   for (const std::string& seed : crawl.seeds) farm.submit(crawl::CrawlTask{seed, 0, 0});
 
-  const auto run =
-      farm.run([&](const crawl::CrawlTask& task, spmd::TaskContext<crawl::CrawlTask>& ctx) {
-        return crawl::crawl_page(task, ctx, crawl, fetcher);
-      });
+  crawl::PageCrawler crawler(crawl);  // this rank's transfers
+  const auto run = farm.run_async(crawler);
   progress.finish();
   const auto& report = run.report;
   auto& summary = app.summary();

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""spmd-crawl against a generated site served on 127.0.0.1, at 1-4 ranks.
+"""spmd-crawl against a generated site served on 127.0.0.1, at 1-4 ranks and 1 or 16 pages in
+flight per rank (--slots; --per-host bounds the requests the server sees at once).
 
 The site has cycles, relative and absolute links, fragments, redirects (one to a new page, two
 that loop), a 404, a connection that is refused, an off-host link (localhost is a different host
@@ -7,7 +8,8 @@ from 127.0.0.1: it must never be requested), a robots.txt exclusion, a non-HTML 
 HTML, a body over --max-bytes, a page slower than --timeout, a page failing once with 503 (then
 retried), a UTF-8 title and a chain deeper than --max-depth. The expected page set, statuses,
 depths and link graph come from an independent breadth-first walk over the site description
-below (Python's urllib for URL resolution). Every rank count must give identical tables.
+below (Python's urllib for URL resolution). Every rank count and --slots must give identical
+tables.
 
   crawl_check.py MPIEXEC SPMD_CRAWL SCRATCH_DIR [--file]    (--file: crawl the files via file://)
 """
@@ -73,6 +75,9 @@ def expand(href, port):
 class Site(http.server.BaseHTTPRequestHandler):
     requests = []
     flaky_served = 0
+    lock = threading.Lock()
+    in_flight = 0
+    most_in_flight = 0  # requests being answered at once, at most (--per-host bounds it)
 
     def log_message(self, *args):
         pass
@@ -90,6 +95,19 @@ class Site(http.server.BaseHTTPRequestHandler):
             pass  # the crawler cut the body (--max-bytes) or gave up (--timeout)
 
     def do_GET(self):
+        # /slow.html outlives the crawler's --timeout (it moves on): not counted as in flight.
+        counted = not self.path.startswith("/slow.html")
+        with Site.lock:
+            Site.in_flight += counted
+            Site.most_in_flight = max(Site.most_in_flight, Site.in_flight)
+        try:
+            time.sleep(0.02)  # a server some way off: requests overlap when the crawler lets them
+            self.answer()
+        finally:
+            with Site.lock:
+                Site.in_flight -= counted
+
+    def answer(self):
         Site.requests.append((self.headers.get("Host", ""), self.path))
         path = urlsplit(self.path).path
         port = self.server.server_address[1]
@@ -240,8 +258,9 @@ def crawl_budget(mpiexec, crawl, scratch, budget=6):
 
 def crawl_http(mpiexec, crawl, scratch):
     outputs = []
-    for ranks in (1, 2, 3, 4):
-        Site.requests, Site.flaky_served = [], 0
+    # (ranks, --slots: pages in flight per rank, --per-host over all ranks)
+    for ranks, slots, per_host in ((1, 1, 8), (1, 16, 6), (2, 16, 8), (3, 1, 8), (4, 16, 4)):
+        Site.requests, Site.flaky_served, Site.most_in_flight = [], 0, 0
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
         port = server.server_address[1]
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -250,11 +269,17 @@ def crawl_http(mpiexec, crawl, scratch):
         cmd = [mpiexec, "--oversubscribe", "-n", str(ranks), crawl,
                f"http://127.0.0.1:{port}/index.html", "--allow-host", "127.0.0.1",
                "--max-depth", str(MAX_DEPTH), "--max-bytes", str(MAX_BYTES), "--timeout", "1",
-               "--retries", "1", "--json", "--output", out]
+               "--retries", "1", "--slots", str(slots), "--per-host", str(per_host), "--json",
+               "--output", out]
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
         server.shutdown()
         if run.returncode != 0:
             sys.exit(f"FAIL at {ranks} ranks: exit {run.returncode}\n{run.stdout}\n{run.stderr}")
+        most = Site.most_in_flight
+        allowed = min(ranks * slots, max(per_host // ranks, 1) * ranks)
+        if most > allowed or (allowed > ranks and most < 3):
+            sys.exit(f"FAIL at {ranks} ranks, --slots {slots}, --per-host {per_host}: {most} "
+                     f"requests at once (at most {allowed}, and more than 2 when allowed)")
         summary = json.loads(run.stdout.strip().splitlines()[-1])
         hosts = {host.split(":")[0] for host, _ in Site.requests}
         if hosts != {"127.0.0.1"}:
@@ -283,10 +308,10 @@ def crawl_http(mpiexec, crawl, scratch):
             sys.exit(f"FAIL at {ranks} ranks: content type of data.txt")
         # The port differs per run: compare runs with it taken out.
         outputs.append(json.loads(json.dumps(deterministic(pages)).replace(str(port), "PORT")))
-        print(f"{ranks} rank(s): {len(pages)} pages, {len(links)} links as expected "
-              f"({summary['fetched']} fetched)")
+        print(f"{ranks} rank(s), --slots {slots}: {len(pages)} pages, {len(links)} links as "
+              f"expected ({summary['fetched']} fetched, up to {most} requests at once)")
     if any(o != outputs[0] for o in outputs[1:]):
-        sys.exit("FAIL: tables differ between rank counts")
+        sys.exit("FAIL: tables differ between rank counts or --slots")
 
 
 def crawl_files(mpiexec, crawl, scratch):

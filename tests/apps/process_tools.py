@@ -1,6 +1,8 @@
 """Helpers of the test scripts that kill jobs outright."""
 import os
+import shutil
 import signal
+import subprocess
 
 
 def processes_mentioning(marker):
@@ -28,3 +30,25 @@ def kill_everything_mentioning(marker):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def stacks_of_session(leader):
+    """The processes of a hung run's session and their stacks (gdb), for the report."""
+    lines = []
+    for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) != leader:  # the session id
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        lines.append(f"  pid {pid} ({fields[0]}): {cmdline[:200]}")
+        if shutil.which("gdb"):
+            trace = subprocess.run(["gdb", "-batch", "-p", str(pid), "-ex",
+                                    "thread apply all bt 12"], capture_output=True, text=True,
+                                   timeout=60)
+            lines += ["    " + l for l in trace.stdout.splitlines() if l.startswith(("#", "Thread"))]
+    return "\n".join(lines)

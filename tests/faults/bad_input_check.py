@@ -25,31 +25,12 @@ import time
 
 import h5py
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apps"))
+from process_tools import stacks_of_session  # noqa: E402
+
 APPS = ["heat", "pi", "fib", "crawl", "wordcount", "h5stats", "collect", "info"]
 MAX_SECONDS = 10
 OVERFLOW = "99999999999999999999"
-
-
-def stacks_of_session(leader):
-    """The processes of a hung run's session and their stacks (gdb), for the report."""
-    lines = []
-    for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[3]) != leader:  # the session id
-                continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        lines.append(f"  pid {pid} ({fields[0]}): {cmdline[:200]}")
-        if shutil.which("gdb"):
-            trace = subprocess.run(["gdb", "-batch", "-p", str(pid), "-ex",
-                                    "thread apply all bt 12"], capture_output=True, text=True,
-                                   timeout=60)
-            lines += ["    " + l for l in trace.stdout.splitlines() if l.startswith(("#", "Thread"))]
-    return "\n".join(lines)
 
 
 def numeric_options(help_text):

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "spmdkit/patterns/detail/async_slots.hpp"
 #include "spmdkit/patterns/detail/messaging.hpp"
 #include "spmdkit/patterns/detail/task_slots.hpp"
 #include "spmdkit/runtime/environment.hpp"
@@ -112,21 +113,68 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work,
       payload = "unknown exception (not derived from std::exception)";
     }
     const double seconds = seconds_between(start, Clock::now());
-    w.put(id);
-    w.put(static_cast<std::uint8_t>(status));
-    w.put(seconds);
-    w.size(payload.size());
-    w.bytes(payload.data(), payload.size());
-    if (status == AttemptStatus::failed) {
-      w.size(failure_result.size());
-      w.bytes(failure_result.data(), failure_result.size());
-    }
     // Only a task that finished emits: a failed or interrupted one's emissions do not count.
     if (status != AttemptStatus::done) context.children().clear();
-    w.put(context.children());
+    put_attempt(w, id, status, seconds, payload, failure_result, context.children());
   }
   return out;
 }
+
+void put_attempt(wire::Writer& out, std::uint64_t id, AttemptStatus status, double seconds,
+                 std::string_view payload, std::string_view failure_result,
+                 const std::vector<std::pair<std::string, std::string>>& children) {
+  out.put(id);
+  out.put(static_cast<std::uint8_t>(status));
+  out.put(seconds);
+  out.size(payload.size());
+  out.bytes(payload.data(), payload.size());
+  if (status == AttemptStatus::failed) {
+    out.size(failure_result.size());
+    out.bytes(failure_result.data(), failure_result.size());
+  }
+  out.put(children);
+}
+
+namespace {
+
+// A rank's runner of batches beside its main thread: K asynchronous tasks on one thread when
+// the work is asynchronous and K > 1, else K threads.
+std::unique_ptr<BatchRunner> make_runner(const RawWork& work, RawAsyncWork* async, int rank,
+                                         std::uint32_t slots,
+                                         const std::function<bool()>& interrupted) {
+  if (async != nullptr && slots > 1) {
+    return std::make_unique<AsyncSlots>(*async, rank, slots, interrupted);
+  }
+  return std::make_unique<TaskSlots>(work, rank, slots, interrupted);
+}
+
+// An asynchronous task run to its end on the calling thread (one slot: one at a time).
+RawWork run_to_end(RawAsyncWork& async) {
+  return [&async](std::string_view bytes, RawTaskContext& context) -> std::string {
+    auto task = std::make_shared<RawAsyncTask>();
+    task->task = std::string(bytes);
+    task->attempt = context.attempt();
+    task->worker = context.worker();
+    async.start(task);
+    while (!task->settled) {
+      if (context.interrupted()) {
+        async.cancel();
+        throw TaskInterrupted("interrupted: the run is ending");
+      }
+      async.poll(std::chrono::milliseconds(20));
+    }
+    switch (task->status) {
+      case AttemptStatus::done:
+        for (auto& [key, child] : task->children) context.emit(std::move(key), std::move(child));
+        return std::move(task->payload);
+      case AttemptStatus::interrupted: throw TaskInterrupted(task->payload);
+      case AttemptStatus::failed: break;
+    }
+    throw RawTaskFailure(task->payload, std::move(task->failure_result));
+  };
+}
+
+}  // namespace
 
 FarmEngine::FarmEngine(const Comm& comm, FarmOptions options)
     : comm_(comm.duplicate()),
@@ -165,13 +213,14 @@ std::uint64_t FarmEngine::submit(std::string key, std::string task) {
 // back, journals and delivers finished tasks, and ends the run (all done, or a stop request).
 class FarmEngine::Master {
  public:
-  Master(FarmEngine& farm, const RawWork& work, const RawDeliver& deliver,
+  Master(FarmEngine& farm, const RawWork& work, RawAsyncWork* async, const RawDeliver& deliver,
          std::vector<JournalRecord> loaded)
       : loaded_(std::move(loaded)),
         farm_(farm),
         scheduler_(farm.scheduler_),
         options_(farm.options_),
         work_(work),
+        async_(async),
         deliver_(deliver),
         workers_(farm.comm_.size() - 1),
         sends_(farm.comm_) {
@@ -194,7 +243,7 @@ class FarmEngine::Master {
     }
     const auto& runners = scheduler_.runners();
     if (!scheduler_.runs_inline() && !runners.empty() && runners.front() == master_rank) {
-      slots_.emplace(work_, master_rank, options_.slots, interrupted_);
+      slots_ = make_runner(work_, async_, master_rank, options_.slots, interrupted_);
     }
     last_flush_ = last_progress_ = start_;
     try {
@@ -435,6 +484,7 @@ class FarmEngine::Master {
   FarmScheduler& scheduler_;
   const FarmOptions& options_;
   const RawWork& work_;
+  RawAsyncWork* async_;
   const RawDeliver& deliver_;
   int workers_;
   FarmReport report_;
@@ -443,10 +493,20 @@ class FarmEngine::Master {
   std::atomic<bool> interrupt_{false};
   std::optional<Clock::time_point> inline_stop_seen_;
   const std::function<bool()> interrupted_ = [this] { return interrupt_.load(); };
-  std::optional<TaskSlots> slots_;  // the master's own, when it runs tasks beside dispatching
+  std::unique_ptr<BatchRunner> slots_;  // the master's own, when it runs tasks beside dispatching
 };
 
 FarmReport FarmEngine::run(const RawWork& work, const RawDeliver& deliver) {
+  return run_with(work, nullptr, deliver);
+}
+
+FarmReport FarmEngine::run_async(RawAsyncWork& work, const RawDeliver& deliver) {
+  const RawWork one_at_a_time = run_to_end(work);
+  return run_with(one_at_a_time, &work, deliver);
+}
+
+FarmReport FarmEngine::run_with(const RawWork& work, RawAsyncWork* async,
+                                const RawDeliver& deliver) {
   // The master prepares the journal; its verdict goes to every rank, so a refused journal is the
   // same error everywhere instead of workers waiting for a master that gave up.
   std::vector<JournalRecord> loaded;
@@ -466,11 +526,11 @@ FarmReport FarmEngine::run(const RawWork& work, const RawDeliver& deliver) {
     }
   }
   comm_.throw_first_failure(refused, std::move(message));
-  if (is_master()) return Master(*this, work, deliver, std::move(loaded)).run();
-  return run_worker(work);
+  if (is_master()) return Master(*this, work, async, deliver, std::move(loaded)).run();
+  return run_worker(work, async);
 }
 
-FarmReport FarmEngine::run_worker(const RawWork& work) {
+FarmReport FarmEngine::run_worker(const RawWork& work, RawAsyncWork* async) {
   std::deque<std::string> queue;
   SendQueue sends(comm_);
   Backoff backoff;
@@ -485,8 +545,10 @@ FarmReport FarmEngine::run_worker(const RawWork& work) {
     return interrupt.load();
   };
   const std::function<bool()> interrupted_threads = [&] { return interrupt.load(); };
-  std::optional<TaskSlots> slots;
-  if (options_.slots > 1) slots.emplace(work, comm_.rank(), options_.slots, interrupted_threads);
+  std::unique_ptr<BatchRunner> slots;
+  if (options_.slots > 1) {
+    slots = make_runner(work, async, comm_.rank(), options_.slots, interrupted_threads);
+  }
   try {
     while (!final_report) {
       // Take in everything that has arrived: prefetched batches, an interruption, or the end.

@@ -1,8 +1,10 @@
 #pragma once
 // The untyped core of the task farm: tasks, keys and results are wire bytes here, so that the
 // scheduler, the message protocol and the journal are compiled once (task_farm.hpp adds types).
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include "spmdkit/patterns/task_journal.hpp"
 #include "spmdkit/runtime/comm.hpp"
 #include "spmdkit/runtime/error.hpp"
+#include "spmdkit/runtime/wire.hpp"
 
 namespace spmd {
 
@@ -81,6 +84,39 @@ struct RawOutcome {
 using RawWork = std::function<std::string(std::string_view task, RawTaskContext& context)>;
 using RawDeliver = std::function<void(const RawOutcome&)>;
 
+/// One started asynchronous task (see AsyncWork in task_farm.hpp): what it was given, and how
+/// it ended once `settled`. Touched only by the thread that runs its AsyncWork.
+struct RawAsyncTask {
+  std::string task;
+  std::uint32_t attempt = 1;
+  int worker = 0;
+  bool settled = false;
+  AttemptStatus status = AttemptStatus::done;
+  std::string payload;         ///< the encoded result, or the failure's message
+  std::string failure_result;  ///< what a failure carried (encoded; may be empty)
+  std::vector<std::pair<std::string, std::string>> children;  ///< emitted (key, task)
+
+  void settle(AttemptStatus how, std::string what, std::string carried = {}) {
+    if (settled) return;  // the first word counts
+    settled = true;
+    status = how;
+    payload = std::move(what);
+    failure_result = std::move(carried);
+  }
+};
+
+/// Tasks that wait without holding a thread: `start` begins one and returns, `poll` waits up to
+/// `max_wait` for I/O and settles what finished; `wake` (from another thread) cuts a poll short;
+/// `cancel` abandons every started task (the run is ending).
+class RawAsyncWork {
+ public:
+  virtual ~RawAsyncWork() = default;
+  virtual void start(const std::shared_ptr<RawAsyncTask>& task) = 0;
+  virtual void poll(std::chrono::milliseconds max_wait) = 0;
+  virtual void wake() {}
+  virtual void cancel() {}
+};
+
 class FarmEngine {
  public:
   /// Collective over `comm` (duplicated: the farm's messages never meet the application's).
@@ -117,13 +153,17 @@ class FarmEngine {
   /// master too) run `work`, until every task is finished or a stop request ends the run.
   /// `deliver` is called on the master's main thread for each finished task.
   FarmReport run(const RawWork& work, const RawDeliver& deliver);
+  /// The same for asynchronous tasks: with options().slots = K > 1 each rank keeps up to K of
+  /// them in flight on one thread of its own (detail/async_slots); with K = 1 one at a time.
+  FarmReport run_async(RawAsyncWork& work, const RawDeliver& deliver);
 
   /// The journal, when options().journal is set (master only).
   [[nodiscard]] TaskJournal* journal() noexcept { return journal_ ? &*journal_ : nullptr; }
 
  private:
   class Master;
-  FarmReport run_worker(const RawWork& work);
+  FarmReport run_with(const RawWork& work, RawAsyncWork* async, const RawDeliver& deliver);
+  FarmReport run_worker(const RawWork& work, RawAsyncWork* async);
 
   Comm comm_;
   FarmOptions options_;
@@ -136,5 +176,10 @@ class FarmEngine {
 /// whether it must give up (TaskContext::interrupted()).
 std::string run_batch(std::string_view batch, int worker, const RawWork& work,
                       const std::function<bool()>& interrupted);
+
+/// One task's entry in a results message (the protocol in farm_engine.cpp).
+void put_attempt(wire::Writer& out, std::uint64_t id, AttemptStatus status, double seconds,
+                 std::string_view payload, std::string_view failure_result,
+                 const std::vector<std::pair<std::string, std::string>>& children);
 
 }  // namespace spmd::detail

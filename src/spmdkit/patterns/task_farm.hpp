@@ -18,9 +18,11 @@
 //
 // Everything the master learns is delivered once per task: in completion or task order
 // (FarmOptions::delivery) to a callback, or collected into FarmRun::outcomes.
+#include <chrono>
 #include <concepts>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -64,6 +66,59 @@ class TaskFailure : public detail::RawTaskFailure {
  public:
   TaskFailure(const std::string& message, const Result& result)
       : RawTaskFailure(message, wire::encode(result)) {}
+};
+
+/// An asynchronous task (TaskFarm::run_async), as AsyncWork::start gets it: settle it, from
+/// start() or a later poll(), with exactly one of done() or fail() (later calls are ignored).
+template <class Task, class Result>
+class AsyncTask {
+ public:
+  AsyncTask(std::shared_ptr<detail::RawAsyncTask> raw,
+            const std::function<std::string(const Task&)>& key)
+      : raw_(std::move(raw)), key_(&key), task_(wire::decode<Task>(raw_->task)) {}
+  [[nodiscard]] const Task& task() const noexcept { return task_; }
+  /// 1 on the first try, 2 on the first retry, ...
+  [[nodiscard]] std::uint32_t attempt() const noexcept { return raw_->attempt; }
+  /// The rank running this task.
+  [[nodiscard]] int worker() const noexcept { return raw_->worker; }
+  /// Whether it is settled already (or was abandoned: the run is ending).
+  [[nodiscard]] bool settled() const noexcept { return raw_->settled; }
+  /// Adds a task to the farm (counted only if this task ends done).
+  void emit(const Task& task) { raw_->children.emplace_back((*key_)(task), wire::encode(task)); }
+  void done(const Result& result) {
+    raw_->settle(detail::AttemptStatus::done, wire::encode(result));
+  }
+  /// A failed attempt, as if a task function had thrown: retried while attempts remain.
+  void fail(const std::string& message) { raw_->settle(detail::AttemptStatus::failed, message); }
+  /// A failed attempt that carries a result all the same (TaskFailure's counterpart).
+  void fail(const std::string& message, const Result& result) {
+    raw_->settle(detail::AttemptStatus::failed, message, wire::encode(result));
+  }
+
+ private:
+  std::shared_ptr<detail::RawAsyncTask> raw_;
+  const std::function<std::string(const Task&)>* key_;
+  Task task_;
+};
+
+/// Tasks that wait without holding a thread -- the book's asyncio chapter (an HTTP transfer, a
+/// query): TaskFarm::run_async(work) keeps up to FarmOptions::slots of them in flight on each
+/// rank, on one thread of the rank's own beside its MPI thread. Each rank passes its own
+/// object (e.g. holding a libcurl multi handle); start() and poll() are only ever called from
+/// that one thread, wake() from another.
+template <class Task, class Result>
+class AsyncWork {
+ public:
+  virtual ~AsyncWork() = default;
+  /// Begins the task and returns at once (it may settle it here already, e.g. a cached answer).
+  /// An exception fails the attempt, as from a task function.
+  virtual void start(AsyncTask<Task, Result> task) = 0;
+  /// Waits at most `max_wait` for I/O, and settles the tasks that finished.
+  virtual void poll(std::chrono::milliseconds max_wait) = 0;
+  /// Called from another thread: a poll in progress should return soon (new tasks are waiting).
+  virtual void wake() {}
+  /// The run is ending: drop every started task (their settling is ignored from now on).
+  virtual void cancel() {}
 };
 
 template <class Task, class Result>
@@ -204,7 +259,56 @@ class TaskFarm {
       TaskContext<Task> context(raw, key_);
       return wire::encode(invoke_work(work, task, context));
     };
-    const detail::RawDeliver raw_deliver = [&](const detail::RawOutcome& raw) {
+    FarmReport report = engine_.run(raw_work, deliver_to(on_outcome));
+    complete_ = report.failed == 0 && !report.stopped;
+    return report;
+  }
+
+  /// Collective: runs every task; the master gets all outcomes in task order.
+  template <class Work>
+  FarmRun<Task, Result> run(Work&& work) {
+    return collect(
+        [&](const auto& on_outcome) { return run(std::forward<Work>(work), on_outcome); });
+  }
+
+  /// Collective: runs every task through this rank's `work` (asynchronous tasks: up to
+  /// options().slots in flight per rank on one thread; see AsyncWork).
+  template <class OnOutcome>
+  FarmReport run_async(AsyncWork<Task, Result>& work, OnOutcome&& on_outcome) {
+    struct Adapter final : detail::RawAsyncWork {
+      Adapter(AsyncWork<Task, Result>& typed, const std::function<std::string(const Task&)>& key)
+          : typed_(typed), key_(key) {}
+      void start(const std::shared_ptr<detail::RawAsyncTask>& task) override {
+        typed_.start(AsyncTask<Task, Result>(task, key_));
+      }
+      void poll(std::chrono::milliseconds max_wait) override { typed_.poll(max_wait); }
+      void wake() override { typed_.wake(); }
+      void cancel() override { typed_.cancel(); }
+      AsyncWork<Task, Result>& typed_;
+      const std::function<std::string(const Task&)>& key_;
+    } adapter(work, key_);
+    FarmReport report = engine_.run_async(adapter, deliver_to(on_outcome));
+    complete_ = report.failed == 0 && !report.stopped;
+    return report;
+  }
+
+  /// Collective: run_async with every outcome collected on the master, in task order.
+  FarmRun<Task, Result> run_async(AsyncWork<Task, Result>& work) {
+    return collect([&](const auto& on_outcome) { return run_async(work, on_outcome); });
+  }
+
+  /// On the master: removes the journal now (the destructor does it after a complete run).
+  void remove_journal() {
+    if (TaskJournal* journal = engine_.journal()) journal->remove();
+  }
+
+  [[nodiscard]] const FarmOptions& options() const noexcept { return engine_.options(); }
+
+ private:
+  // The untyped core's deliveries as typed outcomes, to `on_outcome`.
+  template <class OnOutcome>
+  static detail::RawDeliver deliver_to(OnOutcome& on_outcome) {
+    return [&on_outcome](const detail::RawOutcome& raw) {
       Outcome outcome;
       outcome.id = raw.id;
       outcome.task = wire::decode<Task>(raw.task);
@@ -219,17 +323,14 @@ class TaskFarm {
       outcome.resumed = raw.resumed;
       on_outcome(std::as_const(outcome));
     };
-    FarmReport report = engine_.run(raw_work, raw_deliver);
-    complete_ = report.failed == 0 && !report.stopped;
-    return report;
   }
 
-  /// Collective: runs every task; the master gets all outcomes in task order.
-  template <class Work>
-  FarmRun<Task, Result> run(Work&& work) {
+  // A run whose outcomes are gathered on the master in task order.
+  template <class RunWith>
+  static FarmRun<Task, Result> collect(const RunWith& run_with) {
     FarmRun<Task, Result> result;
     std::vector<std::optional<Outcome>> by_id;
-    result.report = run(std::forward<Work>(work), [&](const Outcome& outcome) {
+    result.report = run_with([&](const Outcome& outcome) {
       if (by_id.size() <= outcome.id) by_id.resize(outcome.id + 1);
       by_id[outcome.id] = outcome;
     });
@@ -240,14 +341,6 @@ class TaskFarm {
     return result;
   }
 
-  /// On the master: removes the journal now (the destructor does it after a complete run).
-  void remove_journal() {
-    if (TaskJournal* journal = engine_.journal()) journal->remove();
-  }
-
-  [[nodiscard]] const FarmOptions& options() const noexcept { return engine_.options(); }
-
- private:
   // `fn(task)` as the untyped core asks it: of the task's bytes, the answer converted to R.
   template <class R, class Fn>
   static std::function<R(std::string_view)> on_task_bytes(Fn fn) {

@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -347,6 +348,117 @@ TEST(TaskFarm, AStopInterruptsRunningTasksAfterTheGraceWithoutUsingAttempts) {
     EXPECT_EQ(report.unfinished, 39U);
     EXPECT_LT(seconds, 4.0) << "interrupted tasks must end the run soon after the grace";
   }
+}
+
+// Asynchronous tasks as timers: task n settles (n mod 7 + 1) * 3 ms after it starts, with 2n
+// and, below 20, an emitted task n + 1000; task 13 fails its first attempt. Counts how many are
+// in flight on this rank, and whether any two tasks ran on different threads of it.
+class TimerWork final : public spmd::AsyncWork<std::uint32_t, std::uint64_t> {
+ public:
+  void start(spmd::AsyncTask<std::uint32_t, std::uint64_t> task) override {
+    note_thread();
+    if (task.task() == 13 && task.attempt() == 1) {
+      task.fail("the first try of 13 fails");
+      return;
+    }
+    const auto due =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds((task.task() % 7 + 1) * 3);
+    timers_.push_back({due, std::move(task)});
+    most_ = std::max(most_, static_cast<int>(timers_.size()));
+  }
+  void poll(std::chrono::milliseconds max_wait) override {
+    note_thread();
+    auto until = std::chrono::steady_clock::now() + max_wait;
+    for (const auto& timer : timers_) until = std::min(until, timer.due);
+    std::this_thread::sleep_until(until);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = timers_.begin(); it != timers_.end();) {
+      if (it->due > now) {
+        ++it;
+        continue;
+      }
+      const std::uint32_t n = it->task.task();
+      if (n < 20) it->task.emit(n + 1000);
+      it->task.done(2ULL * n);
+      it = timers_.erase(it);
+    }
+  }
+  void cancel() override { timers_.clear(); }
+  [[nodiscard]] int most_in_flight() const { return most_; }
+  [[nodiscard]] bool one_thread() const { return one_thread_; }
+
+ private:
+  void note_thread() {
+    if (!thread_) thread_ = std::this_thread::get_id();
+    if (*thread_ != std::this_thread::get_id()) one_thread_ = false;
+  }
+  struct Timer {
+    std::chrono::steady_clock::time_point due;
+    spmd::AsyncTask<std::uint32_t, std::uint64_t> task;
+  };
+  std::vector<Timer> timers_;
+  int most_ = 0;
+  std::optional<std::thread::id> thread_;
+  bool one_thread_ = true;
+};
+
+TEST(TaskFarm, AsynchronousTasksKeepKInFlightOnOneThreadPerRank) {
+  const auto& world = spmd::test::world();
+  for (const std::uint32_t slots : {1U, 8U}) {
+    FarmOptions options;
+    options.slots = slots;
+    TaskFarm<std::uint32_t, std::uint64_t> farm(world, options);
+    for (std::uint32_t n = 0; n < 120; ++n) farm.submit(n);
+    TimerWork work;
+    const auto run = farm.run_async(work);
+    // Never more than K at once on a rank, all on one thread; with 120 tasks every slot fills.
+    EXPECT_LE(work.most_in_flight(), static_cast<int>(slots));
+    EXPECT_TRUE(work.one_thread());
+    EXPECT_EQ(world.allreduce(work.most_in_flight(), spmd::op::max{}), static_cast<int>(slots));
+    EXPECT_EQ(run.report.workers, world.size() * static_cast<int>(slots));
+    if (world.rank() != 0) continue;
+    ASSERT_EQ(run.outcomes.size(), 140U) << "slots " << slots;  // 120 and 20 emitted
+    for (const auto& outcome : run.outcomes) {
+      ASSERT_TRUE(outcome.ok()) << outcome.task << ": " << outcome.error;
+      EXPECT_EQ(*outcome.result, 2ULL * outcome.task);
+      EXPECT_EQ(outcome.attempts, outcome.task == 13 ? 2U : 1U) << outcome.task;
+    }
+    EXPECT_EQ(run.report.retries, 1U);
+  }
+}
+
+TEST(TaskFarm, AStopInterruptsAsynchronousTasksInFlight) {
+  const auto& world = spmd::test::world();
+  // Tasks that never finish by themselves but task 0: its delivery raises the stop; after the
+  // grace the work is cancelled and every other task comes back unfinished, not failed.
+  class Forever final : public spmd::AsyncWork<int, int> {
+   public:
+    void start(spmd::AsyncTask<int, int> task) override {
+      if (task.task() == 0) task.done(0);
+    }
+    void poll(std::chrono::milliseconds max_wait) override {
+      std::this_thread::sleep_for(max_wait);
+    }
+    void cancel() override { ++cancelled_; }
+    int cancelled_ = 0;
+  };
+  const spmd::StopRequest stop;
+  FarmOptions options;
+  options.stop = &stop;
+  options.stop_grace = 0.2;
+  options.slots = 4;
+  TaskFarm<int, int> farm(world, options);
+  for (int i = 0; i < 40; ++i) farm.submit(i);
+  Forever work;
+  std::size_t delivered = 0;
+  const auto report = farm.run_async(work, [&](const TaskFarm<int, int>::Outcome& outcome) {
+    EXPECT_TRUE(outcome.ok());
+    if (++delivered == 1) std::raise(SIGUSR1);  // on the master only
+  });
+  EXPECT_TRUE(report.stopped);
+  EXPECT_EQ(report.done, 1U);
+  EXPECT_EQ(report.failed, 0U);
+  EXPECT_EQ(report.unfinished, 39U);
 }
 
 TEST(TaskFarm, TagsRouteTasksToTheRanksThatHaveThem) {

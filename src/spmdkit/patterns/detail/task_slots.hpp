@@ -2,6 +2,7 @@
 // K threads of a rank that run the task farm's batches beside its main thread, which alone
 // talks MPI (so MPI_THREAD_FUNNELED suffices): the master's own slots while it keeps
 // dispatching, and a worker's slots for tasks that mostly wait. Internal: not part of the API.
+// (Asynchronous tasks: detail/async_slots.hpp.)
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -17,24 +18,35 @@
 
 namespace spmd::detail {
 
-class TaskSlots {
+/// What runs a rank's task batches beside its main thread (which alone talks MPI): batches in,
+/// results messages out. TaskSlots (threads) and AsyncSlots (asynchronous tasks) are the two.
+class BatchRunner {
+ public:
+  virtual ~BatchRunner() = default;
+  /// Queues a batch message.
+  virtual void submit(std::string batch) = 0;
+  /// The results messages of batches finished since the last call, in the order they finished.
+  /// Rethrows what escaped a batch (a task's own exceptions never do: they fail the attempt).
+  [[nodiscard]] virtual std::vector<std::string> take_results() = 0;
+  /// Batches queued or running.
+  [[nodiscard]] virtual std::size_t outstanding() const = 0;
+};
+
+class TaskSlots final : public BatchRunner {
  public:
   /// Starts `slots` threads that run batch messages through `work` as rank `rank`; a task asks
   /// `interrupted` (called on these threads) whether it must give up.
   TaskSlots(const RawWork& work, int rank, std::uint32_t slots,
             const std::function<bool()>& interrupted);
   /// Takes no new batch; waits for the running ones (interrupt them first to be quick).
-  ~TaskSlots();
+  ~TaskSlots() override;
   TaskSlots(const TaskSlots&) = delete;
   TaskSlots& operator=(const TaskSlots&) = delete;
 
   /// Queues a batch message for the next free thread.
-  void submit(std::string batch);
-  /// The results messages of batches finished since the last call, in the order they finished.
-  /// Rethrows what escaped a batch (a task's own exceptions never do: they fail the attempt).
-  [[nodiscard]] std::vector<std::string> take_results();
-  /// Batches queued or running.
-  [[nodiscard]] std::size_t outstanding() const;
+  void submit(std::string batch) override;
+  [[nodiscard]] std::vector<std::string> take_results() override;
+  [[nodiscard]] std::size_t outstanding() const override;
 
  private:
   void serve();

@@ -1,0 +1,185 @@
+#include "spmdkit/patterns/detail/async_slots.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "spmdkit/runtime/wire.hpp"
+
+namespace spmd::detail {
+
+namespace {
+
+// How long one poll may wait for I/O before new batches and the interruption are looked at
+// (a submit wakes it sooner where the work can be woken).
+constexpr std::chrono::milliseconds poll_wait{10};
+
+}  // namespace
+
+AsyncSlots::AsyncSlots(RawAsyncWork& work, int rank, std::uint32_t slots,
+                       const std::function<bool()>& interrupted)
+    : work_(work), interrupted_(interrupted), rank_(rank), slots_(std::max(slots, 1U)) {
+  thread_ = std::jthread([this] { serve(); });
+}
+
+AsyncSlots::~AsyncSlots() {
+  {
+    const std::lock_guard lock(mutex_);
+    closing_ = true;
+    queue_.clear();
+  }
+  wake_.notify_all();
+  work_.wake();
+  thread_ = std::jthread();  // joins
+}
+
+void AsyncSlots::submit(std::string batch) {
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(batch));
+  }
+  wake_.notify_one();
+  work_.wake();  // a poll in progress returns, so the new tasks start now
+}
+
+std::vector<std::string> AsyncSlots::take_results() {
+  std::vector<std::string> results;
+  const std::lock_guard lock(mutex_);
+  if (escaped_) std::rethrow_exception(escaped_);
+  results.swap(results_);
+  return results;
+}
+
+std::size_t AsyncSlots::outstanding() const {
+  const std::lock_guard lock(mutex_);
+  return queue_.size() + active_;
+}
+
+void AsyncSlots::serve() {
+  std::deque<Batch> batches;
+  const auto has_unstarted = [&batches] {
+    return std::any_of(batches.begin(), batches.end(),
+                       [](const Batch& batch) { return batch.next < batch.tasks.size(); });
+  };
+  try {
+    while (true) {
+      std::deque<std::string> incoming;
+      {
+        std::unique_lock lock(mutex_);
+        if (running_ == 0 && !has_unstarted()) {
+          wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        }
+        if (closing_) break;
+        incoming.swap(queue_);
+        active_ += incoming.size();
+      }
+      for (const std::string& message : incoming) {
+        wire::Reader in(message);
+        Batch batch;
+        const auto count = in.get<std::uint32_t>();
+        batch.tasks.reserve(count);
+        for (std::uint32_t i = 0; i < count; ++i) {
+          Started started;
+          started.id = in.get<std::uint64_t>();
+          started.task = std::make_shared<RawAsyncTask>();
+          started.task->attempt = in.get<std::uint32_t>();
+          started.task->task = std::string(in.view(in.size()));
+          started.task->worker = rank_;
+          batch.tasks.push_back(std::move(started));
+        }
+        batches.push_back(std::move(batch));
+      }
+      if (interrupted_()) {
+        interrupt_all(batches);
+      } else {
+        start_tasks(batches);
+        if (running_ > 0) work_.poll(poll_wait);
+      }
+      std::vector<std::string> finished = finish_batches(batches);
+      if (!finished.empty()) {
+        const std::lock_guard lock(mutex_);
+        active_ -= finished.size();
+        for (std::string& results : finished) results_.push_back(std::move(results));
+      }
+    }
+  } catch (...) {
+    // The work's poll (or a damaged batch) failed: the main thread ends the run with it.
+    const std::lock_guard lock(mutex_);
+    if (!escaped_) escaped_ = std::current_exception();
+  }
+  if (running_ > 0) {
+    try {
+      work_.cancel();
+    } catch (...) {
+      // ending anyway; what was in flight is abandoned
+    }
+  }
+}
+
+void AsyncSlots::start_tasks(std::deque<Batch>& batches) {
+  for (Batch& batch : batches) {
+    while (batch.next < batch.tasks.size() && running_ < slots_) {
+      Started& started = batch.tasks[batch.next++];
+      started.since = std::chrono::steady_clock::now();
+      started.running = true;
+      ++running_;
+      try {
+        work_.start(started.task);
+      } catch (const TaskInterrupted& e) {
+        started.task->settle(AttemptStatus::interrupted, e.what());
+      } catch (const RawTaskFailure& e) {
+        started.task->settle(AttemptStatus::failed, e.what(), e.result());
+      } catch (const std::exception& e) {
+        started.task->settle(AttemptStatus::failed, e.what());  // as a task function's throw
+      }
+    }
+    if (running_ >= slots_) return;
+  }
+}
+
+void AsyncSlots::interrupt_all(std::deque<Batch>& batches) {
+  if (running_ > 0) work_.cancel();
+  for (Batch& batch : batches) {
+    for (Started& started : batch.tasks) {
+      started.task->settle(AttemptStatus::interrupted, "interrupted: the run is ending");
+    }
+    batch.next = batch.tasks.size();
+  }
+}
+
+std::vector<std::string> AsyncSlots::finish_batches(std::deque<Batch>& batches) {
+  const auto now = std::chrono::steady_clock::now();
+  for (Batch& batch : batches) {
+    for (Started& started : batch.tasks) {
+      if (started.running && started.task->settled) {
+        started.running = false;
+        started.seconds = std::chrono::duration<double>(now - started.since).count();
+        --running_;
+      }
+    }
+  }
+  std::vector<std::string> finished;
+  for (auto it = batches.begin(); it != batches.end();) {
+    const bool complete = it->next == it->tasks.size() &&
+                          std::all_of(it->tasks.begin(), it->tasks.end(),
+                                      [](const Started& started) { return started.task->settled; });
+    if (!complete) {
+      ++it;
+      continue;
+    }
+    std::string message;
+    wire::Writer out(message);
+    out.put(static_cast<std::uint32_t>(it->tasks.size()));
+    for (const Started& started : it->tasks) {
+      const RawAsyncTask& task = *started.task;
+      // Only a task that finished emits: a failed or interrupted one's emissions do not count.
+      static const std::vector<std::pair<std::string, std::string>> none;
+      put_attempt(out, started.id, task.status, started.seconds, task.payload, task.failure_result,
+                  task.status == AttemptStatus::done ? task.children : none);
+    }
+    finished.push_back(std::move(message));
+    it = batches.erase(it);
+  }
+  return finished;
+}
+
+}  // namespace spmd::detail
