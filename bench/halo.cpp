@@ -4,9 +4,14 @@
 //   RATIO halo_vs_sendrecv_columns  split along x: strided column faces, which the hand-written
 //                                   version packs into buffers itself
 // A 2-D field of doubles, 1 ghost layer, STAR stencil; rounds alternate the two, medians kept.
+// Temporal blocking's side (spmd-heat --time-block K): a K-deep exchange (edges and corners
+// too, as heat does it) once per K steps against the 1-deep one every step, per step:
+//   RATIO halo_per_step_k8_vs_k1    (8-deep exchange / 8) / 1-deep exchange, n = 256: where
+//                                   messages are small their count is what costs (lower is
+//                                   better; about 1/8 when latency dominates)
 // With --across-hosts (the two ranks on different hosts: slurm/cluster/lab mpirun --map-by node)
-// the faces cross the network and the ratios are named halo_vs_sendrecv_tcp (target <= 1.10)
-// and halo_vs_sendrecv_columns_tcp.
+// the faces cross the network and the ratios are named halo_vs_sendrecv_tcp (target <= 1.10),
+// halo_vs_sendrecv_columns_tcp and halo_per_step_k8_vs_k1_tcp.
 //   mpirun -np 2 bench_halo [--n 2048] [--rounds 9] [--iterations 200] [--across-hosts]
 #include <mpi.h>
 
@@ -83,14 +88,41 @@ double ratio(spmd::App& app, Index n, int rounds, int iterations, int axis) {
   return a / b;
 }
 
+// Seconds of one exchange of a `ghost`-deep halo of an n x n periodic grid split along y (as
+// spmd-heat: star stencil for one layer, box for more).
+double exchange_seconds(const spmd::Comm& comm, Index n, int ghost, int rounds, int iterations) {
+  spmd::decomp::CartSpec<2> spec{
+      .cells = {n, n},
+      .periodic = {true, true},
+      .ghost = {ghost, ghost},
+      .stencil = ghost > 1 ? spmd::decomp::Stencil::box : spmd::decomp::Stencil::star};
+  spec.procs = {comm.size(), 1};
+  spmd::decomp::CartDecomposition<2> cart(comm, spec);
+  std::vector<double> field(static_cast<std::size_t>(cart.subdomain().local_cells()), 1.0);
+  spmd::decomp::HaloExchange<double, 2> halo(cart);
+  std::vector<double> times;
+  for (int r = 0; r < rounds; ++r) {
+    times.push_back(bench::seconds_per_call(comm, iterations, [&] { halo.begin(field).end(); }));
+  }
+  return bench::median(times);
+}
+
 void run(spmd::App& app, Index n, int rounds, int iterations, bool across_hosts) {
   if (across_hosts) bench::require_ranks_0_and_1_on_different_hosts(app.provenance());
   const double rows = ratio(app, n, rounds, iterations, 0);
   const double columns = ratio(app, n, rounds, iterations, 1);
+  constexpr Index small = 256;
+  constexpr int depth = 8;
+  const double one = exchange_seconds(app.comm(), small, 1, rounds, iterations);
+  const double deep = exchange_seconds(app.comm(), small, depth, rounds, iterations);
   const char* suffix = across_hosts ? "_tcp" : "";
   if (app.is_root()) {
+    fmt::print("{0}x{0}: 1-deep exchange {1:.2f} us per step, {2}-deep {3:.2f} us = {4:.2f} us "
+               "per step\n",
+               small, one * 1e6, depth, deep * 1e6, deep / depth * 1e6);
     fmt::print("RATIO halo_vs_sendrecv_columns{} {:.3f}\n", suffix, columns);
     fmt::print("RATIO halo_vs_sendrecv{} {:.3f}\n", suffix, rows);
+    fmt::print("RATIO halo_per_step_k8_vs_k1{} {:.3f}\n", suffix, deep / depth / one);
   }
 }
 

@@ -83,6 +83,7 @@ class Site(http.server.BaseHTTPRequestHandler):
         pass
 
     def send(self, code, body=b"", content_type="text/html; charset=utf-8", headers=()):
+        self.leave()  # before the answer: once the client has it, it may send the next request
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -95,17 +96,22 @@ class Site(http.server.BaseHTTPRequestHandler):
             pass  # the crawler cut the body (--max-bytes) or gave up (--timeout)
 
     def do_GET(self):
-        # /slow.html outlives the crawler's --timeout (it moves on): not counted as in flight.
-        counted = not self.path.startswith("/slow.html")
+        # In flight from its arrival to the start of its answer. /slow.html outlives the
+        # crawler's --timeout (it moves on): not counted.
+        self.counted = not self.path.startswith("/slow.html")
         with Site.lock:
-            Site.in_flight += counted
+            Site.in_flight += self.counted
             Site.most_in_flight = max(Site.most_in_flight, Site.in_flight)
         try:
             time.sleep(0.02)  # a server some way off: requests overlap when the crawler lets them
             self.answer()
         finally:
-            with Site.lock:
-                Site.in_flight -= counted
+            self.leave()
+
+    def leave(self):
+        with Site.lock:
+            Site.in_flight -= self.counted
+            self.counted = False
 
     def answer(self):
         Site.requests.append((self.headers.get("Host", ""), self.path))
