@@ -15,6 +15,7 @@
 //   RATIO tasks_one_per_message_vs_pingpong_tcp  --batch 1: prefetch alone
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -87,6 +88,9 @@ void run(spmd::App& app, const Settings& settings) {
       fmt::print("RATIO tasks_one_per_message_vs_pingpong_tcp {:.3f}\n", single_rate * round_trip);
       fmt::print("RATIO tasks_vs_pingpong_tcp {:.3f}\n", batched_rate * round_trip);
     } else {
+      const auto [few, most] = std::minmax_element(many.begin(), many.end());
+      fmt::print("adaptive batches over {} rounds: {:.2f}-{:.2f} x the round trip (median below)\n",
+                 rounds, *few * round_trip, *most * round_trip);
       fmt::print("RATIO tasks_vs_pingpong {:.3f}\n", single_rate * round_trip);
       fmt::print("RATIO tasks_batched_vs_pingpong {:.3f}\n", batched_rate * round_trip);
       fmt::print("null tasks, master computing too: {:.0f} one per message, {:.0f} batched\n",

@@ -117,9 +117,10 @@ void run(spmd::App& app, Index n, int rounds, int iterations, bool across_hosts)
   const double deep = exchange_seconds(app.comm(), small, depth, rounds, iterations);
   const char* suffix = across_hosts ? "_tcp" : "";
   if (app.is_root()) {
-    fmt::print("{0}x{0}: 1-deep exchange {1:.2f} us per step, {2}-deep {3:.2f} us = {4:.2f} us "
-               "per step\n",
-               small, one * 1e6, depth, deep * 1e6, deep / depth * 1e6);
+    fmt::print(
+        "{0}x{0}: 1-deep exchange {1:.2f} us per step, {2}-deep {3:.2f} us = {4:.2f} us "
+        "per step\n",
+        small, one * 1e6, depth, deep * 1e6, deep / depth * 1e6);
     fmt::print("RATIO halo_vs_sendrecv_columns{} {:.3f}\n", suffix, columns);
     fmt::print("RATIO halo_vs_sendrecv{} {:.3f}\n", suffix, rows);
     fmt::print("RATIO halo_per_step_k8_vs_k1{} {:.3f}\n", suffix, deep / depth / one);
