@@ -144,6 +144,7 @@ void Fetcher::start_due() {
         curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
       }
       if (curl_multi_add_handle(multi_.get(), easy) != CURLM_OK) {
+        spare_.push_back(easy);  // still ours: freed with the others
         throw spmd::Error("curl_multi_add_handle failed");
       }
       running_.emplace(easy, std::move(transfer));

@@ -92,7 +92,13 @@ void AsyncSlots::serve() {
         interrupt_all(batches);
       } else {
         start_tasks(batches);
-        if (running_ > 0) work_.poll(poll_wait);
+        // Tasks settled as they started (a cached answer) need no wait for I/O.
+        const bool waiting = std::any_of(batches.begin(), batches.end(), [](const Batch& batch) {
+          return std::any_of(batch.tasks.begin(), batch.tasks.end(), [](const Started& started) {
+            return started.running && !started.task->settled;
+          });
+        });
+        if (waiting) work_.poll(poll_wait);
       }
       std::vector<std::string> finished = finish_batches(batches);
       if (!finished.empty()) {
