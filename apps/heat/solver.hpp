@@ -147,11 +147,8 @@ class Solver {
     u_.for_owned([&](double& v, const std::array<Index, D>& g) { v = initial(g); });
   }
 
-  /// Steps per halo exchange and per pass over the field (--time-block).
-  [[nodiscard]] long time_block() const noexcept { return options_.time_block; }
-
   /// One time step: halo exchange in flight while the interior is updated, then the rim.
-  /// (The one-step sweep: time_block() 1; advance() uses it then.)
+  /// (The one-step sweep: advance() uses it for --time-block 1.)
   void step() {
     auto pending = u_.begin_exchange();
     update(u_.interior());  // needs no ghost
@@ -160,7 +157,7 @@ class Solver {
     u_.swap(next_);
   }
 
-  /// Collective: steps first..first+count-1, in blocks of time_block() steps. With `stats`,
+  /// Collective: steps first..first+count-1, in blocks of --time-block steps. With `stats`,
   /// appends each step's statistics (the time of step s: time_of(s)).
   void advance(long first, long count, const std::function<double(long)>& time_of,
                std::vector<StepStats>* stats) {
@@ -255,7 +252,7 @@ class Solver {
     return s;
   }
 
-  // `steps` (<= time_block()) steps in one pass over the field (see the header). `levels`:
+  // `steps` (<= --time-block) steps in one pass over the field (see the header). `levels`:
   // empty, or one accumulator per step for its statistics.
   void sweep_block(int steps, std::vector<Accumulator>& levels) {
     {
