@@ -59,6 +59,14 @@ class GroupKeeper {
     static GroupKeeper keeper;
     return keeper;
   }
+  // Before a child is spawned: the keeper is forked now, not when the child is already running
+  // (a fork is slow -- much slower under a sanitizer -- and an owner killed meanwhile would leave
+  // its child unknown to any keeper). What is left is the time from posix_spawn's return to
+  // started()'s one send.
+  void prepare() noexcept {
+    const std::lock_guard lock(mutex_);
+    if (owner_ != ::getpid()) start();
+  }
   void started(pid_t group) noexcept { send(static_cast<std::int32_t>(group)); }
   void ended(pid_t group) noexcept { send(-static_cast<std::int32_t>(group)); }
 
@@ -241,6 +249,7 @@ ChildProcess::ChildProcess(ChildSpec spec) : spec_(std::move(spec)) {
   std::vector<std::string> environment = child_environment(spec_.environment);
   std::vector<char*> argv = pointers_to(arguments);
   std::vector<char*> envp = pointers_to(environment);
+  GroupKeeper::instance().prepare();
   started_ = Clock::now();
   const int failed =
       posix_spawnp(&pid_, argv[0], &setup.actions, &setup.attributes, argv.data(), envp.data());
@@ -250,11 +259,11 @@ ChildProcess::ChildProcess(ChildSpec spec) : spec_(std::move(spec)) {
         spec_.working_directory.empty() ? std::string() : " in " + spec_.working_directory;
     throw SystemError(fmt::format("cannot run {}{}", spec_.argv[0], where), failed);
   }
+  GroupKeeper::instance().started(pid_);
   out_fd_ = std::exchange(out.read, -1);
   err_fd_ = std::exchange(err.read, -1);
   for (const int fd : {out_fd_, err_fd_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-  GroupKeeper::instance().started(pid_);
   if (spec_.timeout) {
     term_at_ = started_ + std::chrono::duration_cast<Clock::duration>(*spec_.timeout);
   }

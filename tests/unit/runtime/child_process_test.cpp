@@ -145,20 +145,26 @@ TEST(ChildProcess, TimeoutReachesGrandchildren) {
 
 TEST(ChildProcess, CommandsEndWithTheirOwnerEvenKilledOutright) {
   // An owner process (a rank) starts a command that starts another, then dies by SIGKILL --
-  // none of its code runs. The keeper still ends both: none runs on without its owner.
+  // none of its code runs. The keeper still ends both: none runs on without its owner. The
+  // guarantee holds from the moment ChildProcess's constructor has returned (the few
+  // instructions from posix_spawn's return to the keeper's record are the one gap), so the
+  // owner is killed only after it says so: under load it may not have run since the spawn.
   const TempDir dir;
   const auto pid_file = dir.path() / "grandchild";
+  const auto constructed_file = dir.path() / "constructed";
   const pid_t owner = ::fork();
   if (owner == 0) {
     ChildProcess child(ChildSpec::shell("sleep 60 & echo $! > '" + pid_file.string() + "'; wait"));
+    std::ofstream(constructed_file) << "1\n";
     while (true) ::pause();
   }
   ASSERT_GT(owner, 0);
   pid_t grandchild = -1;
-  for (int i = 0; i < 500 && grandchild <= 0; ++i) {
+  for (int i = 0; i < 500 && (grandchild <= 0 || !std::filesystem::exists(constructed_file)); ++i) {
     std::this_thread::sleep_for(10ms);
     grandchild = read_pid(pid_file);
   }
+  ASSERT_TRUE(std::filesystem::exists(constructed_file));
   ASSERT_GT(grandchild, 0);
   ::kill(owner, SIGKILL);
   int status = 0;
