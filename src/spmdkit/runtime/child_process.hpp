@@ -11,7 +11,9 @@
 // timeout (SIGTERM to the group, SIGKILL `kill_grace` later) and notices the end. A child is its
 // group: when the command itself exits, whatever it left running in its group is killed (a task
 // leaves nothing behind). The destructor kills and reaps a child still running, so no child
-// outlives its owner or is left a zombie.
+// outlives its owner or is left a zombie; an owner that dies without running any code (SIGKILL)
+// takes its children's groups with it too, through a keeper process, once the constructor has
+// returned.
 //
 // Not thread-safe: one thread owns a child (the rank's event loop).
 #include <sys/types.h>
