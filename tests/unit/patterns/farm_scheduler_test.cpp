@@ -105,6 +105,21 @@ TEST(FarmScheduler, SlotsAndAWorkingMasterGetBatchesForEverySlot) {
   EXPECT_EQ(single_with_slots.runners(), (std::vector<int>{0}));
 }
 
+TEST(FarmScheduler, TasksFewerThanTheSlotsAreSpreadEvenly) {
+  // 78 tasks of a breadth-first level, 3 ranks of 64 slots: 26 each, every one starting at once
+  // (filling rank 0 to its depth first gave it 65 -- one waited for a slot while others idled).
+  FarmOptions options;
+  options.slots = 64;
+  FarmScheduler scheduler(options, 2);
+  for (int i = 0; i < 78; ++i) scheduler.submit(key_of(i), "task");
+  scheduler.start();
+  std::map<int, std::size_t> tasks_by_rank;
+  for (const PlannedBatch& batch : scheduler.dispatch())
+    tasks_by_rank[batch.worker] += batch.ids.size();
+  EXPECT_EQ(tasks_by_rank, (std::map<int, std::size_t>{{0, 26}, {1, 26}, {2, 26}}));
+  EXPECT_FALSE(scheduler.has_queued());
+}
+
 TEST(FarmScheduler, TinyTasksStayWithTheWorkersWhileTheyHaveWork) {
   FarmOptions options;  // the master runs tasks (the default)
   options.batch = 1;

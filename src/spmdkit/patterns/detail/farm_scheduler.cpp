@@ -295,24 +295,37 @@ std::vector<PlannedBatch> FarmScheduler::dispatch() {
   }
   const bool master_defers =
       runners > 1 && slots_[0] > 0 && timed_ && mean_task_seconds_ < master_min_task_seconds;
-  for (std::size_t i = 0; i < runners && has_queued(); ++i) {
-    next_runner_ = (next_runner_ + 1) % runners;
-    const int rank = runners_[next_runner_];
-    const auto r = static_cast<std::size_t>(rank);
-    // Tiny tasks: the master takes them only when no worker has any (e.g. tasks only it may
-    // run, by their tags), so nothing can wait for it forever.
-    if (rank == 0 && master_defers &&
-        std::any_of(inflight_batches_.begin() + 1, inflight_batches_.end(),
-                    [](std::uint32_t n) { return n > 0; })) {
-      continue;
-    }
-    const std::size_t size = batch_size();
-    // One batch per slot running, and the prefetch depth waiting behind them.
-    const std::uint32_t depth = prefetch_depth(size) + slots_[r] - 1;
-    while (inflight_batches_[r] < depth && has_queued()) {
-      PlannedBatch batch = plan(rank, size, nullptr);
-      if (batch.ids.empty()) break;
+  // Round by round, one batch to each runner with room: a wave smaller than every rank's slots
+  // together is spread evenly (filling one rank to its depth first left that rank's last tasks
+  // waiting for a slot while another rank's slots stood empty -- a crawl's breadth-first level
+  // took a round trip more).
+  std::vector<bool> full(runners, false);
+  for (bool planned = true; planned && has_queued();) {
+    planned = false;
+    for (std::size_t i = 0; i < runners && has_queued(); ++i) {
+      next_runner_ = (next_runner_ + 1) % runners;
+      if (full[next_runner_]) continue;
+      const int rank = runners_[next_runner_];
+      const auto r = static_cast<std::size_t>(rank);
+      // Tiny tasks: the master takes them only when no worker has any (e.g. tasks only it may
+      // run, by their tags), so nothing can wait for it forever.
+      if (rank == 0 && master_defers &&
+          std::any_of(inflight_batches_.begin() + 1, inflight_batches_.end(),
+                      [](std::uint32_t n) { return n > 0; })) {
+        full[next_runner_] = true;
+        continue;
+      }
+      const std::size_t size = batch_size();
+      // One batch per slot running, and the prefetch depth waiting behind them.
+      const std::uint32_t depth = prefetch_depth(size) + slots_[r] - 1;
+      PlannedBatch batch;
+      if (inflight_batches_[r] < depth) batch = plan(rank, size, nullptr);
+      if (batch.ids.empty()) {
+        full[next_runner_] = true;  // no room, or nothing queued it may run
+        continue;
+      }
       batches.push_back(std::move(batch));
+      planned = true;
     }
   }
   return batches;
