@@ -10,5 +10,6 @@
 #include "spmdkit/io/provenance_attributes.hpp"
 #include "spmdkit/io/table.hpp"
 #include "spmdkit/io/time_series.hpp"
+#include "spmdkit/io/transfer_log.hpp"
 #include "spmdkit/io/types.hpp"
 #include "spmdkit/io/xdmf.hpp"

@@ -14,6 +14,7 @@
 #include "spmdkit/runtime/mpi_handles.hpp"
 #include "spmdkit/runtime/progress.hpp"
 #include "spmdkit/runtime/provenance.hpp"
+#include "spmdkit/runtime/run_report.hpp"
 #include "spmdkit/runtime/stop_request.hpp"
 #include "spmdkit/runtime/summary.hpp"
 #include "spmdkit/runtime/text.hpp"

@@ -1,6 +1,7 @@
 #include "spmdkit/io/array.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "spmdkit/io/attributes.hpp"
+#include "spmdkit/io/transfer_log.hpp"
 #include "spmdkit/runtime/check.hpp"
 
 namespace spmd::io {
@@ -30,13 +32,14 @@ void check_selection_size(const Selection& box, std::size_t values) {
   }
 }
 
+namespace {
+
+// A dataset transfer property list for collective MPI-IO.
 Handle collective_transfer() {
   Handle dxpl = owned(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate(transfer)");
   check_h5(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
   return dxpl;
 }
-
-namespace {
 
 std::string mode_name(H5D_mpio_actual_io_mode_t mode) {
   switch (mode) {
@@ -147,26 +150,12 @@ bool verifying_writes() {
   return verify;
 }
 
-void write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
-                     hid_t file_space, hid_t dxpl, const void* data, const std::string& what) {
-  check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl, data), "H5Dwrite");
-  if (!verifying_writes()) return;
-  // Read the selection back into a copy of the caller's buffer: only the selected elements are
-  // overwritten, so the copy equals the original exactly when every written byte came back.
-  const std::size_t bytes = buffer_bytes(memory_space, type);
-  std::vector<unsigned char> copy(bytes);
-  if (bytes > 0) std::memcpy(copy.data(), data, bytes);
-  check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl, copy.data()), "H5Dread");
-  const int lost_here = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
-  if (comm.allreduce(lost_here, op::max{}) != 0) {
-    throw Error(
-        fmt::format("{}: the data did not read back as written, a write was lost (is the "
-                    "disk or a quota full?)",
-                    what));
-  }
-}
+namespace {
 
-TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectivePolicy policy) {
+// How the transfer just done through `dxpl` was really done; applies `policy` (a warning is one
+// line, from the communicator's rank 0: every rank reaches the same verdict).
+TransferReport inspect_transfer(const Comm& comm, hid_t dxpl, const std::string& what,
+                                CollectivePolicy policy) {
   H5D_mpio_actual_io_mode_t mode = H5D_MPIO_NO_COLLECTIVE;
   check_h5(H5Pget_mpio_actual_io_mode(dxpl, &mode), "H5Pget_mpio_actual_io_mode");
   std::uint32_t local_cause = 0;
@@ -180,8 +169,71 @@ TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectiveP
     const std::string message =
         fmt::format("{} was not collective ({}): {}", what, report.mode, report.cause);
     if (policy == CollectivePolicy::require) throw Error(message);
-    if (policy == CollectivePolicy::warn) std::fprintf(stderr, "warning: %s\n", message.c_str());
+    if (policy == CollectivePolicy::warn && comm.rank() == 0) {
+      std::fprintf(stderr, "warning: %s\n", message.c_str());
+    }
   }
+  return report;
+}
+
+// The bytes a memory space selects (H5S_ALL: the whole dataset).
+std::uint64_t selected_bytes(hid_t dataset, hid_t memory_space, hid_t type) {
+  hssize_t points = 0;
+  if (memory_space == H5S_ALL) {
+    const Handle space = owned(H5Dget_space(dataset), "H5Dget_space");
+    points = H5Sget_select_npoints(space.get());
+  } else {
+    points = H5Sget_select_npoints(memory_space);
+  }
+  return points > 0 ? static_cast<std::uint64_t>(points) * H5Tget_size(type) : 0;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+TransferReport write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
+                               hid_t file_space, const void* data, const std::string& what,
+                               CollectivePolicy policy) {
+  const Handle dxpl = collective_transfer();
+  const auto start = std::chrono::steady_clock::now();
+  check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl.get(), data), "H5Dwrite");
+  const double seconds = seconds_since(start);
+  // Inspected before any read-back: a transfer property list reports its last transfer.
+  TransferReport report = inspect_transfer(comm, dxpl.get(), what, policy);
+  if (verifying_writes()) {
+    // Read the selection back into a copy of the caller's buffer: only the selected elements
+    // are overwritten, so the copy equals the original exactly when every written byte came
+    // back.
+    const std::size_t bytes = buffer_bytes(memory_space, type);
+    std::vector<unsigned char> copy(bytes);
+    if (bytes > 0) std::memcpy(copy.data(), data, bytes);
+    check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl.get(), copy.data()), "H5Dread");
+    const int lost_here = (bytes > 0 && std::memcmp(copy.data(), data, bytes) != 0) ? 1 : 0;
+    if (comm.allreduce(lost_here, op::max{}) != 0) {
+      throw Error(
+          fmt::format("{}: the data did not read back as written, a write was lost (is the "
+                      "disk or a quota full?)",
+                      what));
+    }
+  }
+  TransferLog::instance().record(comm, dataset, "write", report,
+                                 selected_bytes(dataset, memory_space, type), seconds);
+  return report;
+}
+
+TransferReport read_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
+                              hid_t file_space, void* data, const std::string& what,
+                              CollectivePolicy policy) {
+  const Handle dxpl = collective_transfer();
+  const auto start = std::chrono::steady_clock::now();
+  check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl.get(), data), "H5Dread");
+  const double seconds = seconds_since(start);
+  TransferReport report = inspect_transfer(comm, dxpl.get(), what, policy);
+  TransferLog::instance().record(comm, dataset, "read", report,
+                                 selected_bytes(dataset, memory_space, type), seconds);
   return report;
 }
 
@@ -236,10 +288,8 @@ TransferReport Dataset::write_bytes(hid_t type, const Selection& box, const void
   }
   select_box(file_space.get(), box);
   const Handle memory_space = memory_selection(box, memory);
-  const Handle dxpl = collective_transfer();
-  const std::string what = "writing '" + path_ + "'";
-  write_selection(comm(), id(), type, memory_space.get(), file_space.get(), dxpl.get(), data, what);
-  return inspect_transfer(dxpl.get(), what, policy);
+  return write_selection(comm(), id(), type, memory_space.get(), file_space.get(), data,
+                         "writing '" + path_ + "'", policy);
 }
 
 TransferReport Dataset::read_bytes(hid_t type, const Selection& box, void* data,
@@ -253,9 +303,8 @@ TransferReport Dataset::read_bytes(hid_t type, const Selection& box, void* data,
   }
   select_box(file_space.get(), box);
   const Handle memory_space = memory_selection(box, memory);
-  const Handle dxpl = collective_transfer();
-  check_h5(H5Dread(id(), type, memory_space.get(), file_space.get(), dxpl.get(), data), "H5Dread");
-  return inspect_transfer(dxpl.get(), "reading '" + path_ + "'", policy);
+  return read_selection(comm(), id(), type, memory_space.get(), file_space.get(), data,
+                        "reading '" + path_ + "'", policy);
 }
 
 hsize_t Dataset::slab_rows(const Selection& block, std::size_t element_size,

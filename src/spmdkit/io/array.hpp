@@ -52,20 +52,23 @@ template <H5Scalar T>
 [[nodiscard]] Handle memory_selection(const Selection& box,
                                       const std::optional<MemoryLayout>& layout);
 
-/// A dataset transfer property list for collective MPI-IO.
-[[nodiscard]] Handle collective_transfer();
-
-/// Collective over `comm` (the file's communicator): H5Dwrite of `data` through `dxpl`, the one
-/// place where the io layer writes raw data. Where the MPI-IO layer may lose a write without an
-/// error (verifying_writes()), the selection is read back and compared, and the ranks agree on the
-/// result: a lost write is an Error on every rank ("is the disk or a quota full?").
-void write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
-                     hid_t file_space, hid_t dxpl, const void* data, const std::string& what);
+/// Collective over `comm` (the file's communicator): H5Dwrite of `data` through a collective
+/// transfer property list, the one place where the io layer writes raw data. Where the MPI-IO
+/// layer may lose a write without an error (verifying_writes()), the selection is read back and
+/// compared, and the ranks agree on the result: a lost write is an Error on every rank ("is the
+/// disk or a quota full?"). Then how MPI-IO really did it is read back from HDF5 and `policy`
+/// applied (require: an Error if not collective; warn: one warning line naming the cause), and
+/// under --io-report the transfer is logged (TransferLog).
+TransferReport write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
+                               hid_t file_space, const void* data, const std::string& what,
+                               CollectivePolicy policy);
+/// The same for reading (H5Dread), the one place where the io layer reads raw data collectively.
+TransferReport read_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
+                              hid_t file_space, void* data, const std::string& what,
+                              CollectivePolicy policy);
 
 /// True when writes are read back: under Open MPI's OMPIO layer (OMPI_MCA_io names it), which
 /// reports a write that hit a full disk as a success; SPMD_VERIFY_WRITES=1 or 0 overrides.
 [[nodiscard]] bool verifying_writes();
-/// Reads how the last transfer through `dxpl` was done, and applies `policy`.
-TransferReport inspect_transfer(hid_t dxpl, const std::string& what, CollectivePolicy policy);
 
 }  // namespace spmd::io

@@ -34,10 +34,8 @@ void write_rows(const File& file, hid_t dataset, hid_t type, hsize_t start, hsiz
         H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
         "H5Sselect_hyperslab");
   }
-  const Handle dxpl = collective_transfer();
-  write_selection(file.comm(), dataset, type, memory.get(), file_space.get(), dxpl.get(), data,
-                  what);
-  inspect_transfer(dxpl.get(), what, CollectivePolicy::require);
+  write_selection(file.comm(), dataset, type, memory.get(), file_space.get(), data, what,
+                  CollectivePolicy::require);
 }
 
 }  // namespace
@@ -203,9 +201,10 @@ std::vector<std::string> Table::read_strings(const std::string& column) const {
     throw Error(fmt::format("table '{}': column '{}' is not 1-D", path_, column));
   std::vector<char> bytes(shape.at(0) * width);
   if (!bytes.empty()) {
-    const Handle dxpl = collective_transfer();
-    check_h5(H5Dread(dataset.id(), type.get(), H5S_ALL, H5S_ALL, dxpl.get(), bytes.data()),
-             "H5Dread");
+    // Every rank reads the whole column (not inspected before: ignore, but logged).
+    read_selection(file_.comm(), dataset.id(), type.get(), H5S_ALL, H5S_ALL, bytes.data(),
+                   fmt::format("reading column '{}' of table '{}'", column, path_),
+                   CollectivePolicy::ignore);
   }
   std::vector<std::string> rows;
   rows.reserve(shape.at(0));

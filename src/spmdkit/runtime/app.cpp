@@ -14,6 +14,7 @@
 #include "spmdkit/runtime/error.hpp"
 #include "spmdkit/runtime/exit_codes.hpp"
 #include "spmdkit/runtime/failure_agreement.hpp"
+#include "spmdkit/runtime/run_report.hpp"
 #include "spmdkit/runtime/text.hpp"
 
 namespace spmd {
@@ -39,6 +40,7 @@ Progress App::progress(std::string label, std::uint64_t total) const {
 void App::parse() {
   if (command_line_.parsed()) return;
   command_line_.parse(argc_, argv_, is_root());
+  run_report::request_io(options().io_report);
   // Collective, and only after a successful parse: every rank got here alike.
   provenance_ = Provenance::collect(comm(), info_.name, argc_, argv_, env_.threading());
   provenance_.config_toml = command_line_.config_toml();
@@ -220,6 +222,22 @@ int run(int argc, char** argv, AppInfo info, DeclareOptions declare, RunBody bod
     }
   }
 
+  if (rank == 0 && app.parsed() && app.options().io_report) {
+    // Rank 0's own log (the totals were agreed at each transfer): no collective here, so it is
+    // printed after a failure too -- what was written before it.
+    run_report::Section io;
+    try {
+      io = run_report::io_section().value_or(run_report::Section{
+          "I/O report: no parallel HDF5 transfers\n", nlohmann::ordered_json::array()});
+    } catch (const std::exception& e) {
+      io = {fmt::format("I/O report: not available ({})\n", e.what()), nullptr};
+    }
+    if (app.options().json) {
+      app.summary().set_json_value("io", io.json);
+    } else if (!app.options().quiet) {
+      std::fputs(io.text.c_str(), stdout);
+    }
+  }
   if (rank == 0 && app.parsed() && app.options().json) {
     Summary head;
     head.set("app", app.name());

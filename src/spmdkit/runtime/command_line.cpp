@@ -157,6 +157,9 @@ CommandLine::CommandLine(std::string app_name, std::string description, std::str
                  "Print a one-line JSON summary on stdout (rank 0) instead of the text report");
   cli_->add_flag("-q,--quiet", common_.quiet, "Print nothing but errors");
   cli_->add_flag("--progress", common_.progress, "Show a progress line on stderr");
+  cli_->add_flag("--io-report", common_.io_report,
+                 "At the end, report what each parallel HDF5 transfer really did (collective or "
+                 "not and why, bytes, time, layout, alignment); under --json as \"io\"");
   cli_->option_defaults()->always_capture_default();
 }
 
@@ -223,8 +226,9 @@ std::string first_difference(const std::string& then, const std::string& now) {
 
 std::string configuration_fingerprint(const CLI::App& cli,
                                       const std::set<std::string>& may_change) {
-  static const std::set<std::string> not_parameters = {
-      "--output", "--config", "--json", "--quiet", "--progress", "--help", "--version"};
+  static const std::set<std::string> not_parameters = {"--output",  "--config",   "--json",
+                                                       "--quiet",   "--progress", "--help",
+                                                       "--version", "--io-report"};
   std::vector<std::string> lines;
   for (const CLI::Option* option : cli.get_options()) {
     const std::string name =

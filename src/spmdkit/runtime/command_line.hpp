@@ -22,6 +22,7 @@ struct CommonOptions {
   bool json = false;        ///< one-line JSON summary on rank 0's stdout (and no other stdout)
   bool quiet = false;       ///< no human-readable output
   bool progress = false;    ///< a progress line on rank 0's stderr
+  bool io_report = false;   ///< at the end, what the parallel HDF5 transfers really did
 };
 
 /// Thrown (on every rank alike) when the command line asked for --help or --version: the text has
