@@ -151,8 +151,9 @@ constexpr std::size_t prerounded_block = 2048;  // 2^11 values
 constexpr int prerounding_levels = 4;
 constexpr int level_bits = 42;
 
-__attribute__((target("avx2"))) bool prerounded_block_sums(
-    const double* x, std::array<double, prerounding_levels>& sums) {
+// The block's exponent: e with max|x| < 2^e, or false if the block cannot be pre-rounded
+// (not finite, or a level's M_k would not be a normal finite double).
+__attribute__((target("avx2"))) bool block_exponent(const double* x, int& e) {
   const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   __m256d max0 = _mm256_setzero_pd(), max1 = _mm256_setzero_pd();
   for (std::size_t i = 0; i < prerounded_block; i += 8) {
@@ -162,37 +163,80 @@ __attribute__((target("avx2"))) bool prerounded_block_sums(
   std::array<double, 4> lanes{};
   _mm256_storeu_pd(lanes.data(), _mm256_max_pd(max0, max1));
   const double m = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
-  // Finite, and every level's M_k normal and finite (NaN fails the residual check below).
+  // Finite, and every level's M_k normal and finite (NaN fails the residual check).
   if (!(m < 0x1p990) || (m != 0 && m < 0x1p-900)) return false;
-  int e = 0;
-  std::frexp(m, &e);  // m < 2^e
+  // m < 2^e, as std::frexp gives it (m is 0 or normal here), read from the bits: a libm call per
+  // block (frexp, ldexp) cost as much as the block's arithmetic.
+  const auto field = static_cast<int>((std::bit_cast<std::uint64_t>(m) >> 52) & 0x7ff);
+  e = m == 0 ? 0 : field - 1022;
+  return true;
+}
+
+// 1.5 * 2^exponent, for an exponent whose result is a normal double (block_exponent's bounds
+// see to it).
+double one_and_a_half_times_two_to(int exponent) {
+  return std::bit_cast<double>((static_cast<std::uint64_t>(exponent + 1023) << 52) |
+                               (std::uint64_t{1} << 51));
+}
+
+// The block's sums at the first `Levels` levels (the others 0), or false if anything is left
+// after them. Four vectors a step: each level is a chain of three dependent adds per vector,
+// and four independent chains keep both add units busy; a level's four roundings are summed
+// first and then added to its one accumulator (any grouping of a level's terms is exact), so
+// that everything stays in the sixteen vector registers.
+template <int Levels>
+__attribute__((target("avx2"))) bool prerounded_levels(
+    const double* x, int e, std::array<double, prerounding_levels>& sums) {
+  const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   // Plain arrays: std::array would drop the vector type's alignment attribute.
-  __m256d boundary[prerounding_levels];
-  __m256d level_sum[prerounding_levels][2];
-  for (int k = 0; k < prerounding_levels; ++k) {
-    boundary[k] = _mm256_set1_pd(std::ldexp(1.5, e + 11 - level_bits * k));
-    level_sum[k][0] = level_sum[k][1] = _mm256_setzero_pd();
+  __m256d boundary[Levels];
+  __m256d level_sum[Levels];
+  for (int k = 0; k < Levels; ++k) {
+    boundary[k] = _mm256_set1_pd(one_and_a_half_times_two_to(e + 11 - level_bits * k));
+    level_sum[k] = _mm256_setzero_pd();
   }
   __m256d left = _mm256_setzero_pd();
-  for (std::size_t i = 0; i < prerounded_block; i += 8) {
+  for (std::size_t i = 0; i < prerounded_block; i += 16) {
     __m256d r0 = _mm256_loadu_pd(x + i), r1 = _mm256_loadu_pd(x + i + 4);
-    for (int k = 0; k < prerounding_levels; ++k) {
+    __m256d r2 = _mm256_loadu_pd(x + i + 8), r3 = _mm256_loadu_pd(x + i + 12);
+    for (int k = 0; k < Levels; ++k) {
       const __m256d q0 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r0), boundary[k]);
       const __m256d q1 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r1), boundary[k]);
-      level_sum[k][0] = _mm256_add_pd(level_sum[k][0], q0);
-      level_sum[k][1] = _mm256_add_pd(level_sum[k][1], q1);
+      const __m256d q2 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r2), boundary[k]);
+      const __m256d q3 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r3), boundary[k]);
+      level_sum[k] =
+          _mm256_add_pd(level_sum[k], _mm256_add_pd(_mm256_add_pd(q0, q1), _mm256_add_pd(q2, q3)));
       r0 = _mm256_sub_pd(r0, q0);
       r1 = _mm256_sub_pd(r1, q1);
+      r2 = _mm256_sub_pd(r2, q2);
+      r3 = _mm256_sub_pd(r3, q3);
     }
-    left = _mm256_or_pd(left, _mm256_or_pd(r0, r1));
+    left = _mm256_or_pd(left, _mm256_or_pd(_mm256_or_pd(r0, r1), _mm256_or_pd(r2, r3)));
   }
+  std::array<double, 4> lanes{};
   _mm256_storeu_pd(lanes.data(), _mm256_and_pd(left, magnitude));  // -0.0 counts as nothing left
   if (lanes[0] != 0 || lanes[1] != 0 || lanes[2] != 0 || lanes[3] != 0) return false;
-  for (int k = 0; k < prerounding_levels; ++k) {
-    _mm256_storeu_pd(lanes.data(), _mm256_add_pd(level_sum[k][0], level_sum[k][1]));
+  sums.fill(0.0);
+  for (int k = 0; k < Levels; ++k) {
+    _mm256_storeu_pd(lanes.data(), level_sum[k]);
     sums[k] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);  // subset sums: exact too
   }
   return true;
+}
+
+// A block's level sums, or false (then it goes to the buckets). Most data spans far fewer bits
+// in a block than four levels take: two levels take every value down to 2^-31 of the block's
+// largest (and zeros), at half the work. `levels` is the caller's guess, 2 or 4: a block two
+// levels do not finish is done again with four, and the guess becomes 4 for what follows.
+bool prerounded_block_sums(const double* x, std::array<double, prerounding_levels>& sums,
+                           int& levels) {
+  int e = 0;
+  if (!block_exponent(x, e)) return false;
+  if (levels == 2) {
+    if (prerounded_levels<2>(x, e, sums)) return true;
+    levels = prerounding_levels;
+  }
+  return prerounded_levels<prerounding_levels>(x, e, sums);
 }
 
 bool cpu_has_avx2() {
@@ -210,9 +254,10 @@ void ExactSum::add(std::span<const double> values) {
     // Blocks whose range is too wide fall back to the buckets; after a few in a row the rest of
     // the span goes there directly (the data is like that). Either way the sum is exact.
     int misses = 0;
+    int levels = 2;
     while (values.size() >= prerounded_block && misses < 4) {
       std::array<double, prerounding_levels> sums{};
-      if (prerounded_block_sums(values.data(), sums)) {
+      if (prerounded_block_sums(values.data(), sums, levels)) {
         for (const double s : sums) add(s);
         misses = 0;
       } else {

@@ -203,6 +203,11 @@ TEST(ExactSum, PreroundedBlocksAreExact) {
   expect_span_equals_value_by_value(maxima, "a block spanning about 160 bits");
   maxima[7] = std::ldexp(1.0, -200);  // beyond four levels: that block is handed back
   expect_span_equals_value_by_value(maxima, "a block spanning about 230 bits");
+  // Blocks two levels finish (values within 2^31 of the block's largest), then one that needs
+  // four (done again), then two-level blocks again.
+  auto two_then_four = narrow(5 * 2048, 25, 0);
+  two_then_four[2 * 2048 + 100] = std::ldexp(full, -60);
+  expect_span_equals_value_by_value(two_then_four, "two levels, four, two");
 
   // Levels filled to their bounds: same-sign full mantissas just below the top (level 0 sums
   // need 52 bits), and just below level 0's grid under large values that cancel in pairs (level 1
