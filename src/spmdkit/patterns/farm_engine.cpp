@@ -178,6 +178,7 @@ RawWork run_to_end(RawAsyncWork& async) {
 
 FarmEngine::FarmEngine(const Comm& comm, FarmOptions options)
     : comm_(comm.duplicate()),
+      rank_(comm_.rank()),
       options_(std::move(options)),
       scheduler_(options_, comm_.size() - 1) {
   validate(options_);
@@ -423,8 +424,11 @@ class FarmEngine::Master {
         (void)in.view(in.size());
         (void)in.view(in.size());
       }
+      // (Most tasks emit none: an empty list is passed as no bytes, not parsed again.)
       const std::string_view children_bytes =
-          message.substr(children_from, message.size() - in.remaining() - children_from);
+          children == 0
+              ? std::string_view()
+              : message.substr(children_from, message.size() - in.remaining() - children_from);
       batch_seconds += seconds;
       report_.busy_seconds += seconds;
       ++report_.tasks_per_rank[static_cast<std::size_t>(worker)];

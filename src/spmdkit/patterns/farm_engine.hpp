@@ -125,7 +125,7 @@ class FarmEngine {
   FarmEngine(const FarmEngine&) = delete;
   FarmEngine& operator=(const FarmEngine&) = delete;
 
-  [[nodiscard]] bool is_master() const noexcept { return comm_.rank() == 0; }
+  [[nodiscard]] bool is_master() const noexcept { return rank_ == 0; }
   [[nodiscard]] const FarmOptions& options() const noexcept { return options_; }
   [[nodiscard]] const Comm& comm() const noexcept { return comm_; }
   /// Tasks that run at once over all ranks.
@@ -166,6 +166,7 @@ class FarmEngine {
   FarmReport run_worker(const RawWork& work, RawAsyncWork* async);
 
   Comm comm_;
+  int rank_;  // in comm_ (asked once: submit() asks for every task)
   FarmOptions options_;
   FarmScheduler scheduler_;  // the master's decisions (used on the master only)
   std::optional<TaskJournal> journal_;

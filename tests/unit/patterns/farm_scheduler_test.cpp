@@ -67,6 +67,25 @@ TEST(FarmScheduler, EveryTaskRunsOnceAndIsDeliveredInOrder) {
   for (std::uint64_t i = 0; i < 50; ++i) EXPECT_EQ(scheduler.task(i).attempts, 1U);
 }
 
+TEST(FarmScheduler, KeysAreFoundAgainAcrossTheIndexGrowing) {
+  // The key index grows from 64 slots by doubling and probes linearly: every key must be found
+  // again after any number of growths, also keys that differ only in their last byte.
+  const FarmOptions options;
+  FarmScheduler scheduler(options, 1);
+  constexpr int count = 20000;
+  for (int i = 0; i < count; ++i) {
+    EXPECT_EQ(scheduler.submit(key_of(i), "task"), static_cast<std::uint64_t>(i));
+  }
+  for (int i = count - 1; i >= 0; --i) {
+    EXPECT_EQ(scheduler.submit(key_of(i), "again"), static_cast<std::uint64_t>(i));
+  }
+  EXPECT_EQ(scheduler.size(), static_cast<std::size_t>(count));
+  EXPECT_EQ(scheduler.duplicates(), static_cast<std::uint64_t>(count));
+  EXPECT_EQ(scheduler.task(123).task, "task");
+  EXPECT_EQ(scheduler.submit("", "empty key"), static_cast<std::uint64_t>(count));
+  EXPECT_EQ(scheduler.submit("", "empty key again"), static_cast<std::uint64_t>(count));
+}
+
 TEST(FarmScheduler, SlotsAndAWorkingMasterGetBatchesForEverySlot) {
   FarmOptions options;
   options.slots = 3;

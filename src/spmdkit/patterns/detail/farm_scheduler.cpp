@@ -54,7 +54,10 @@ int FarmScheduler::task_slots() const noexcept {
 }
 
 std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string task) {
-  if (const auto it = index_.find(key); it != index_.end()) return {it->second, false};
+  const std::uint64_t hash = KeyIndex::hash(key);
+  const auto known = index_.find(
+      key, hash, [this](std::uint64_t id) -> std::string_view { return tasks_[id].key; });
+  if (known) return {*known, false};
   FarmTask added;
   // First what may throw (a task no rank can run): such a task is not added at all.
   if (tags_) added.group = ready_.group_of(tags_(task));
@@ -62,7 +65,7 @@ std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string t
   if (priority_) added.priority = priority_(task);
   if (attempts_) added.max_attempts = attempts_(task);
   const std::uint64_t id = tasks_.size();
-  index_.emplace(key, id);
+  index_.insert(hash, id);
   added.key = std::move(key);
   added.task = std::move(task);
   tasks_.push_back(std::move(added));
@@ -178,10 +181,9 @@ std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
   return std::min<std::uint32_t>(options_.prefetch, 2);
 }
 
-// The next task for `worker`: retries first, each on a rank other than the one where it failed
-// (unless only one runs tasks). A retry that failed here waits for another rank: they all come
-// back for work.
-std::optional<std::uint64_t> FarmScheduler::take(int worker) {
+// Retries come first, each on a rank other than the one where it failed (unless only one runs
+// tasks). A retry that failed here waits for another rank: they all come back for work.
+std::optional<std::uint64_t> FarmScheduler::take_retry(int worker) {
   for (auto it = retry_.begin(); it != retry_.end();) {
     const FarmTask& t = tasks_[*it];
     if (t.retry_at <= now_ && ready_.runs_on(t.group, worker) &&
@@ -193,17 +195,13 @@ std::optional<std::uint64_t> FarmScheduler::take(int worker) {
       ++it;
     }
   }
-  // Tasks no longer pending are dropped; those that cannot finish in the time left, set aside.
-  return ready_.take(worker, [this](std::uint64_t id) {
-    FarmTask& t = tasks_[id];
-    t.queued = false;
-    return t.state != TaskState::pending || !fits_time_left(id);
-  });
+  return std::nullopt;
 }
 
-double FarmScheduler::expected_seconds(const FarmTask& task) const noexcept {
+double FarmScheduler::expected_seconds(const FarmTask& task) {
   if (task.estimate >= 0) return task.estimate;
-  return typical_seconds_ >= 0 ? typical_seconds_ : 0.0;
+  const double typical = typical_seconds();
+  return typical >= 0 ? typical : 0.0;
 }
 
 bool FarmScheduler::fits_time_left(std::uint64_t id) {
@@ -221,12 +219,19 @@ void FarmScheduler::note_task_time(double seconds) {
     recent_times_[recent_next_] = seconds;
     recent_next_ = (recent_next_ + 1) % kept;
   }
-  // The percentile is recomputed often while few times are known, then every 16th task.
-  if (++times_noted_ > 64 && times_noted_ % 16 != 0) return;
+  ++times_noted_;
+}
+
+double FarmScheduler::typical_seconds() {
+  // Recomputed at every new time while few are known, then after every 16 new ones.
+  const std::uint64_t fresh = times_noted_ - typical_noted_;
+  if (fresh == 0 || (times_noted_ > 64 && fresh < 16)) return typical_seconds_;
+  typical_noted_ = times_noted_;
   std::vector<double> sorted = recent_times_;
   const auto at = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() * 9 / 10);
   std::nth_element(sorted.begin(), at, sorted.end());
   typical_seconds_ = *at;
+  return typical_seconds_;
 }
 
 PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
@@ -242,10 +247,30 @@ PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
   if (fixed != nullptr) {
     for (const std::uint64_t id : *fixed) add_task(id);
   } else {
+    // Retries first (due ones only: the clock does not move while a batch is planned), then
+    // the ready tasks; those no longer pending are dropped, those that cannot finish in the
+    // time left set aside.
+    batch.ids.reserve(std::min(size, ready_.size() + retry_.size()));
     while (batch.ids.size() < size) {
-      const auto id = take(worker);
+      const auto id = take_retry(worker);
       if (!id) break;
       add_task(*id);
+    }
+    const std::size_t from = batch.ids.size();
+    if (from < size) {
+      ready_.take(
+          worker, size - from,
+          [this](std::uint64_t id) {
+            FarmTask& t = tasks_[id];
+            t.queued = false;
+            return t.state != TaskState::pending || !fits_time_left(id);
+          },
+          batch.ids);
+    }
+    for (std::size_t i = from; i < batch.ids.size(); ++i) {
+      FarmTask& t = tasks_[batch.ids[i]];
+      ++t.attempts;
+      t.worker = worker;
     }
   }
   inflight_tasks_ += batch.ids.size();
@@ -392,12 +417,12 @@ void FarmScheduler::batch_returned(int worker, std::uint32_t count, double secon
   timed_ = true;
 }
 
-std::vector<std::uint64_t> FarmScheduler::deliverable_in_order() {
-  std::vector<std::uint64_t> ids;
+std::ranges::iota_view<std::uint64_t, std::uint64_t> FarmScheduler::deliverable_in_order() {
+  const std::uint64_t first = next_delivery_;
   while (next_delivery_ < tasks_.size() && tasks_[next_delivery_].state != TaskState::pending) {
-    ids.push_back(next_delivery_++);
+    ++next_delivery_;
   }
-  return ids;
+  return {first, next_delivery_};
 }
 
 std::uint64_t FarmScheduler::unfinished() const {

@@ -11,12 +11,13 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "spmdkit/patterns/detail/key_index.hpp"
 #include "spmdkit/patterns/detail/ready_queues.hpp"
 #include "spmdkit/patterns/farm_options.hpp"
 #include "spmdkit/patterns/task_journal.hpp"
@@ -106,7 +107,7 @@ class FarmScheduler {
   /// are set aside, unfinished, for a later (resumed) run: past_deadline() counts them.
   void set_deadline(std::optional<double> seconds) noexcept { deadline_ = seconds; }
   /// What a task is expected to take now (0 when nothing is known).
-  [[nodiscard]] double expected_seconds(const FarmTask& task) const noexcept;
+  [[nodiscard]] double expected_seconds(const FarmTask& task);
   [[nodiscard]] std::uint64_t past_deadline() const noexcept { return past_deadline_; }
   [[nodiscard]] bool has_levels() const noexcept { return static_cast<bool>(level_); }
 
@@ -152,8 +153,9 @@ class FarmScheduler {
   bool start_next_wave();
   [[nodiscard]] std::uint64_t in_flight() const noexcept { return inflight_tasks_; }
 
-  /// Finished tasks ready for delivery in task order, from where the last call stopped.
-  [[nodiscard]] std::vector<std::uint64_t> deliverable_in_order();
+  /// Finished tasks ready for delivery in task order, from where the last call stopped (a range
+  /// of ids, not a vector: the master asks after every finished task).
+  [[nodiscard]] std::ranges::iota_view<std::uint64_t, std::uint64_t> deliverable_in_order();
 
   [[nodiscard]] std::size_t size() const noexcept { return tasks_.size(); }
   [[nodiscard]] FarmTask& task(std::uint64_t id) { return tasks_.at(id); }
@@ -178,10 +180,15 @@ class FarmScheduler {
   void admit(FarmTask& task);
   void park(std::uint64_t id);
   void add_children(std::string_view children, bool count_duplicates);
-  std::optional<std::uint64_t> take(int worker);
+  /// The next retry `worker` may run now, taken out of the retry line.
+  std::optional<std::uint64_t> take_retry(int worker);
   /// Whether the task is expected to finish in the time left; if not, sets it aside.
   bool fits_time_left(std::uint64_t id);
   void note_task_time(double seconds);
+  /// The 90th percentile of the recent task times (negative: none measured), recomputed only
+  /// when asked (a deadline is set) and stale: a null task costs ~100 ns, a sort of 256 times
+  /// for every 16th task would double it.
+  double typical_seconds();
   /// Fills a batch for `worker` with up to `size` tasks taken from the queues (or `fixed`).
   PlannedBatch plan(int worker, std::size_t size, const std::vector<std::uint64_t>* fixed);
 
@@ -203,8 +210,9 @@ class FarmScheduler {
   std::size_t recent_next_ = 0;
   double typical_seconds_ = -1;  // their 90th percentile (negative: none measured)
   std::uint64_t times_noted_ = 0;
+  std::uint64_t typical_noted_ = 0;  // times_noted_ when typical_seconds_ was computed
   std::vector<FarmTask> tasks_;
-  std::unordered_map<std::string, std::uint64_t> index_;
+  KeyIndex index_;  // by key, into tasks_
   ReadyQueues ready_;
   std::deque<std::uint64_t> retry_;
   std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves

@@ -61,32 +61,50 @@ void ReadyQueues::push_front(std::uint64_t id, std::uint32_t group, std::int32_t
   ++size_;
 }
 
-std::optional<std::uint64_t> ReadyQueues::take(int rank,
-                                               const std::function<bool(std::uint64_t)>& skip) {
-  while (true) {
-    // The best front among the groups this rank may run: highest priority, then earliest id.
-    Group* best = nullptr;
-    for (Group& group : groups_) {
-      if (group.by_priority.empty() || !group.ranks[static_cast<std::size_t>(rank)]) continue;
-      if (best == nullptr) {
-        best = &group;
-        continue;
-      }
-      const auto& [priority, line] = *group.by_priority.begin();
-      const auto& [best_priority, best_line] = *best->by_priority.begin();
-      if (priority > best_priority ||
-          (priority == best_priority && line.front() < best_line.front())) {
-        best = &group;
-      }
+// The group whose front `rank` should take next: highest priority, then earliest id.
+ReadyQueues::Group* ReadyQueues::best_for(int rank) {
+  Group* best = nullptr;
+  for (Group& group : groups_) {
+    if (group.by_priority.empty() || !group.ranks[static_cast<std::size_t>(rank)]) continue;
+    if (best == nullptr) {
+      best = &group;
+      continue;
     }
-    if (best == nullptr) return std::nullopt;
-    const auto first = best->by_priority.begin();
-    const std::uint64_t id = first->second.front();
-    first->second.pop_front();
-    if (first->second.empty()) best->by_priority.erase(first);
-    --size_;
-    if (!skip(id)) return id;
+    const auto& [priority, line] = *group.by_priority.begin();
+    const auto& [best_priority, best_line] = *best->by_priority.begin();
+    if (priority > best_priority ||
+        (priority == best_priority && line.front() < best_line.front())) {
+      best = &group;
+    }
   }
+  return best;
+}
+
+std::size_t ReadyQueues::take(int rank, std::size_t most,
+                              const std::function<bool(std::uint64_t)>& skip,
+                              std::vector<std::uint64_t>& out) {
+  std::size_t taken = 0;
+  // With a single group its best line stays the best until it is empty: taken from in a row
+  // (a batch of thousands of tiny tasks without a search per task); with several, a popped
+  // front may hand the lead to another group, so they are compared again for every task.
+  const bool single_group = groups_.size() == 1;
+  while (taken < most) {
+    Group* best = best_for(rank);
+    if (best == nullptr) break;
+    const auto first = best->by_priority.begin();
+    std::deque<std::uint64_t>& line = first->second;
+    do {
+      const std::uint64_t id = line.front();
+      line.pop_front();
+      --size_;
+      if (!skip(id)) {
+        out.push_back(id);
+        ++taken;
+      }
+    } while (single_group && taken < most && !line.empty());
+    if (line.empty()) best->by_priority.erase(first);
+  }
+  return taken;
 }
 
 std::vector<std::uint64_t> ReadyQueues::take_all() {

@@ -34,8 +34,10 @@ class ReadyQueues {
 
   void push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority);
   void push_front(std::uint64_t id, std::uint32_t group, std::int32_t priority);
-  /// The best task `rank` may run, removed; those `skip` rejects are dropped on the way.
-  std::optional<std::uint64_t> take(int rank, const std::function<bool(std::uint64_t)>& skip);
+  /// Appends to `out` up to `most` tasks `rank` may run, best first, removed; those `skip`
+  /// rejects are dropped on the way. Returns how many were appended.
+  std::size_t take(int rank, std::size_t most, const std::function<bool(std::uint64_t)>& skip,
+                   std::vector<std::uint64_t>& out);
   /// Every task: by priority, each group's line in order (the static split).
   std::vector<std::uint64_t> take_all();
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -49,6 +51,7 @@ class ReadyQueues {
     std::map<std::int32_t, std::deque<std::uint64_t>, std::greater<>> by_priority;
   };
   void place(Group& group) const;
+  [[nodiscard]] Group* best_for(int rank);
 
   std::vector<std::vector<std::string>> rank_tags_;
   std::vector<int> runners_;
