@@ -197,7 +197,7 @@ TEST(FarmScheduler, NoTaskStartsThatCannotFinishBeforeTheDeadline) {
   for (const auto id : started) {
     scheduler.record_attempt(id, AttemptStatus::done, 8.0, "ok", id == 3 ? emitted : "", 1);
   }
-  EXPECT_DOUBLE_EQ(scheduler.expected_seconds(scheduler.task(4)), 8.0);
+  EXPECT_DOUBLE_EQ(scheduler.expected_seconds(4), 8.0);
   scheduler.set_now(7.0);  // 3 s left
   EXPECT_TRUE(scheduler.dispatch().empty());
   EXPECT_EQ(scheduler.past_deadline(), 2U);
@@ -361,7 +361,7 @@ TEST(FarmScheduler, ARetryGoesToAnotherWorkerAndFailsForGoodAfterMaxAttempts) {
   EXPECT_EQ(scheduler.task(0).state, TaskState::failed);
   EXPECT_EQ(scheduler.retries(), 2U);
   EXPECT_EQ(scheduler.failed(), 1U);
-  EXPECT_NE(scheduler.task(0).error.find("boom (rank"), std::string::npos);
+  EXPECT_NE(scheduler.detail(0).error.find("boom (rank"), std::string::npos);
   EXPECT_TRUE(scheduler.dispatch().empty());
 }
 
@@ -413,8 +413,8 @@ TEST(FarmScheduler, ATaskThatIsAlwaysInterruptedEndsFailedInsteadOfLooping) {
   }
   EXPECT_EQ(rounds, FarmScheduler::max_interruptions + 1);
   EXPECT_EQ(scheduler.task(0).state, TaskState::failed);
-  EXPECT_NE(scheduler.task(0).error.find("interrupted 11 times"), std::string::npos)
-      << scheduler.task(0).error;
+  EXPECT_NE(scheduler.detail(0).error.find("interrupted 11 times"), std::string::npos)
+      << scheduler.detail(0).error;
 }
 
 TEST(FarmScheduler, StaticSplitGivesContiguousBlocks) {
@@ -461,10 +461,10 @@ TEST(FarmScheduler, WavesRunLevelByLevelInKeyOrder) {
     if (batches.empty() && scheduler.in_flight() == 0 && !scheduler.start_next_wave()) break;
     for (const auto& batch : batches) {
       for (const auto id : batch.ids) {
-        order.push_back(scheduler.task(id).key);
+        order.push_back(scheduler.detail(id).key);
         // "a" emits a deeper task and a task of its own level (joins the current wave).
         const std::string children =
-            scheduler.task(id).key == "a" ? children_of({{"y", "1"}, {"c", "0"}}) : "";
+            scheduler.detail(id).key == "a" ? children_of({{"y", "1"}, {"c", "0"}}) : "";
         scheduler.record_attempt(id, AttemptStatus::done, 0, "", children, batch.worker);
       }
       scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0);
@@ -488,7 +488,7 @@ TEST(FarmScheduler, RestoredTasksAreNotRunAgain) {
        ++round) {
     for (const auto& batch : scheduler.dispatch()) {
       for (const auto id : batch.ids) {
-        ran.insert(scheduler.task(id).key);
+        ran.insert(scheduler.detail(id).key);
         scheduler.record_attempt(id, AttemptStatus::done, 0, "", "", batch.worker);
       }
       scheduler.batch_returned(batch.worker, static_cast<std::uint32_t>(batch.ids.size()), 0);

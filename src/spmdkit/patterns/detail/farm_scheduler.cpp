@@ -56,19 +56,21 @@ int FarmScheduler::task_slots() const noexcept {
 std::pair<std::uint64_t, bool> FarmScheduler::add(std::string key, std::string task) {
   const std::uint64_t hash = KeyIndex::hash(key);
   const auto known = index_.find(
-      key, hash, [this](std::uint64_t id) -> std::string_view { return tasks_[id].key; });
+      key, hash, [this](std::uint64_t id) -> std::string_view { return details_[id].key; });
   if (known) return {*known, false};
   FarmTask added;
+  FarmTaskDetail detail;
   // First what may throw (a task no rank can run): such a task is not added at all.
   if (tags_) added.group = ready_.group_of(tags_(task));
-  if (estimate_) added.estimate = estimate_(task);
+  if (estimate_) detail.estimate = estimate_(task);
   if (priority_) added.priority = priority_(task);
-  if (attempts_) added.max_attempts = attempts_(task);
+  if (attempts_) detail.max_attempts = attempts_(task);
   const std::uint64_t id = tasks_.size();
   index_.insert(hash, id);
-  added.key = std::move(key);
+  detail.key = std::move(key);
   added.task = std::move(task);
   tasks_.push_back(std::move(added));
+  details_.push_back(std::move(detail));
   return {id, true};
 }
 
@@ -86,14 +88,15 @@ void FarmScheduler::restore(JournalRecord&& record) {
   if (record.state != TaskState::done) return;  // failed for good before: tried afresh
   t.state = TaskState::done;
   t.result = std::move(record.result);
-  t.children = std::move(record.children);
+  details_[id].children = std::move(record.children);
+  t.emitted = !details_[id].children.empty();
   t.attempts = record.attempts;
   t.worker = record.worker;
   t.seconds = record.seconds;
   t.resumed = true;
   ++done_;
   ++resumed_;
-  add_children(t.children, false);
+  add_children(details_[id].children, false);
 }
 
 void FarmScheduler::add_children(std::string_view children, bool count_duplicates) {
@@ -155,7 +158,7 @@ bool FarmScheduler::start_next_wave() {
   std::vector<std::uint64_t> ids = std::move(wave->second);
   parked_.erase(wave);
   std::sort(ids.begin(), ids.end(),
-            [&](std::uint64_t a, std::uint64_t b) { return tasks_[a].key < tasks_[b].key; });
+            [&](std::uint64_t a, std::uint64_t b) { return details_[a].key < details_[b].key; });
   for (const std::uint64_t id : ids) {
     if (admit_) admit(tasks_[id]);
     enqueue(id);
@@ -186,7 +189,7 @@ std::uint32_t FarmScheduler::prefetch_depth(std::size_t batch) const {
 std::optional<std::uint64_t> FarmScheduler::take_retry(int worker) {
   for (auto it = retry_.begin(); it != retry_.end();) {
     const FarmTask& t = tasks_[*it];
-    if (t.retry_at <= now_ && ready_.runs_on(t.group, worker) &&
+    if (details_[*it].retry_at <= now_ && ready_.runs_on(t.group, worker) &&
         (t.worker != worker || ready_.rank_count(t.group) <= 1)) {
       const std::uint64_t id = *it;
       it = retry_.erase(it);
@@ -198,14 +201,14 @@ std::optional<std::uint64_t> FarmScheduler::take_retry(int worker) {
   return std::nullopt;
 }
 
-double FarmScheduler::expected_seconds(const FarmTask& task) {
-  if (task.estimate >= 0) return task.estimate;
+double FarmScheduler::expected_seconds(std::uint64_t id) {
+  if (const double estimate = details_[id].estimate; estimate >= 0) return estimate;
   const double typical = typical_seconds();
   return typical >= 0 ? typical : 0.0;
 }
 
 bool FarmScheduler::fits_time_left(std::uint64_t id) {
-  if (!deadline_ || expected_seconds(tasks_[id]) < *deadline_ - now_) return true;
+  if (!deadline_ || expected_seconds(id) < *deadline_ - now_) return true;
   // Set aside: pending, in no queue; a resumed run (with time again) does it.
   ++past_deadline_;
   return false;
@@ -365,7 +368,7 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
   if (inflight_tasks_ == 0) throw Error(fmt::format("task farm: task {} was not in flight", id));
   --inflight_tasks_;
   FarmTask& t = tasks_[id];
-  if (status == AttemptStatus::interrupted && ++t.interruptions <= max_interruptions) {
+  if (status == AttemptStatus::interrupted && ++details_[id].interruptions <= max_interruptions) {
     // Not the task's doing (a stop, the job's end): the attempt is given back, and the task is
     // first in line -- or, when the run is stopping, left unfinished for a resumed run.
     if (t.attempts > 0) --t.attempts;
@@ -378,18 +381,20 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
   t.seconds = seconds;
   note_task_time(seconds);
   if (status != AttemptStatus::done) {
-    t.error = status == AttemptStatus::failed
+    FarmTaskDetail& d = details_[id];
+    t.failed_before = true;
+    d.error = status == AttemptStatus::failed
                   ? fmt::format("{} (rank {}, attempt {})", payload, worker, t.attempts)
                   : fmt::format("{} (rank {}, attempt {}; interrupted {} times: counted as failed)",
-                                payload, worker, t.attempts, t.interruptions);
+                                payload, worker, t.attempts, d.interruptions);
     t.result.assign(failure_result);
-    const std::uint32_t allowed = t.max_attempts > 0 ? t.max_attempts : options_.max_attempts;
+    const std::uint32_t allowed = d.max_attempts > 0 ? d.max_attempts : options_.max_attempts;
     if (t.attempts < allowed) {
       ++retries_;
       if (options_.retry_backoff > 0) {
         const double wait = options_.retry_backoff *
                             std::ldexp(1.0, static_cast<int>(std::min(t.attempts, 20U)) - 1);
-        t.retry_at = now_ + std::min(wait, 60.0);
+        d.retry_at = now_ + std::min(wait, 60.0);
       }
       retry_.push_back(id);
       return false;
@@ -400,7 +405,10 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
   }
   t.state = TaskState::done;
   t.result.assign(payload);
-  t.children.assign(children);
+  if (!children.empty()) {
+    t.emitted = true;
+    details_[id].children.assign(children);
+  }
   ++done_;
   // Emitted tasks join the queue unless their key is known.
   add_children(children, true);

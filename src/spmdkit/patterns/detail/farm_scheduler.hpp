@@ -44,25 +44,34 @@ enum class AttemptStatus : std::uint8_t {
   interrupted = 2,  ///< stopped from outside (TaskInterrupted): not an attempt, queued again
 };
 
-/// One task as the master keeps it.
+/// One task as the master keeps it: what dispatching and delivering every task touches. Kept
+/// small (a run of a million null tasks streams through these several times; at 216 bytes with
+/// the fields of FarmTaskDetail they were most of its cost).
 struct FarmTask {
-  std::string key;
   std::string task;
-  std::string result;    ///< when done; when failed, what the last attempt carried (may be "")
-  std::string error;     ///< the last failed attempt's message
-  std::string children;  ///< wire-encoded (key, task) pairs it emitted, kept for the journal
-  TaskState state = TaskState::pending;
+  std::string result;  ///< when done; when failed, what the last attempt carried (may be "")
   std::uint32_t attempts = 0;
-  std::uint32_t interruptions = 0;
+  std::uint32_t group = 0;  ///< its tags' group in the ready queues
+  std::int32_t priority = 0;
   int worker = -1;
   double seconds = 0;
+  TaskState state = TaskState::pending;
+  bool resumed = false;        ///< done by an earlier run (from the journal)
+  bool queued = false;         ///< in the ready queue
+  bool failed_before = false;  ///< an attempt failed: FarmTaskDetail::error says how
+  bool emitted = false;        ///< it emitted tasks: FarmTaskDetail::children holds them
+};
+
+/// What the master keeps of a task besides (by the same id): its key, and what only failures,
+/// emitted tasks, estimates and limits need.
+struct FarmTaskDetail {
+  std::string key;
+  std::string error;     ///< the last failed attempt's message
+  std::string children;  ///< wire-encoded (key, task) pairs it emitted, kept for the journal
   double estimate = -1;  ///< expected seconds, from the estimate function (negative: unknown)
-  std::int32_t priority = 0;
-  std::uint32_t group = 0;         ///< its tags' group in the ready queues
+  double retry_at = 0;   ///< a retry waits until then (seconds on the run's clock)
   std::uint32_t max_attempts = 0;  ///< its own limit (0: FarmOptions::max_attempts)
-  double retry_at = 0;             ///< a retry waits until then (seconds on the run's clock)
-  bool resumed = false;            ///< done by an earlier run (from the journal)
-  bool queued = false;             ///< in the ready queue
+  std::uint32_t interruptions = 0;
 };
 
 /// Tasks planned for one worker in one message (their attempts already counted).
@@ -106,8 +115,8 @@ class FarmScheduler {
   /// the task times measured so far, else (nothing known) it is started. Tasks that cannot finish
   /// are set aside, unfinished, for a later (resumed) run: past_deadline() counts them.
   void set_deadline(std::optional<double> seconds) noexcept { deadline_ = seconds; }
-  /// What a task is expected to take now (0 when nothing is known).
-  [[nodiscard]] double expected_seconds(const FarmTask& task);
+  /// What task `id` is expected to take now (0 when nothing is known).
+  [[nodiscard]] double expected_seconds(std::uint64_t id);
   [[nodiscard]] std::uint64_t past_deadline() const noexcept { return past_deadline_; }
   [[nodiscard]] bool has_levels() const noexcept { return static_cast<bool>(level_); }
 
@@ -160,6 +169,8 @@ class FarmScheduler {
   [[nodiscard]] std::size_t size() const noexcept { return tasks_.size(); }
   [[nodiscard]] FarmTask& task(std::uint64_t id) { return tasks_.at(id); }
   [[nodiscard]] const FarmTask& task(std::uint64_t id) const { return tasks_.at(id); }
+  [[nodiscard]] FarmTaskDetail& detail(std::uint64_t id) { return details_.at(id); }
+  [[nodiscard]] const FarmTaskDetail& detail(std::uint64_t id) const { return details_.at(id); }
   [[nodiscard]] std::uint64_t done() const noexcept { return done_; }
   [[nodiscard]] std::uint64_t failed() const noexcept { return failed_; }
   [[nodiscard]] std::uint64_t retries() const noexcept { return retries_; }
@@ -212,7 +223,8 @@ class FarmScheduler {
   std::uint64_t times_noted_ = 0;
   std::uint64_t typical_noted_ = 0;  // times_noted_ when typical_seconds_ was computed
   std::vector<FarmTask> tasks_;
-  KeyIndex index_;  // by key, into tasks_
+  std::vector<FarmTaskDetail> details_;  // by the same id
+  KeyIndex index_;                       // by key, into tasks_
   ReadyQueues ready_;
   std::deque<std::uint64_t> retry_;
   std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
