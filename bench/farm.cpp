@@ -16,6 +16,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -33,11 +34,18 @@ double pingpong_round_trip(const spmd::Comm& comm) {
   return bench::seconds_per_call(comm, 20000, [&] { bench::raw_pingpong(comm); });
 }
 
+// Seconds per submitted task on the master (the last call's; not part of the ratios).
+double last_submit_seconds = 0;
+
 // Tasks per second of `count` null tasks (the master's makespan, broadcast).
 double null_tasks_per_second(const spmd::Comm& comm, std::uint64_t count,
                              const spmd::FarmOptions& options) {
   spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(comm, options);
+  const auto submitting = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < count; ++i) farm.submit(i);
+  last_submit_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - submitting).count() /
+      static_cast<double>(count);
   std::uint64_t received = 0;
   const auto report = farm.run([](std::uint64_t n) { return n; }, [&](const auto&) { ++received; });
   if (comm.rank() == 0 && received != count) throw spmd::Error("lost tasks");
@@ -64,11 +72,12 @@ void run(spmd::App& app, const Settings& settings) {
   spmd::FarmOptions batched_master = batched;
   batched_master.master_runs_tasks = true;
 
-  std::vector<double> rtt, one, many, one_master, many_master;
+  std::vector<double> rtt, one, many, one_master, many_master, submits;
   for (int round = 0; round < rounds; ++round) {
     rtt.push_back(pingpong_round_trip(comm));
     one.push_back(null_tasks_per_second(comm, settings.single_tasks, single));
     many.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched));
+    submits.push_back(last_submit_seconds);
     if (!settings.across_hosts) {
       one_master.push_back(null_tasks_per_second(comm, settings.single_tasks, single_master));
       many_master.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched_master));
@@ -84,6 +93,8 @@ void run(spmd::App& app, const Settings& settings) {
                round_trip * 1e6, 1 / round_trip);
     fmt::print("null tasks, one per message:   {:.0f} tasks/s\n", single_rate);
     fmt::print("null tasks, adaptive batches:  {:.0f} tasks/s\n", batched_rate);
+    fmt::print("submitting them: {:.0f} ns per task on the master (median; before the run)\n",
+               bench::median(submits) * 1e9);
     if (settings.across_hosts) {
       fmt::print("RATIO tasks_one_per_message_vs_pingpong_tcp {:.3f}\n", single_rate * round_trip);
       fmt::print("RATIO tasks_vs_pingpong_tcp {:.3f}\n", batched_rate * round_trip);

@@ -488,7 +488,8 @@ class FarmEngine::Master {
   }
 
   void deliver_in_order() {
-    for (const std::uint64_t id : scheduler_.deliverable_in_order()) deliver(id);
+    const auto [first, last] = scheduler_.deliverable_in_order();
+    for (std::uint64_t id = first; id < last; ++id) deliver(id);
   }
 
   void maybe_flush(Clock::time_point now) {

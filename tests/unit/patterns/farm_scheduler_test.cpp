@@ -61,9 +61,9 @@ TEST(FarmScheduler, EveryTaskRunsOnceAndIsDeliveredInOrder) {
   run_to_end(scheduler);
   EXPECT_EQ(scheduler.done(), 50U);
   EXPECT_EQ(scheduler.unfinished(), 0U);
-  const auto order = scheduler.deliverable_in_order();
-  ASSERT_EQ(order.size(), 50U);
-  for (std::uint64_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+  const auto [first, last] = scheduler.deliverable_in_order();
+  EXPECT_EQ(first, 0U);
+  EXPECT_EQ(last, 50U);
   for (std::uint64_t i = 0; i < 50; ++i) EXPECT_EQ(scheduler.task(i).attempts, 1U);
 }
 

@@ -425,7 +425,7 @@ void FarmScheduler::batch_returned(int worker, std::uint32_t count, double secon
   timed_ = true;
 }
 
-std::ranges::iota_view<std::uint64_t, std::uint64_t> FarmScheduler::deliverable_in_order() {
+std::pair<std::uint64_t, std::uint64_t> FarmScheduler::deliverable_in_order() {
   const std::uint64_t first = next_delivery_;
   while (next_delivery_ < tasks_.size() && tasks_[next_delivery_].state != TaskState::pending) {
     ++next_delivery_;

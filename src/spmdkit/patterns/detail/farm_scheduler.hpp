@@ -11,7 +11,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -162,9 +161,9 @@ class FarmScheduler {
   bool start_next_wave();
   [[nodiscard]] std::uint64_t in_flight() const noexcept { return inflight_tasks_; }
 
-  /// Finished tasks ready for delivery in task order, from where the last call stopped (a range
-  /// of ids, not a vector: the master asks after every finished task).
-  [[nodiscard]] std::ranges::iota_view<std::uint64_t, std::uint64_t> deliverable_in_order();
+  /// Finished tasks ready for delivery in task order, from where the last call stopped: the ids
+  /// [first, second) (a range, not a vector: the master asks after every finished task).
+  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> deliverable_in_order();
 
   [[nodiscard]] std::size_t size() const noexcept { return tasks_.size(); }
   [[nodiscard]] FarmTask& task(std::uint64_t id) { return tasks_.at(id); }
