@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "spmdkit/runtime/wire.hpp"
 
@@ -22,36 +23,9 @@ AsyncSlots::AsyncSlots(RawAsyncWork& work, int rank, std::uint32_t slots,
 }
 
 AsyncSlots::~AsyncSlots() {
-  {
-    const std::lock_guard lock(mutex_);
-    closing_ = true;
-    queue_.clear();
-  }
-  wake_.notify_all();
+  close();
   work_.wake();
   thread_ = std::jthread();  // joins
-}
-
-void AsyncSlots::submit(std::string batch) {
-  {
-    const std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(batch));
-  }
-  wake_.notify_one();
-  work_.wake();  // a poll in progress returns, so the new tasks start now
-}
-
-std::vector<std::string> AsyncSlots::take_results() {
-  std::vector<std::string> results;
-  const std::lock_guard lock(mutex_);
-  if (escaped_) std::rethrow_exception(escaped_);
-  results.swap(results_);
-  return results;
-}
-
-std::size_t AsyncSlots::outstanding() const {
-  const std::lock_guard lock(mutex_);
-  return queue_.size() + active_;
 }
 
 void AsyncSlots::serve() {
@@ -63,15 +37,9 @@ void AsyncSlots::serve() {
   try {
     while (true) {
       std::deque<std::string> incoming;
-      {
-        std::unique_lock lock(mutex_);
-        if (running_ == 0 && !has_unstarted()) {
-          wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        }
-        if (closing_) break;
-        incoming.swap(queue_);
-        active_ += incoming.size();
-      }
+      // Waits for batches only when nothing is in flight or waiting to start.
+      const bool idle = running_ == 0 && !has_unstarted();
+      if (!take_batches(incoming, std::numeric_limits<std::size_t>::max(), idle)) break;
       for (const std::string& message : incoming) {
         wire::Reader in(message);
         Batch batch;
@@ -100,17 +68,11 @@ void AsyncSlots::serve() {
         });
         if (waiting) work_.poll(poll_wait);
       }
-      std::vector<std::string> finished = finish_batches(batches);
-      if (!finished.empty()) {
-        const std::lock_guard lock(mutex_);
-        active_ -= finished.size();
-        for (std::string& results : finished) results_.push_back(std::move(results));
-      }
+      for (std::string& results : finish_batches(batches)) finished(std::move(results));
     }
   } catch (...) {
     // The work's poll (or a damaged batch) failed: the main thread ends the run with it.
-    const std::lock_guard lock(mutex_);
-    if (!escaped_) escaped_ = std::current_exception();
+    escaped(std::current_exception());
   }
   if (running_ > 0) {
     try {

@@ -8,13 +8,11 @@
 // A batch's results message goes out when all of its tasks are settled; tasks start in batch
 // order. When the run is interrupted (a stop's grace ran out) the work is cancelled and every
 // task not settled comes back interrupted (not an attempt: redone by a resumed run).
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,11 +33,9 @@ class AsyncSlots final : public BatchRunner {
   AsyncSlots(const AsyncSlots&) = delete;
   AsyncSlots& operator=(const AsyncSlots&) = delete;
 
-  void submit(std::string batch) override;
-  [[nodiscard]] std::vector<std::string> take_results() override;
-  [[nodiscard]] std::size_t outstanding() const override;
-
  private:
+  void batch_queued() override { work_.wake(); }  // a poll in progress returns: tasks start now
+
   struct Started {
     std::uint64_t id = 0;
     std::shared_ptr<RawAsyncTask> task;
@@ -63,15 +59,8 @@ class AsyncSlots final : public BatchRunner {
   const std::function<bool()>& interrupted_;
   int rank_;
   std::uint32_t slots_;
-  std::uint32_t running_ = 0;  // serving thread only
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::string> queue_;
-  std::vector<std::string> results_;
-  std::exception_ptr escaped_;
-  std::size_t active_ = 0;  // batches taken by the serving thread, not yet finished
-  bool closing_ = false;
-  std::jthread thread_;  // last: joined before the state above goes
+  std::uint32_t running_ = 0;  // tasks in flight (serving thread only)
+  std::jthread thread_;        // last: joined before the state above goes
 };
 
 }  // namespace spmd::detail
