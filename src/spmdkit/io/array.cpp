@@ -189,8 +189,45 @@ std::uint64_t selected_bytes(hid_t dataset, hid_t memory_space, hid_t type) {
   return points > 0 ? static_cast<std::uint64_t>(points) * H5Tget_size(type) : 0;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// A transfer just done, as the log and the caller see it.
+struct TimedTransfer {
+  TransferReport report;
+  double seconds = 0;
+};
+
+// Runs one transfer (`call`: the H5Dwrite or H5Dread through `dxpl`), times it and inspects it
+// right away: a transfer property list reports its last transfer.
+template <class Call>
+TimedTransfer timed_transfer(const Comm& comm, hid_t dxpl, const std::string& what,
+                             CollectivePolicy policy, Call&& call) {
+  const auto start = std::chrono::steady_clock::now();
+  call();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {inspect_transfer(comm, dxpl, what, policy), seconds};
+}
+
+// Reads a selection just written back into a buffer shaped like the caller's and compares it;
+// collective: a loss on any rank is an Error on every rank. Where the selection leaves parts of
+// that buffer out (a field's ghosts), the buffer starts as a copy of the caller's, so that only
+// the read elements can differ; where it selects everything, the read fills it whole and it is
+// neither cleared nor copied first (the read-back is what this costs under OMPIO: two passes
+// over the data, not four).
+void verify_written(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
+                    hid_t file_space, hid_t dxpl, const void* data, const std::string& what) {
+  const std::size_t bytes = buffer_bytes(memory_space, type);
+  const bool whole =
+      H5Sget_select_npoints(memory_space) == H5Sget_simple_extent_npoints(memory_space);
+  const auto copy = std::make_unique_for_overwrite<unsigned char[]>(bytes);
+  if (!whole && bytes > 0) std::memcpy(copy.get(), data, bytes);
+  check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl, copy.get()), "H5Dread");
+  const int lost_here = (bytes > 0 && std::memcmp(copy.get(), data, bytes) != 0) ? 1 : 0;
+  if (comm.allreduce(lost_here, op::max{}) != 0) {
+    throw Error(
+        fmt::format("{}: the data did not read back as written, a write was lost (is the "
+                    "disk or a quota full?)",
+                    what));
+  }
 }
 
 }  // namespace
@@ -199,47 +236,27 @@ TransferReport write_selection(const Comm& comm, hid_t dataset, hid_t type, hid_
                                hid_t file_space, const void* data, const std::string& what,
                                CollectivePolicy policy) {
   const Handle dxpl = collective_transfer();
-  const auto start = std::chrono::steady_clock::now();
-  check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl.get(), data), "H5Dwrite");
-  const double seconds = seconds_since(start);
-  // Inspected before any read-back: a transfer property list reports its last transfer.
-  TransferReport report = inspect_transfer(comm, dxpl.get(), what, policy);
+  const TimedTransfer done = timed_transfer(comm, dxpl.get(), what, policy, [&] {
+    check_h5(H5Dwrite(dataset, type, memory_space, file_space, dxpl.get(), data), "H5Dwrite");
+  });
   if (verifying_writes()) {
-    // Read the selection back into a buffer shaped like the caller's and compare. Where the
-    // selection leaves parts of that buffer out (a field's ghosts), the buffer starts as a copy
-    // of the caller's, so that only the read elements can differ; where it selects everything,
-    // the read fills it whole and it is neither cleared nor copied first (the read-back is
-    // what this costs under OMPIO: two passes over the data, not four).
-    const std::size_t bytes = buffer_bytes(memory_space, type);
-    const bool whole =
-        H5Sget_select_npoints(memory_space) == H5Sget_simple_extent_npoints(memory_space);
-    const auto copy = std::make_unique_for_overwrite<unsigned char[]>(bytes);
-    if (!whole && bytes > 0) std::memcpy(copy.get(), data, bytes);
-    check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl.get(), copy.get()), "H5Dread");
-    const int lost_here = (bytes > 0 && std::memcmp(copy.get(), data, bytes) != 0) ? 1 : 0;
-    if (comm.allreduce(lost_here, op::max{}) != 0) {
-      throw Error(
-          fmt::format("{}: the data did not read back as written, a write was lost (is the "
-                      "disk or a quota full?)",
-                      what));
-    }
+    verify_written(comm, dataset, type, memory_space, file_space, dxpl.get(), data, what);
   }
-  TransferLog::instance().record(comm, dataset, "write", report,
-                                 selected_bytes(dataset, memory_space, type), seconds);
-  return report;
+  TransferLog::instance().record(comm, dataset, "write", done.report,
+                                 selected_bytes(dataset, memory_space, type), done.seconds);
+  return done.report;
 }
 
 TransferReport read_selection(const Comm& comm, hid_t dataset, hid_t type, hid_t memory_space,
                               hid_t file_space, void* data, const std::string& what,
                               CollectivePolicy policy) {
   const Handle dxpl = collective_transfer();
-  const auto start = std::chrono::steady_clock::now();
-  check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl.get(), data), "H5Dread");
-  const double seconds = seconds_since(start);
-  TransferReport report = inspect_transfer(comm, dxpl.get(), what, policy);
-  TransferLog::instance().record(comm, dataset, "read", report,
-                                 selected_bytes(dataset, memory_space, type), seconds);
-  return report;
+  const TimedTransfer done = timed_transfer(comm, dxpl.get(), what, policy, [&] {
+    check_h5(H5Dread(dataset, type, memory_space, file_space, dxpl.get(), data), "H5Dread");
+  });
+  TransferLog::instance().record(comm, dataset, "read", done.report,
+                                 selected_bytes(dataset, memory_space, type), done.seconds);
+  return done.report;
 }
 
 Dataset Location::create_dataset(const std::string& path, hid_t type, const Extents& shape,
