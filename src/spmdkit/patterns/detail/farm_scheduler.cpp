@@ -434,9 +434,11 @@ std::pair<std::uint64_t, std::uint64_t> FarmScheduler::deliverable_in_order() {
 }
 
 std::uint64_t FarmScheduler::unfinished() const {
-  return static_cast<std::uint64_t>(
-      std::count_if(tasks_.begin(), tasks_.end(),
-                    [](const FarmTask& t) { return t.state == TaskState::pending; }));
+  std::uint64_t pending = 0;
+  for (std::uint64_t id = 0; id < tasks_.size(); ++id) {
+    if (tasks_[id].state == TaskState::pending) ++pending;
+  }
+  return pending;
 }
 
 }  // namespace spmd::detail

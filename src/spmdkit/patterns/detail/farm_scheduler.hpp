@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "spmdkit/patterns/detail/chunked_vector.hpp"
 #include "spmdkit/patterns/detail/key_index.hpp"
 #include "spmdkit/patterns/detail/ready_queues.hpp"
 #include "spmdkit/patterns/farm_options.hpp"
@@ -221,9 +222,9 @@ class FarmScheduler {
   double typical_seconds_ = -1;  // their 90th percentile (negative: none measured)
   std::uint64_t times_noted_ = 0;
   std::uint64_t typical_noted_ = 0;  // times_noted_ when typical_seconds_ was computed
-  std::vector<FarmTask> tasks_;
-  std::vector<FarmTaskDetail> details_;  // by the same id
-  KeyIndex index_;                       // by key, into tasks_
+  ChunkedVector<FarmTask> tasks_;
+  ChunkedVector<FarmTaskDetail> details_;  // by the same id
+  KeyIndex index_;                         // by key, into tasks_
   ReadyQueues ready_;
   std::deque<std::uint64_t> retry_;
   std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
