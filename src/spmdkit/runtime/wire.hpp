@@ -191,14 +191,19 @@ template <Encodable T>
   return out;
 }
 
+/// (decode()'s throw, out of line like Reader's.)
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bytes_left(std::size_t left) {
+  throw DecodeError("spmd::wire: " + std::to_string(left) +
+                    " bytes left after decoding a value: sender and receiver disagree on a type");
+}
+
 /// The value in `bytes`, which must hold exactly one.
 template <Encodable T>
 [[nodiscard]] T decode(std::string_view bytes) {
   Reader in(bytes);
   T value = in.template get<T>();
-  if (!in.at_end()) {
-    throw DecodeError("spmd::wire: " + std::to_string(in.remaining()) +
-                      " bytes left after decoding a value: sender and receiver disagree on a type");
+  if (!in.at_end()) [[unlikely]] {
+    throw_bytes_left(in.remaining());
   }
   return value;
 }
