@@ -34,22 +34,24 @@ double pingpong_round_trip(const spmd::Comm& comm) {
   return bench::seconds_per_call(comm, 20000, [&] { bench::raw_pingpong(comm); });
 }
 
-// Seconds per submitted task on the master (the last call's; not part of the ratios).
-double last_submit_seconds = 0;
+struct NullTaskRun {
+  double tasks_per_second = 0;  ///< the run's (the master's makespan, broadcast)
+  double submit_seconds = 0;    ///< per task submitted on the master, before the run
+};
 
-// Tasks per second of `count` null tasks (the master's makespan, broadcast).
-double null_tasks_per_second(const spmd::Comm& comm, std::uint64_t count,
-                             const spmd::FarmOptions& options) {
+// `count` null tasks submitted and run.
+NullTaskRun null_tasks(const spmd::Comm& comm, std::uint64_t count,
+                       const spmd::FarmOptions& options) {
   spmd::TaskFarm<std::uint64_t, std::uint64_t> farm(comm, options);
   const auto submitting = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < count; ++i) farm.submit(i);
-  last_submit_seconds =
+  const double submit_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - submitting).count() /
       static_cast<double>(count);
   std::uint64_t received = 0;
   const auto report = farm.run([](std::uint64_t n) { return n; }, [&](const auto&) { ++received; });
   if (comm.rank() == 0 && received != count) throw spmd::Error("lost tasks");
-  return static_cast<double>(count) / report.seconds;
+  return {static_cast<double>(count) / report.seconds, submit_seconds};
 }
 
 struct Settings {
@@ -75,12 +77,14 @@ void run(spmd::App& app, const Settings& settings) {
   std::vector<double> rtt, one, many, one_master, many_master, submits;
   for (int round = 0; round < rounds; ++round) {
     rtt.push_back(pingpong_round_trip(comm));
-    one.push_back(null_tasks_per_second(comm, settings.single_tasks, single));
-    many.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched));
-    submits.push_back(last_submit_seconds);
+    one.push_back(null_tasks(comm, settings.single_tasks, single).tasks_per_second);
+    const NullTaskRun batched_run = null_tasks(comm, settings.batched_tasks, batched);
+    many.push_back(batched_run.tasks_per_second);
+    submits.push_back(batched_run.submit_seconds);
     if (!settings.across_hosts) {
-      one_master.push_back(null_tasks_per_second(comm, settings.single_tasks, single_master));
-      many_master.push_back(null_tasks_per_second(comm, settings.batched_tasks, batched_master));
+      one_master.push_back(null_tasks(comm, settings.single_tasks, single_master).tasks_per_second);
+      many_master.push_back(
+          null_tasks(comm, settings.batched_tasks, batched_master).tasks_per_second);
     }
   }
   const double round_trip = bench::median(rtt);

@@ -69,7 +69,6 @@ class RawTaskContext {
 /// A finished task as the master's callback sees it (views valid during the call).
 struct RawOutcome {
   std::uint64_t id = 0;
-  std::string_view key;
   std::string_view task;
   std::string_view result;  ///< when done; when failed, what a TaskFailure carried (or empty)
   std::string_view error;   ///< the last failed attempt's message (empty if none failed)

@@ -104,6 +104,23 @@ class Writer {
   std::string& out_;
 };
 
+// The decoding errors, thrown out of line: the checks that lead to them then inline into every
+// decode (a task farm decodes a few values per task, millions of tasks a second).
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_truncated(std::size_t have,
+                                                                   std::size_t wanted) {
+  throw DecodeError("spmd::wire: message truncated (" + std::to_string(have) + " bytes, wanted " +
+                    std::to_string(wanted) + "): sender and receiver disagree on a type");
+}
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_corrupt_length(std::uint64_t value,
+                                                                        std::size_t left) {
+  throw DecodeError("spmd::wire: corrupt length " + std::to_string(value) + " with " +
+                    std::to_string(left) + " bytes left");
+}
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bytes_left(std::size_t left) {
+  throw DecodeError("spmd::wire: " + std::to_string(left) +
+                    " bytes left after decoding a value: sender and receiver disagree on a type");
+}
+
 /// Reads values back; running past the end is an Error (a corrupt or mismatched message).
 class Reader {
  public:
@@ -112,7 +129,7 @@ class Reader {
   /// Throws unless `size` more bytes are there.
   void require(std::size_t size) const {
     if (size > in_.size() - at_) [[unlikely]] {
-      truncated(in_.size(), at_ + size);
+      throw_truncated(in_.size(), at_ + size);
     }
   }
   void bytes(void* data, std::size_t size) {
@@ -134,7 +151,7 @@ class Reader {
     std::uint64_t value = 0;
     bytes(&value, sizeof value);
     if (value > in_.size() - at_) [[unlikely]] {
-      corrupt_length(value, in_.size() - at_);
+      throw_corrupt_length(value, in_.size() - at_);
     }
     return static_cast<std::size_t>(value);
   }
@@ -165,19 +182,6 @@ class Reader {
   [[nodiscard]] std::size_t remaining() const noexcept { return in_.size() - at_; }
 
  private:
-  // The throws out of line, so that the checks above inline into every decode (a task farm
-  // decodes a few values per task, millions of tasks a second).
-  [[noreturn, gnu::cold, gnu::noinline]] static void truncated(std::size_t have,
-                                                               std::size_t wanted) {
-    throw DecodeError("spmd::wire: message truncated (" + std::to_string(have) + " bytes, wanted " +
-                      std::to_string(wanted) + "): sender and receiver disagree on a type");
-  }
-  [[noreturn, gnu::cold, gnu::noinline]] static void corrupt_length(std::uint64_t value,
-                                                                    std::size_t left) {
-    throw DecodeError("spmd::wire: corrupt length " + std::to_string(value) + " with " +
-                      std::to_string(left) + " bytes left");
-  }
-
   std::string_view in_;
   std::size_t at_ = 0;
 };
@@ -189,12 +193,6 @@ template <Encodable T>
   if constexpr (Bitwise<T>) out.reserve(sizeof(T));
   Writer(out).put(value);
   return out;
-}
-
-/// (decode()'s throw, out of line like Reader's.)
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bytes_left(std::size_t left) {
-  throw DecodeError("spmd::wire: " + std::to_string(left) +
-                    " bytes left after decoding a value: sender and receiver disagree on a type");
 }
 
 /// The value in `bytes`, which must hold exactly one.

@@ -15,7 +15,6 @@ template <class T>
 class ChunkedVector {
  public:
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
   [[nodiscard]] T& operator[](std::size_t i) noexcept {
     return chunks_[i >> chunk_bits][i & chunk_mask];

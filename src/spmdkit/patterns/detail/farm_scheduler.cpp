@@ -240,15 +240,8 @@ double FarmScheduler::typical_seconds() {
 PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
                                  const std::vector<std::uint64_t>* fixed) {
   PlannedBatch batch{worker, {}};
-  auto add_task = [&](std::uint64_t id) {
-    FarmTask& t = tasks_[id];
-    t.queued = false;
-    ++t.attempts;
-    t.worker = worker;
-    batch.ids.push_back(id);
-  };
   if (fixed != nullptr) {
-    for (const std::uint64_t id : *fixed) add_task(id);
+    batch.ids = *fixed;
   } else {
     // Retries first (due ones only: the clock does not move while a batch is planned), then
     // the ready tasks; those no longer pending are dropped, those that cannot finish in the
@@ -257,12 +250,11 @@ PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
     while (batch.ids.size() < size) {
       const auto id = take_retry(worker);
       if (!id) break;
-      add_task(*id);
+      batch.ids.push_back(*id);
     }
-    const std::size_t from = batch.ids.size();
-    if (from < size) {
+    if (batch.ids.size() < size) {
       ready_.take(
-          worker, size - from,
+          worker, size - batch.ids.size(),
           [this](std::uint64_t id) {
             FarmTask& t = tasks_[id];
             t.queued = false;
@@ -270,11 +262,12 @@ PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
           },
           batch.ids);
     }
-    for (std::size_t i = from; i < batch.ids.size(); ++i) {
-      FarmTask& t = tasks_[batch.ids[i]];
-      ++t.attempts;
-      t.worker = worker;
-    }
+  }
+  for (const std::uint64_t id : batch.ids) {
+    FarmTask& t = tasks_[id];
+    t.queued = false;
+    ++t.attempts;
+    t.worker = worker;
   }
   inflight_tasks_ += batch.ids.size();
   if (!batch.ids.empty()) ++inflight_batches_[static_cast<std::size_t>(worker)];

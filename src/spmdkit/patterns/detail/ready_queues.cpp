@@ -80,9 +80,8 @@ ReadyQueues::Group* ReadyQueues::best_for(int rank) {
   return best;
 }
 
-std::size_t ReadyQueues::take(int rank, std::size_t most,
-                              const std::function<bool(std::uint64_t)>& skip,
-                              std::vector<std::uint64_t>& out) {
+void ReadyQueues::take(int rank, std::size_t most, const std::function<bool(std::uint64_t)>& skip,
+                       std::vector<std::uint64_t>& out) {
   std::size_t taken = 0;
   // With a single group its best line stays the best until it is empty: taken from in a row
   // (a batch of thousands of tiny tasks without a search per task); with several, a popped
@@ -104,7 +103,6 @@ std::size_t ReadyQueues::take(int rank, std::size_t most,
     } while (single_group && taken < most && !line.empty());
     if (line.empty()) best->by_priority.erase(first);
   }
-  return taken;
 }
 
 std::vector<std::uint64_t> ReadyQueues::take_all() {

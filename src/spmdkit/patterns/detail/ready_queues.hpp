@@ -35,9 +35,9 @@ class ReadyQueues {
   void push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority);
   void push_front(std::uint64_t id, std::uint32_t group, std::int32_t priority);
   /// Appends to `out` up to `most` tasks `rank` may run, best first, removed; those `skip`
-  /// rejects are dropped on the way. Returns how many were appended.
-  std::size_t take(int rank, std::size_t most, const std::function<bool(std::uint64_t)>& skip,
-                   std::vector<std::uint64_t>& out);
+  /// rejects are dropped on the way.
+  void take(int rank, std::size_t most, const std::function<bool(std::uint64_t)>& skip,
+            std::vector<std::uint64_t>& out);
   /// Every task: by priority, each group's line in order (the static split).
   std::vector<std::uint64_t> take_all();
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
