@@ -139,14 +139,20 @@ class SplitBuckets {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SPMD_EXACT_SUM_AVX2 1
 
-// The fast path where the CPU has AVX2: error-free pre-rounding of a block (after Demmel and
-// Nguyen's reproducible summation), made exact by a check. With m = max|x| < 2^e over the block,
-// level k rounds what is left of every value to the grid 2^(E_k - 52), E_k = e + 11 - 42k, by
-// q = (M_k + r) - M_k with M_k = 1.5 * 2^E_k, and keeps r - q (both exact: |r| <= 2^(E_k - 1)
-// holds at every level). A level's terms are multiples of its grid and at most 2^(E_k - 11) in
-// magnitude, so up to 2^11 of them -- a block -- sum exactly in any order. If nothing is left
-// after the last level, the level sums ARE the block's sum; otherwise (a block spanning more
-// than ~4 x 42 bits, non-finite or extreme values) the block goes to the bucket path.
+// The fast path where the CPU has AVX2 and FMA: error-free pre-rounding of a block (after Demmel
+// and Nguyen's reproducible summation; the deposit as in ReproBLAS), made exact by a check. With
+// m = max|x| < 2^e over the block, level k keeps a sum S_k per vector lane, starting at
+// M_k = 1.5 * 2^E_k, E_k = e + 11 - 42k. Depositing what is left of a value, r: S = S_k + r
+// (rounded to S_k's last place), q = S - S_k, r -= q -- each exact (Fast2Sum: |r| is far below
+// S_k), so S = S_k + q exactly. A lane takes 512 terms of at most 2^(E_k - 11) each, so S_k
+// stays within [1.25, 1.75] * 2^E_k: its last place, the level's grid 2^(E_k - 52), never
+// changes, and S_k - M_k is the exact sum of the level's terms (their sum over the lanes too:
+// multiples of the grid, at most 2^E_k). If nothing is left after the last level, the level sums
+// ARE the block's sum; being exact, they are the same in any order (a tie rounds by S_k's last
+// bit, which the order decides, but only moves a part of a value from one level to the next).
+// Otherwise (a block spanning more than ~4 x 42 bits, non-finite or extreme values) the block
+// goes to the bucket path. Three operations per value and level; rounding against the constant
+// M_k and summing the roundings apart took four.
 constexpr std::size_t prerounded_block = 2048;  // 2^11 values
 constexpr int prerounding_levels = 4;
 constexpr int level_bits = 42;
@@ -179,46 +185,77 @@ double one_and_a_half_times_two_to(int exponent) {
                                (std::uint64_t{1} << 51));
 }
 
+// One deposit at a level: sum += r rounded to the level's grid, r keeps what the grid missed.
+// `fused`: the add as fma(r, 1, sum) -- the same rounding, on the two FMA pipes beside the two add
+// pipes (x86 cores since Haswell and Zen have both): half the levels use each.
+__attribute__((target("avx2,fma"), always_inline)) inline void deposit(__m256d& sum, __m256d& r,
+                                                                       __m256d one, bool fused) {
+  const __m256d total = fused ? _mm256_fmadd_pd(r, one, sum) : _mm256_add_pd(sum, r);
+  const __m256d q = _mm256_sub_pd(total, sum);
+  sum = total;
+  r = _mm256_fnmadd_pd(q, one, r);
+}
+
+// One step of the software pipeline: the vector at level k is the one loaded k steps ago, so the
+// levels of a step do not wait on each other (one value's levels are a chain of 4 x 3 dependent
+// operations, longer than the CPU looks ahead). `next` is the vector entering level 0.
+template <int Levels, int Phase>
+__attribute__((target("avx2,fma"), always_inline)) inline void skewed_step(
+    __m256d (&stage)[Levels], __m256d (&level)[Levels], __m256d& left, __m256d one, __m256d next) {
+#pragma GCC unroll 4
+  for (int k = Levels - 1; k >= 0; --k) {
+    __m256d& r = stage[(Phase - k + Levels) % Levels];
+    if (k == 0) r = next;
+    deposit(level[k], r, one, k % 2 == 0);
+    if (k == Levels - 1) left = _mm256_or_pd(left, r);
+  }
+}
+
 // The block's sums at the first `Levels` levels (the others 0), or false if anything is left
-// after them. Four vectors a step: each level is a chain of three dependent adds per vector,
-// and four independent chains keep both add units busy; a level's four roundings are summed
-// first and then added to its one accumulator (any grouping of a level's terms is exact), so
-// that everything stays in the sixteen vector registers.
+// after them. One vector a step per level, pipelined; while computing, the `ahead` values after
+// the block are prefetched, so that a sum of data from memory costs little more than reading it.
 template <int Levels>
-__attribute__((target("avx2"))) bool prerounded_levels(
-    const double* x, int e, std::array<double, prerounding_levels>& sums) {
+__attribute__((target("avx2,fma"))) bool prerounded_levels(
+    const double* x, std::size_t ahead, int e, std::array<double, prerounding_levels>& sums) {
+  static_assert(prerounded_block / 4 % Levels == 0);
   const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   // Plain arrays: std::array would drop the vector type's alignment attribute.
   __m256d boundary[Levels];
-  __m256d level_sum[Levels];
+  __m256d level[Levels];
+  __m256d stage[Levels];
   for (int k = 0; k < Levels; ++k) {
     boundary[k] = _mm256_set1_pd(one_and_a_half_times_two_to(e + 11 - level_bits * k));
-    level_sum[k] = _mm256_setzero_pd();
+    level[k] = boundary[k];
+    stage[k] = _mm256_setzero_pd();
   }
   __m256d left = _mm256_setzero_pd();
-  for (std::size_t i = 0; i < prerounded_block; i += 16) {
-    __m256d r0 = _mm256_loadu_pd(x + i), r1 = _mm256_loadu_pd(x + i + 4);
-    __m256d r2 = _mm256_loadu_pd(x + i + 8), r3 = _mm256_loadu_pd(x + i + 12);
-    for (int k = 0; k < Levels; ++k) {
-      const __m256d q0 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r0), boundary[k]);
-      const __m256d q1 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r1), boundary[k]);
-      const __m256d q2 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r2), boundary[k]);
-      const __m256d q3 = _mm256_sub_pd(_mm256_add_pd(boundary[k], r3), boundary[k]);
-      level_sum[k] =
-          _mm256_add_pd(level_sum[k], _mm256_add_pd(_mm256_add_pd(q0, q1), _mm256_add_pd(q2, q3)));
-      r0 = _mm256_sub_pd(r0, q0);
-      r1 = _mm256_sub_pd(r1, q1);
-      r2 = _mm256_sub_pd(r2, q2);
-      r3 = _mm256_sub_pd(r3, q3);
+  __m256d one = _mm256_set1_pd(1.0);
+  __asm__("" : "+x"(one));  // unknown to the compiler: fma(a, one, b) must not become a + b
+  for (std::size_t i = 0; i < prerounded_block; i += 4 * Levels) {
+    // The next block on its way from memory while this one is computed.
+    for (std::size_t line = i; line < i + 4 * Levels && line < ahead; line += 8) {
+      _mm_prefetch(reinterpret_cast<const char*>(x + prerounded_block + line), _MM_HINT_T0);
     }
-    left = _mm256_or_pd(left, _mm256_or_pd(_mm256_or_pd(r0, r1), _mm256_or_pd(r2, r3)));
+    skewed_step<Levels, 0>(stage, level, left, one, _mm256_loadu_pd(x + i));
+    skewed_step<Levels, 1>(stage, level, left, one, _mm256_loadu_pd(x + i + 4));
+    if constexpr (Levels == 4) {
+      skewed_step<Levels, 2>(stage, level, left, one, _mm256_loadu_pd(x + i + 8));
+      skewed_step<Levels, 3>(stage, level, left, one, _mm256_loadu_pd(x + i + 12));
+    }
+  }
+  // Drain: the last vectors through the remaining levels.
+  const __m256d zero = _mm256_setzero_pd();
+  skewed_step<Levels, 0>(stage, level, left, one, zero);
+  if constexpr (Levels == 4) {
+    skewed_step<Levels, 1>(stage, level, left, one, zero);
+    skewed_step<Levels, 2>(stage, level, left, one, zero);
   }
   std::array<double, 4> lanes{};
   _mm256_storeu_pd(lanes.data(), _mm256_and_pd(left, magnitude));  // -0.0 counts as nothing left
   if (lanes[0] != 0 || lanes[1] != 0 || lanes[2] != 0 || lanes[3] != 0) return false;
   sums.fill(0.0);
   for (int k = 0; k < Levels; ++k) {
-    _mm256_storeu_pd(lanes.data(), level_sum[k]);
+    _mm256_storeu_pd(lanes.data(), _mm256_sub_pd(level[k], boundary[k]));
     sums[k] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);  // subset sums: exact too
   }
   return true;
@@ -228,19 +265,19 @@ __attribute__((target("avx2"))) bool prerounded_levels(
 // in a block than four levels take: two levels take every value down to 2^-31 of the block's
 // largest (and zeros), at half the work. `levels` is the caller's guess, 2 or 4: a block two
 // levels do not finish is done again with four, and the guess becomes 4 for what follows.
-bool prerounded_block_sums(const double* x, std::array<double, prerounding_levels>& sums,
-                           int& levels) {
+bool prerounded_block_sums(const double* x, std::size_t ahead,
+                           std::array<double, prerounding_levels>& sums, int& levels) {
   int e = 0;
   if (!block_exponent(x, e)) return false;
   if (levels == 2) {
-    if (prerounded_levels<2>(x, e, sums)) return true;
+    if (prerounded_levels<2>(x, ahead, e, sums)) return true;
     levels = prerounding_levels;
   }
-  return prerounded_levels<prerounding_levels>(x, e, sums);
+  return prerounded_levels<prerounding_levels>(x, ahead, e, sums);
 }
 
-bool cpu_has_avx2() {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
+bool cpu_has_avx2_and_fma() {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return avx2;
 }
 #endif
@@ -250,14 +287,16 @@ bool cpu_has_avx2() {
 void ExactSum::add(std::span<const double> values) {
   SplitBuckets buckets(*this);
 #ifdef SPMD_EXACT_SUM_AVX2
-  if (cpu_has_avx2()) {
+  if (cpu_has_avx2_and_fma()) {
     // Blocks whose range is too wide fall back to the buckets; after a few in a row the rest of
     // the span goes there directly (the data is like that). Either way the sum is exact.
     int misses = 0;
     int levels = 2;
     while (values.size() >= prerounded_block && misses < 4) {
       std::array<double, prerounding_levels> sums{};
-      if (prerounded_block_sums(values.data(), sums, levels)) {
+      if (prerounded_block_sums(values.data(),
+                                std::min(values.size() - prerounded_block, prerounded_block), sums,
+                                levels)) {
         for (const double s : sums) add(s);
         misses = 0;
       } else {

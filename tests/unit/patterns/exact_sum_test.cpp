@@ -225,6 +225,16 @@ TEST(ExactSum, PreroundedBlocksAreExact) {
     second[i + 3] = std::ldexp(full_mantissa(), -12);
   }
   expect_span_equals_value_by_value(second, "level 1 filled");
+  // Ties at level 0's grid (2^-10 under a largest value just below 2^31): each level's sum
+  // rounds them by its own last bit, which depends on the order; the sum must not.
+  std::vector<double> ties(2 * 2048);
+  for (std::size_t i = 0; i < ties.size(); ++i) {
+    ties[i] = (i % 3 == 0 ? -1.0 : 1.0) *
+              (std::ldexp(static_cast<double>(i % 1000), -10) + std::ldexp(1.0, -11));
+  }
+  ties[0] = std::ldexp(full, 30);
+  ties[2048] = std::ldexp(full, 30);
+  expect_span_equals_value_by_value(ties, "ties at level 0's grid");
   // Cancellation that leaves only what the last level cannot hold: the block must be handed
   // back, or 2^-200 is lost.
   std::vector<double> cancelling(2048, 0.0);
