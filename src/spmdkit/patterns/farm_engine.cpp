@@ -412,7 +412,6 @@ class FarmEngine::Master {
     wire::Reader in(message);
     const auto count = in.get<std::uint32_t>();
     double batch_seconds = 0;
-    std::vector<std::uint64_t> finished;
     for (std::uint32_t i = 0; i < count; ++i) {
       const auto id = in.get<std::uint64_t>();
       const auto status = static_cast<AttemptStatus>(in.get<std::uint8_t>());

@@ -404,7 +404,7 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
   }
   ++done_;
   // Emitted tasks join the queue unless their key is known.
-  add_children(children, true);
+  if (!children.empty()) add_children(children, true);
   return true;
 }
 
@@ -427,11 +427,7 @@ std::pair<std::uint64_t, std::uint64_t> FarmScheduler::deliverable_in_order() {
 }
 
 std::uint64_t FarmScheduler::unfinished() const {
-  std::uint64_t pending = 0;
-  for (std::uint64_t id = 0; id < tasks_.size(); ++id) {
-    if (tasks_[id].state == TaskState::pending) ++pending;
-  }
-  return pending;
+  return tasks_.size() - done_ - failed_;  // every task is pending, done or failed
 }
 
 }  // namespace spmd::detail

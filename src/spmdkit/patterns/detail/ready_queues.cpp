@@ -52,12 +52,22 @@ std::uint32_t ReadyQueues::group_of(std::vector<std::string> tags) {
 }
 
 void ReadyQueues::push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority) {
-  groups_[group].by_priority[priority].push_back(id);
+  Line& line = groups_[group].by_priority[priority];
+  if (!line.empty() && line.back().last == id) {
+    ++line.back().last;
+  } else {
+    line.push_back({id, id + 1});
+  }
   ++size_;
 }
 
 void ReadyQueues::push_front(std::uint64_t id, std::uint32_t group, std::int32_t priority) {
-  groups_[group].by_priority[priority].push_front(id);
+  Line& line = groups_[group].by_priority[priority];
+  if (!line.empty() && line.front().first == id + 1) {
+    --line.front().first;
+  } else {
+    line.push_front({id, id + 1});
+  }
   ++size_;
 }
 
@@ -73,43 +83,21 @@ ReadyQueues::Group* ReadyQueues::best_for(int rank) {
     const auto& [priority, line] = *group.by_priority.begin();
     const auto& [best_priority, best_line] = *best->by_priority.begin();
     if (priority > best_priority ||
-        (priority == best_priority && line.front() < best_line.front())) {
+        (priority == best_priority && line.front().first < best_line.front().first)) {
       best = &group;
     }
   }
   return best;
 }
 
-void ReadyQueues::take(int rank, std::size_t most, const std::function<bool(std::uint64_t)>& skip,
-                       std::vector<std::uint64_t>& out) {
-  std::size_t taken = 0;
-  // With a single group its best line stays the best until it is empty: taken from in a row
-  // (a batch of thousands of tiny tasks without a search per task); with several, a popped
-  // front may hand the lead to another group, so they are compared again for every task.
-  const bool single_group = groups_.size() == 1;
-  while (taken < most) {
-    Group* best = best_for(rank);
-    if (best == nullptr) break;
-    const auto first = best->by_priority.begin();
-    std::deque<std::uint64_t>& line = first->second;
-    do {
-      const std::uint64_t id = line.front();
-      line.pop_front();
-      --size_;
-      if (!skip(id)) {
-        out.push_back(id);
-        ++taken;
-      }
-    } while (single_group && taken < most && !line.empty());
-    if (line.empty()) best->by_priority.erase(first);
-  }
-}
-
 std::vector<std::uint64_t> ReadyQueues::take_all() {
   std::map<std::int32_t, std::vector<std::uint64_t>, std::greater<>> all;
   for (Group& group : groups_) {
     for (auto& [priority, line] : group.by_priority) {
-      all[priority].insert(all[priority].end(), line.begin(), line.end());
+      auto& ids = all[priority];
+      for (const Run& run : line) {
+        for (std::uint64_t id = run.first; id < run.last; ++id) ids.push_back(id);
+      }
     }
     group.by_priority.clear();
   }

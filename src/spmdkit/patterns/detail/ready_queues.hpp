@@ -34,21 +34,27 @@ class ReadyQueues {
 
   void push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority);
   void push_front(std::uint64_t id, std::uint32_t group, std::int32_t priority);
-  /// Appends to `out` up to `most` tasks `rank` may run, best first, removed; those `skip`
+  /// Appends to `out` up to `most` tasks `rank` may run, best first, removed; those `skip(id)`
   /// rejects are dropped on the way.
-  void take(int rank, std::size_t most, const std::function<bool(std::uint64_t)>& skip,
-            std::vector<std::uint64_t>& out);
+  template <class Skip>
+  void take(int rank, std::size_t most, const Skip& skip, std::vector<std::uint64_t>& out);
   /// Every task: by priority, each group's line in order (the static split).
   std::vector<std::uint64_t> take_all();
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
  private:
+  // A line of ids as runs of consecutive ones: tasks are mostly queued in id order, so a
+  // million of them are one run -- queued and taken without a write per task.
+  struct Run {
+    std::uint64_t first, last;  // first..last-1
+  };
+  using Line = std::deque<Run>;
   struct Group {
     std::vector<std::string> tags;  // sorted, unique
     std::vector<bool> ranks;        // by rank: may run them
     std::size_t rank_count = 0;
-    std::map<std::int32_t, std::deque<std::uint64_t>, std::greater<>> by_priority;
+    std::map<std::int32_t, Line, std::greater<>> by_priority;
   };
   void place(Group& group) const;
   [[nodiscard]] Group* best_for(int rank);
@@ -58,5 +64,32 @@ class ReadyQueues {
   std::vector<Group> groups_;  // [0]: no tags
   std::size_t size_ = 0;
 };
+
+template <class Skip>
+void ReadyQueues::take(int rank, std::size_t most, const Skip& skip,
+                       std::vector<std::uint64_t>& out) {
+  std::size_t taken = 0;
+  // With a single group its best line stays the best until it is empty: taken from in a row
+  // (a batch of thousands of tiny tasks without a search per task); with several, a popped
+  // front may hand the lead to another group, so they are compared again for every task.
+  const bool single_group = groups_.size() == 1;
+  while (taken < most) {
+    Group* best = best_for(rank);
+    if (best == nullptr) break;
+    const auto first = best->by_priority.begin();
+    Line& line = first->second;
+    do {
+      Run& run = line.front();
+      const std::uint64_t id = run.first++;
+      if (run.first == run.last) line.pop_front();
+      --size_;
+      if (!skip(id)) {
+        out.push_back(id);
+        ++taken;
+      }
+    } while (single_group && taken < most && !line.empty());
+    if (line.empty()) best->by_priority.erase(first);
+  }
+}
 
 }  // namespace spmd::detail
