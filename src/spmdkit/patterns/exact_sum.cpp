@@ -234,7 +234,7 @@ __attribute__((target("avx2,fma"))) bool prerounded_levels(
   for (std::size_t i = 0; i < prerounded_block; i += 4 * Levels) {
     // The next block on its way from memory while this one is computed.
     for (std::size_t line = i; line < i + 4 * Levels && line < ahead; line += 8) {
-      _mm_prefetch(reinterpret_cast<const char*>(x + prerounded_block + line), _MM_HINT_T0);
+      __builtin_prefetch(x + prerounded_block + line, 0, 3);  // a constant hint even at -O0
     }
     skewed_step<Levels, 0>(stage, level, left, one, _mm256_loadu_pd(x + i));
     skewed_step<Levels, 1>(stage, level, left, one, _mm256_loadu_pd(x + i + 4));
