@@ -85,8 +85,13 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work,
   wire::Reader in(batch);
   const auto count = in.get<std::uint32_t>();
   std::string out;
+  // (Exact for 8-byte results without children: id, status, seconds, length, bytes, no children.)
+  out.reserve(sizeof(std::uint32_t) + std::size_t{count} * 41);
   wire::Writer w(out);
   w.put(count);
+  // One clock read per task: a task's time runs from the end of the one before (its decoding and
+  // its result's encoding included) -- two reads per task were a sixth of a null task's cost.
+  auto start = Clock::now();
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto id = in.get<std::uint64_t>();
     const auto attempt = in.get<std::uint32_t>();
@@ -95,7 +100,6 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work,
     std::string payload;
     std::string failure_result;
     AttemptStatus status = AttemptStatus::done;
-    const auto start = Clock::now();
     try {
       payload = work(task, context);
     } catch (const TaskInterrupted& e) {
@@ -112,7 +116,9 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work,
       status = AttemptStatus::failed;
       payload = "unknown exception (not derived from std::exception)";
     }
-    const double seconds = seconds_between(start, Clock::now());
+    const auto end = Clock::now();
+    const double seconds = seconds_between(start, end);
+    start = end;
     // Only a task that finished emits: a failed or interrupted one's emissions do not count.
     if (status != AttemptStatus::done) context.children().clear();
     put_attempt(w, id, status, seconds, payload, failure_result, context.children());

@@ -129,7 +129,7 @@ struct TaskOutcome {
   TaskState state = TaskState::done;
   std::uint32_t attempts = 0;
   int worker = -1;       ///< rank that ran the last attempt
-  double seconds = 0;    ///< time inside the task function (last attempt)
+  double seconds = 0;    ///< its time on its rank, decoding and encoding included (last attempt)
   std::string error;     ///< last failed attempt's message, with rank and attempt ("" if none)
   bool resumed = false;  ///< read from the journal of an earlier run
   [[nodiscard]] bool ok() const noexcept { return state == TaskState::done; }
