@@ -1,8 +1,10 @@
 #include "spmdkit/patterns/farm_engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <thread>
@@ -377,19 +379,38 @@ class FarmEngine::Master {
     }
   }
 
+  // The tasks message (see the protocol above): count, then id, attempt, length, bytes per task.
+  // Small fields gather in a buffer on the stack, appended in pieces of up to 4 KiB: four appends
+  // per task (each a call into libstdc++ with its own checks) were a sixth of a null task's cost
+  // on the master.
   [[nodiscard]] std::string encode_batch(const PlannedBatch& batch) {
     std::string message;
-    // (Exact for 8-byte tasks: id, attempt, length, bytes; larger ones grow it.)
-    message.reserve(sizeof(std::uint32_t) + batch.ids.size() * 28);
-    wire::Writer out(message);
-    out.put(static_cast<std::uint32_t>(batch.ids.size()));
+    message.reserve(sizeof(std::uint32_t) + batch.ids.size() * 28);  // exact for 8-byte tasks
+    std::array<char, 4096> chunk;                                    // written before it is read
+    std::size_t used = 0;
+    const auto put = [&](const void* data, std::size_t size) {
+      if (used + size > chunk.size()) {
+        message.append(chunk.data(), used);
+        used = 0;
+        if (size > chunk.size()) {
+          message.append(static_cast<const char*>(data), size);
+          return;
+        }
+      }
+      std::memcpy(chunk.data() + used, data, size);
+      used += size;
+    };
+    const auto count = static_cast<std::uint32_t>(batch.ids.size());
+    put(&count, sizeof count);
     for (const std::uint64_t id : batch.ids) {
       const FarmTask& t = scheduler_.task(id);
-      out.put(id);
-      out.put(t.attempts);
-      out.size(t.task.size());
-      out.bytes(t.task.data(), t.task.size());
+      const auto length = static_cast<std::uint64_t>(t.task.size());
+      put(&id, sizeof id);
+      put(&t.attempts, sizeof t.attempts);
+      put(&length, sizeof length);
+      put(t.task.data(), t.task.size());
     }
+    message.append(chunk.data(), used);
     return message;
   }
 
