@@ -323,7 +323,7 @@ class TaskFarm {
       outcome.attempts = raw.attempts;
       outcome.worker = raw.worker;
       outcome.seconds = raw.seconds;
-      outcome.error.assign(raw.error);
+      if (!raw.error.empty() || !outcome.error.empty()) outcome.error.assign(raw.error);
       outcome.resumed = raw.resumed;
       on_outcome(std::as_const(outcome));
     };
