@@ -217,6 +217,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline void skewed_step(
 template <int Levels>
 __attribute__((target("avx2,fma"))) bool prerounded_levels(
     const double* x, std::size_t ahead, int e, std::array<double, prerounding_levels>& sums) {
+  static_assert(Levels == 2 || Levels == 4);  // the loop below is unrolled by Levels steps
   static_assert(prerounded_block / 4 % Levels == 0);
   const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   // Plain arrays: std::array would drop the vector type's alignment attribute.
@@ -277,8 +278,8 @@ bool prerounded_block_sums(const double* x, std::size_t ahead,
 }
 
 bool cpu_has_avx2_and_fma() {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2;
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return supported;
 }
 #endif
 
