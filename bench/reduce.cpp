@@ -1,6 +1,7 @@
 // Reductions against their baselines, measured in the same run at 2 ranks:
 //   RATIO allreduce_vs_mpi       Comm::allreduce of doubles / raw MPI_Allreduce, worst of the
-//                                sizes 8 B .. 8 MB, each the median of 31 paired timings
+//                                sizes 8 B .. 2 MB, each the median of 50 rounds of four
+//                                timings (raw-spmd-spmd-raw, spmd-raw-raw-spmd)
 //                                (target <= 1.02; lower is better)
 //   RATIO allreduce_mpi_vs_mpi   the control: raw MPI_Allreduce timed against itself the same
 //                                way, the worst size (as far from 1 as the measurement resolves)
@@ -91,41 +92,47 @@ void run(spmd::App& app) {
   if (comm.size() != 2) throw spmd::UsageError("run this benchmark with exactly 2 ranks");
   constexpr int rounds = 9;
 
-  // 1. allreduce of doubles, 8 B .. 8 MB. Two equal costs compared on a shared machine: many
-  // short back-to-back pairs (the order alternating: the second of a pair runs warmer), the
-  // median of the pairs' ratios -- robust where a ratio of two medians drifts with the load.
+  // 1. allreduce of doubles, 8 B .. 2 MB. Two equal costs compared on a shared machine, where a
+  // measurement's place in the sequence biases it (drift; the middle of a run of timings came
+  // out 2-5% faster than its ends here): rounds of four timings, raw-other-other-raw and
+  // other-raw-raw-other by turns, so the two sides hold the same places on average and linear
+  // drift cancels within a round; the ratio of a round is its two "other" timings over its two
+  // raw ones, the figure the median over the rounds. Every second pair of rounds the "other" is
+  // raw MPI again: the control, the same estimator on two equal calls -- the resolution of the
+  // measurement.
   double worst = 0, worst_control = 0;
   std::size_t worst_bytes = 0;
-  constexpr int pairs = 31;
+  constexpr int rounds_per_size = 100;
+  constexpr double seconds_per_timing = 2e-3;  // long enough to average over short hiccups
   for (std::size_t count = 1; count <= (std::size_t{1} << 20); count *= 8) {
     std::vector<double> in(count, comm.rank() + 1.0), out(count);
-    const int iterations = static_cast<int>(std::max<std::size_t>(10, 20000 / count));
-    std::vector<double> raw, ours, control, ratios, control_ratios;
-    for (int r = 0; r < pairs; ++r) {
-      const auto raw_call = [&] {
-        MPI_Allreduce(in.data(), out.data(), static_cast<int>(count), MPI_DOUBLE, MPI_SUM, comm);
-      };
-      auto time_raw = [&] { raw.push_back(per_call(comm, iterations, raw_call)); };
-      // The control: raw MPI against itself, timed the same way -- the resolution of the
-      // measurement (a ratio within it of 1 cannot be told from 1).
-      auto time_control = [&] { control.push_back(per_call(comm, iterations, raw_call)); };
-      auto time_ours = [&] {
-        ours.push_back(per_call(comm, iterations, [&] {
-          comm.allreduce<double>(std::span<const double>(in), std::span<double>(out),
-                                 std::plus<>{});
-        }));
-      };
-      if (r % 2 == 0) {
-        time_raw();
-        time_ours();
-        time_control();
-      } else {
-        time_control();
-        time_ours();
-        time_raw();
+    const auto raw_call = [&] {
+      MPI_Allreduce(in.data(), out.data(), static_cast<int>(count), MPI_DOUBLE, MPI_SUM, comm);
+    };
+    // Every timing about equally long (the same number of calls on every rank: rank 0's clock).
+    const double warm_call = per_call(comm, 20, raw_call);
+    const int iterations = std::max(1, static_cast<int>(seconds_per_timing / warm_call));
+    const auto spmd_call = [&] {
+      comm.allreduce<double>(std::span<const double>(in), std::span<double>(out), std::plus<>{});
+    };
+    std::vector<double> raw, ours, ratios, control_ratios;
+    for (int round = 0; round < rounds_per_size; ++round) {
+      const bool control = (round / 2) % 2 == 1;
+      const bool raw_outside = round % 2 == 0;
+      std::array<double, 4> seconds{};
+      for (std::size_t place = 0; place < seconds.size(); ++place) {
+        const bool outside = place == 0 || place == 3;
+        seconds[place] = (outside == raw_outside || control)
+                             ? per_call(comm, iterations, raw_call)
+                             : per_call(comm, iterations, spmd_call);
       }
-      ratios.push_back(ours.back() / raw.back());
-      control_ratios.push_back(control.back() / raw.back());
+      const double outer = seconds[0] + seconds[3], inner = seconds[1] + seconds[2];
+      const double raw_pair = raw_outside ? outer : inner, other_pair = raw_outside ? inner : outer;
+      (control ? control_ratios : ratios).push_back(other_pair / raw_pair);
+      if (!control) {
+        raw.push_back(raw_pair / 2);
+        ours.push_back(other_pair / 2);
+      }
     }
     const double ratio = bench::median(ratios);
     const double control_ratio = bench::median(control_ratios);

@@ -27,11 +27,20 @@ std::vector<int> displacements(const std::vector<int>& counts) {
 
 }  // namespace
 
-int Comm::count(std::size_t n) {
-  if (n > static_cast<std::size_t>(INT_MAX)) {
-    throw Error("a message over 2 GiB cannot be sent in one piece");
+Comm::Comm(boost::mpi::communicator comm)
+    : comm_(std::move(comm)), native_(static_cast<MPI_Comm>(comm_)) {
+  if (native_ != MPI_COMM_NULL) {
+    check_mpi(MPI_Comm_rank(native_, &rank_), "MPI_Comm_rank");
+    check_mpi(MPI_Comm_size(native_, &size_), "MPI_Comm_size");
   }
-  return static_cast<int>(n);
+}
+
+void Comm::throw_too_large_for_one_message() {
+  throw Error("a message over 2 GiB cannot be sent in one piece");
+}
+
+void Comm::throw_null_communicator() {
+  throw Error("the rank or size of a null communicator (MPI_COMM_NULL) was asked for");
 }
 
 Comm Comm::attach(MPI_Comm comm) {

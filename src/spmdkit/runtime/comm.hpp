@@ -20,6 +20,7 @@
 
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
+#include <climits>
 #include <concepts>
 #include <cstddef>
 #include <exception>
@@ -110,10 +111,15 @@ constexpr bool is_builtin_op =
     std::is_same_v<Op, std::multiplies<>> || std::is_same_v<Op, std::multiplies<T>> ||
     std::is_same_v<Op, op::min> || std::is_same_v<Op, op::max>;
 
+// T and Op reduce with MPI's own datatype and operation.
+template <class T, class Op>
+constexpr bool has_builtin_op =
+    std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && is_builtin_op<T, Op>;
+
 // MPI's own operation for a built-in (type, operation) pair, or MPI_OP_NULL.
 template <class T, class Op>
 MPI_Op builtin_op() {
-  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && is_builtin_op<T, Op>) {
+  if constexpr (has_builtin_op<T, Op>) {
     if constexpr (std::is_same_v<Op, std::plus<>> || std::is_same_v<Op, std::plus<T>>) {
       return MPI_SUM;
     } else if constexpr (std::is_same_v<Op, std::multiplies<>> ||
@@ -165,8 +171,6 @@ class ReductionTypes {
         op_(owned_op_.get()) {}
   [[nodiscard]] MPI_Datatype type() const noexcept { return type_; }
   [[nodiscard]] MPI_Op op() const noexcept { return op_; }
-  /// A user operation (which reads the callable through current_op), not one of MPI's own.
-  [[nodiscard]] bool user_op() const noexcept { return owned_op_.get() != MPI_OP_NULL; }
 
  private:
   Datatype owned_type_;
@@ -177,14 +181,13 @@ class ReductionTypes {
 
 template <class T, class Op>
 std::shared_ptr<ReductionTypes> make_reduction_types(Commutative commutative) {
-  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
-    if (const MPI_Op builtin = builtin_op<T, Op>(); builtin != MPI_OP_NULL) {
-      return std::make_shared<ReductionTypes>(builtin_type<T>(), builtin);
-    }
+  if constexpr (has_builtin_op<T, Op>) {
+    return std::make_shared<ReductionTypes>(builtin_type<T>(), builtin_op<T, Op>());
+  } else {
+    return std::make_shared<ReductionTypes>(
+        Datatype::bytes(sizeof(T)),
+        UserOp::create(&apply_user_op<T, Op>, commutative == Commutative::yes));
   }
-  return std::make_shared<ReductionTypes>(
-      Datatype::bytes(sizeof(T)),
-      UserOp::create(&apply_user_op<T, Op>, commutative == Commutative::yes));
 }
 
 // Created once per (T, Op, commutativity) and kept: creating MPI operations and datatypes costs
@@ -202,19 +205,22 @@ const std::shared_ptr<ReductionTypes>& reduction_types(Commutative commutative) 
   return types;
 }
 
-// Runs the blocking MPI call `call` with `op` reachable by a user operation; MPI's own
-// operations need nothing (and skip the thread-local bookkeeping).
+// Runs the blocking MPI call `call(type, op)` with the datatype and operation of a reduction of
+// T with `op`. MPI's own are known at compile time: no lookup, no bookkeeping (a reduction of a
+// few bytes takes well under a microsecond). A user operation is the cached one, with `op`
+// reachable through current_op while MPI calls it.
 template <class T, class Op, class Call>
-void with_op(const ReductionTypes& types, const Op& op, Call&& call) {
-  if (types.user_op()) {
+void with_reduction(const Op& op, Commutative commutative, Call&& call) {
+  if constexpr (has_builtin_op<T, Op>) {
+    call(builtin_type<T>(), builtin_op<T, Op>());
+  } else {
+    const ReductionTypes& types = *reduction_types<T, Op>(commutative);
     const Op* previous = std::exchange(current_op<T, Op>, &op);
     struct Restore {
       const Op* previous;
       ~Restore() { current_op<T, Op> = previous; }
     } restore{previous};
-    call();
-  } else {
-    call();
+    call(types.type(), types.op());
   }
 }
 
@@ -257,7 +263,7 @@ class Comm {
   /// MPI_COMM_NULL: only to be assigned.
   Comm() = default;
   /// Shares `comm` (Boost.MPI's handle: the last copy frees a communicator it owns).
-  explicit Comm(boost::mpi::communicator comm) : comm_(std::move(comm)) {}
+  explicit Comm(boost::mpi::communicator comm);
   /// Uses `comm` without owning it (the caller keeps it alive longer than this Comm).
   [[nodiscard]] static Comm attach(MPI_Comm comm);
   /// MPI_COMM_SELF: this process alone (independent I/O, a serial reference).
@@ -268,10 +274,18 @@ class Comm {
   /// (collective).
   [[nodiscard]] Comm split(int color) const;
 
-  [[nodiscard]] int rank() const { return comm_.rank(); }
-  [[nodiscard]] int size() const { return comm_.size(); }
-  [[nodiscard]] bool is_null() const noexcept { return native() == MPI_COMM_NULL; }
-  [[nodiscard]] MPI_Comm native() const noexcept { return static_cast<MPI_Comm>(comm_); }
+  [[nodiscard]] int rank() const {
+    if (native_ == MPI_COMM_NULL) [[unlikely]]
+      throw_null_communicator();
+    return rank_;
+  }
+  [[nodiscard]] int size() const {
+    if (native_ == MPI_COMM_NULL) [[unlikely]]
+      throw_null_communicator();
+    return size_;
+  }
+  [[nodiscard]] bool is_null() const noexcept { return native_ == MPI_COMM_NULL; }
+  [[nodiscard]] MPI_Comm native() const noexcept { return native_; }
   /// For HDF5's MPI-IO driver and Boost.MPI's own algorithms.
   operator MPI_Comm() const noexcept { return native(); }  // NOLINT(google-explicit-constructor)
   [[nodiscard]] const boost::mpi::communicator& boost() const noexcept { return comm_; }
@@ -284,10 +298,8 @@ class Comm {
   template <class T, class Op>
   void allreduce(std::span<const T> in, std::span<T> out, Op op,
                  Commutative commutative = Commutative::yes) const {
-    const auto& types = detail::reduction_types<T, Op>(commutative);
-    detail::with_op<T>(*types, op, [&] {
-      check_mpi(MPI_Allreduce(in.data(), out.data(), count(in.size()), types->type(), types->op(),
-                              native()),
+    detail::with_reduction<T>(op, commutative, [&](MPI_Datatype type, MPI_Op mpi_op) {
+      check_mpi(MPI_Allreduce(in.data(), out.data(), count(in.size()), type, mpi_op, native()),
                 "MPI_Allreduce");
     });
   }
@@ -295,11 +307,10 @@ class Comm {
   template <class T, class Op>
   void allreduce_in_place(std::span<T> values, Op op,
                           Commutative commutative = Commutative::yes) const {
-    const auto& types = detail::reduction_types<T, Op>(commutative);
-    detail::with_op<T>(*types, op, [&] {
-      check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), count(values.size()), types->type(),
-                              types->op(), native()),
-                "MPI_Allreduce");
+    detail::with_reduction<T>(op, commutative, [&](MPI_Datatype type, MPI_Op mpi_op) {
+      check_mpi(
+          MPI_Allreduce(MPI_IN_PLACE, values.data(), count(values.size()), type, mpi_op, native()),
+          "MPI_Allreduce");
     });
   }
   template <class T, class Op>
@@ -320,21 +331,18 @@ class Comm {
   template <class T, class Op>
   [[nodiscard]] std::optional<T> reduce(const T& value, Op op, int root = 0,
                                         Commutative commutative = Commutative::yes) const {
-    const auto& types = detail::reduction_types<T, Op>(commutative);
     T result = value;
-    detail::with_op<T>(*types, op, [&] {
-      check_mpi(MPI_Reduce(&value, &result, 1, types->type(), types->op(), root, native()),
-                "MPI_Reduce");
+    detail::with_reduction<T>(op, commutative, [&](MPI_Datatype type, MPI_Op mpi_op) {
+      check_mpi(MPI_Reduce(&value, &result, 1, type, mpi_op, root, native()), "MPI_Reduce");
     });
     return rank() == root ? std::optional<T>(result) : std::nullopt;
   }
   /// Inclusive prefix: x0 op ... op x(rank).
   template <class T, class Op>
   [[nodiscard]] T scan(const T& value, Op op, Commutative commutative = Commutative::yes) const {
-    const auto& types = detail::reduction_types<T, Op>(commutative);
     T result = value;
-    detail::with_op<T>(*types, op, [&] {
-      check_mpi(MPI_Scan(&value, &result, 1, types->type(), types->op(), native()), "MPI_Scan");
+    detail::with_reduction<T>(op, commutative, [&](MPI_Datatype type, MPI_Op mpi_op) {
+      check_mpi(MPI_Scan(&value, &result, 1, type, mpi_op, native()), "MPI_Scan");
     });
     return result;
   }
@@ -342,10 +350,9 @@ class Comm {
   template <class T, class Op>
   [[nodiscard]] T exscan(const T& value, Op op, const T& identity,
                          Commutative commutative = Commutative::yes) const {
-    const auto& types = detail::reduction_types<T, Op>(commutative);
     T result = identity;
-    detail::with_op<T>(*types, op, [&] {
-      check_mpi(MPI_Exscan(&value, &result, 1, types->type(), types->op(), native()), "MPI_Exscan");
+    detail::with_reduction<T>(op, commutative, [&](MPI_Datatype type, MPI_Op mpi_op) {
+      check_mpi(MPI_Exscan(&value, &result, 1, type, mpi_op, native()), "MPI_Exscan");
     });
     return rank() == 0 ? identity : result;
   }
@@ -435,11 +442,22 @@ class Comm {
   void throw_first_failure(const std::exception_ptr& local, std::string message) const;
 
  private:
-  static int count(std::size_t n);
+  static int count(std::size_t n) {
+    if (n > static_cast<std::size_t>(INT_MAX)) [[unlikely]]
+      throw_too_large_for_one_message();
+    return static_cast<int>(n);
+  }
+  [[noreturn]] static void throw_too_large_for_one_message();
+  [[noreturn]] static void throw_null_communicator();
   void broadcast_raw(void* data, std::size_t bytes, int root) const;
   void allgather_raw(const void* mine, void* all, std::size_t bytes) const;
 
   boost::mpi::communicator comm_{MPI_COMM_NULL, boost::mpi::comm_attach};
+  // Read from comm_ once: they never change, and Boost.MPI asks MPI for each of them on every
+  // call, out of line (two library calls per wrapped collective otherwise).
+  MPI_Comm native_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 0;
 };
 
 /// The exit code of an exception (exit_code::usage for a UsageError, else failure).

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "spmdkit/runtime/comm.hpp"
+#include "spmdkit/runtime/error.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -75,6 +76,24 @@ TEST(Reduce, NonCommutativeKeepsRankOrder) {
   for (int q = 0; q < world.rank(); ++q) before = times(before, matrix_of(q));
   EXPECT_EQ(world.exscan(matrix_of(world.rank()), MatrixProduct{}, identity, spmd::Commutative::no),
             before);
+}
+
+// Comm keeps its rank and size (read once from MPI): they must be MPI's for every communicator,
+// and a null communicator has neither.
+TEST(Communicator, RankAndSizeAreMpisOwn) {
+  const auto& world = spmd::test::world();
+  const auto halves = world.split(world.rank() % 2);
+  int rank = -1, size = -1;
+  MPI_Comm_rank(halves.native(), &rank);
+  MPI_Comm_size(halves.native(), &size);
+  EXPECT_EQ(halves.rank(), rank);
+  EXPECT_EQ(halves.size(), size);
+  EXPECT_EQ(halves.size(), (world.size() + 1 - world.rank() % 2) / 2);
+  EXPECT_EQ(halves.allreduce(1, std::plus<>{}), halves.size());
+  const auto none = world.split(MPI_UNDEFINED);
+  EXPECT_TRUE(none.is_null());
+  EXPECT_THROW(static_cast<void>(none.rank()), spmd::Error);
+  EXPECT_THROW(static_cast<void>(spmd::Comm().size()), spmd::Error);
 }
 
 TEST(Reduce, NonBlocking) {
