@@ -1,6 +1,6 @@
 // Reductions against their baselines, measured in the same run at 2 ranks:
 //   RATIO allreduce_vs_mpi       Comm::allreduce of doubles / raw MPI_Allreduce, worst of the
-//                                sizes 8 B .. 2 MB, each the median of 50 rounds of four
+//                                sizes 8 B .. 2 MB, each the median of 100 rounds of four
 //                                timings (raw-spmd-spmd-raw, spmd-raw-raw-spmd)
 //                                (target <= 1.02; lower is better)
 //   RATIO allreduce_mpi_vs_mpi   the control: raw MPI_Allreduce timed against itself the same
@@ -102,7 +102,7 @@ void run(spmd::App& app) {
   // measurement.
   double worst = 0, worst_control = 0;
   std::size_t worst_bytes = 0;
-  constexpr int rounds_per_size = 100;
+  constexpr int rounds_per_size = 200;
   constexpr double seconds_per_timing = 2e-3;  // long enough to average over short hiccups
   for (std::size_t count = 1; count <= (std::size_t{1} << 20); count *= 8) {
     std::vector<double> in(count, comm.rank() + 1.0), out(count);
