@@ -119,8 +119,33 @@ void FarmScheduler::start() {
   if (level_) {
     for (std::uint64_t id = 0; id < tasks_.size(); ++id) park(id);
     start_next_wave();
-  } else {
+  } else if (admit_) {
     for (std::uint64_t id = 0; id < tasks_.size(); ++id) enqueue(id);
+  } else {
+    // What enqueue() does for each task, with consecutive tasks of one group and priority
+    // queued as one run (a million tasks: one call, not a million).
+    const std::uint64_t count = tasks_.size();
+    const auto queueable = [&](const FarmTask& t) {
+      return t.state == TaskState::pending && !t.queued;
+    };
+    std::uint64_t id = 0;
+    while (id < count) {
+      const FarmTask& first = tasks_[id];
+      if (!queueable(first)) {
+        ++id;
+        continue;
+      }
+      const std::uint32_t group = first.group;
+      const std::int32_t priority = first.priority;
+      std::uint64_t end = id;
+      do {
+        tasks_[end].queued = true;
+        ++end;
+      } while (end < count && queueable(tasks_[end]) && tasks_[end].group == group &&
+               tasks_[end].priority == priority);
+      ready_.push_back_run(id, end, group, priority);
+      id = end;
+    }
   }
 }
 

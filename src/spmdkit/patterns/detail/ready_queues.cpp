@@ -51,14 +51,16 @@ std::uint32_t ReadyQueues::group_of(std::vector<std::string> tags) {
   return static_cast<std::uint32_t>(groups_.size() - 1);
 }
 
-void ReadyQueues::push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority) {
+void ReadyQueues::push_back_run(std::uint64_t first, std::uint64_t last, std::uint32_t group,
+                                std::int32_t priority) {
+  if (first >= last) return;
   Line& line = groups_[group].by_priority[priority];
-  if (!line.empty() && line.back().last == id) {
-    ++line.back().last;
+  if (!line.empty() && line.back().last == first) {
+    line.back().last = last;
   } else {
-    line.push_back({id, id + 1});
+    line.push_back({first, last});
   }
-  ++size_;
+  size_ += last - first;
 }
 
 void ReadyQueues::push_front(std::uint64_t id, std::uint32_t group, std::int32_t priority) {

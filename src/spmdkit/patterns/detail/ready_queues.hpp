@@ -32,7 +32,12 @@ class ReadyQueues {
   }
   [[nodiscard]] bool has_tagged_groups() const noexcept { return groups_.size() > 1; }
 
-  void push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority);
+  void push_back(std::uint64_t id, std::uint32_t group, std::int32_t priority) {
+    push_back_run(id, id + 1, group, priority);
+  }
+  /// Tasks first..last-1, in order, of one group and priority.
+  void push_back_run(std::uint64_t first, std::uint64_t last, std::uint32_t group,
+                     std::int32_t priority);
   void push_front(std::uint64_t id, std::uint32_t group, std::int32_t priority);
   /// Appends to `out` up to `most` tasks `rank` may run, best first, removed; those `skip(id)`
   /// rejects are dropped on the way.
