@@ -50,6 +50,8 @@ constexpr int tag_results = 2;
 constexpr int tag_stop = 3;
 constexpr int tag_interrupt = 4;
 constexpr int master_rank = 0;
+// What a std::string holds without allocating (its small-string buffer).
+const std::size_t inline_string_capacity = std::string().capacity();
 
 double seconds_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
@@ -506,8 +508,13 @@ class FarmEngine::Master {
       outcome.error = {};
     }
     deliver_(outcome);
-    // Delivered: the result and the task's children list are not needed any more.
-    std::string().swap(t.result);
+    // Delivered: the result and the task's children list are not needed any more. A result
+    // within the string's own buffer is only cleared (a swap is a call into libstdc++ per task).
+    if (t.result.capacity() > inline_string_capacity) {
+      std::string().swap(t.result);
+    } else {
+      t.result.clear();
+    }
     if (detail != nullptr) std::string().swap(detail->children);
   }
 
