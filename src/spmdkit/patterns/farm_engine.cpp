@@ -260,6 +260,10 @@ class FarmEngine::Master {
     try {
       for (JournalRecord& record : loaded_) scheduler_.restore(std::move(record));
       loaded_.clear();
+      // Results wait in the task records only for a later delivery (in task order) or a
+      // journal; delivered on completion, they go from the message to the callback.
+      scheduler_.set_results_kept(options_.delivery == Delivery::task_order ||
+                                  farm_.journal_.has_value());
       scheduler_.start();
       deliver_resumed();
     } catch (const wire::DecodeError& e) {
@@ -464,35 +468,39 @@ class FarmEngine::Master {
       ++report_.tasks_per_rank[static_cast<std::size_t>(worker)];
       if (scheduler_.record_attempt(id, status, seconds, payload, children_bytes, worker,
                                     failure_result)) {
-        finish(id);
+        // A done task's result is where the message holds it unless the record keeps it.
+        const bool from_message = status == AttemptStatus::done && !scheduler_.results_kept();
+        finish(id, from_message ? payload : std::string_view(scheduler_.task(id).result));
       }
     }
     scheduler_.batch_returned(worker, count, batch_seconds);
   }
 
   // A task finished for good (done, or failed after its last attempt): journaled, delivered.
-  void finish(std::uint64_t id) {
+  // `result`: its result (or what its failure carried).
+  void finish(std::uint64_t id, std::string_view result) {
     if (farm_.journal_) {
       const FarmTask& t = scheduler_.task(id);
       const FarmTaskDetail& d = scheduler_.detail(id);
-      farm_.journal_->add(
-          {d.key, t.task, t.result, d.error, d.children, t.state, t.attempts, t.worker, t.seconds});
+      farm_.journal_->add({d.key, t.task, std::string(result), d.error, d.children, t.state,
+                           t.attempts, t.worker, t.seconds});
     }
     if (options_.delivery == Delivery::completion) {
-      deliver(id);
+      deliver(id, result);
     } else {
       deliver_in_order();
     }
   }
 
-  void deliver(std::uint64_t id) {
+  void deliver(std::uint64_t id) { deliver(id, scheduler_.task(id).result); }
+  void deliver(std::uint64_t id, std::string_view result) {
     FarmTask& t = scheduler_.task(id);
     // One outcome object, refilled: value-initialising a fresh one per task (a rep stos) was a
     // tenth of a null task's cost on the master.
     RawOutcome& outcome = outcome_;
     outcome.id = id;
     outcome.task = t.task;
-    outcome.result = t.result;
+    outcome.result = result;
     outcome.state = t.state;
     outcome.attempts = t.attempts;
     outcome.worker = t.worker;

@@ -422,7 +422,7 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
     return true;
   }
   t.state = TaskState::done;
-  t.result.assign(payload);
+  if (results_kept_) t.result.assign(payload);
   if (!children.empty()) {
     t.emitted = true;
     details_[id].children.assign(children);

@@ -96,6 +96,10 @@ class FarmScheduler {
 
   void set_levels(RawLevel level) { level_ = std::move(level); }
   void set_admit(RawAdmit admit) { admit_ = std::move(admit); }
+  /// Whether a done task's result is kept in its record (the default) or only handed on by the
+  /// caller of record_attempt (delivered at once, not journaled: a copy per task saved).
+  void set_results_kept(bool kept) { results_kept_ = kept; }
+  [[nodiscard]] bool results_kept() const noexcept { return results_kept_; }
   /// Each task's expected seconds, asked once as it is added (set it before submitting).
   void set_estimate(RawEstimate estimate) { estimate_ = std::move(estimate); }
   /// Each task's priority and tags, asked once as it is added (set them before submitting). A
@@ -222,6 +226,7 @@ class FarmScheduler {
   double typical_seconds_ = -1;  // their 90th percentile (negative: none measured)
   std::uint64_t times_noted_ = 0;
   std::uint64_t typical_noted_ = 0;  // times_noted_ when typical_seconds_ was computed
+  bool results_kept_ = true;
   ChunkedVector<FarmTask> tasks_;
   ChunkedVector<FarmTaskDetail> details_;  // by the same id
   KeyIndex index_;                         // by key, into tasks_
