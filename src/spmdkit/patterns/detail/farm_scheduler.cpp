@@ -12,6 +12,9 @@ namespace spmd::detail {
 
 namespace {
 
+// A task that may join the ready queue: pending and not in it already.
+bool queueable(const FarmTask& t) { return t.state == TaskState::pending && !t.queued; }
+
 // Calls fn(key, task) for each (key, task) of a wire-encoded children list.
 template <class Fn>
 void for_each_child(std::string_view children, Fn&& fn) {
@@ -125,9 +128,6 @@ void FarmScheduler::start() {
     // What enqueue() does for each task, with consecutive tasks of one group and priority
     // queued as one run (a million tasks: one call, not a million).
     const std::uint64_t count = tasks_.size();
-    const auto queueable = [&](const FarmTask& t) {
-      return t.state == TaskState::pending && !t.queued;
-    };
     std::uint64_t id = 0;
     while (id < count) {
       const FarmTask& first = tasks_[id];
@@ -151,7 +151,7 @@ void FarmScheduler::start() {
 
 void FarmScheduler::enqueue(std::uint64_t id) {
   FarmTask& t = tasks_[id];
-  if (t.state != TaskState::pending || t.queued) return;
+  if (!queueable(t)) return;
   if (admit_ && !level_) admit(t);
   t.queued = true;
   ready_.push_back(id, t.group, t.priority);
