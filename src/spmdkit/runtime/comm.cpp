@@ -134,12 +134,19 @@ Request Comm::isend_bytes(int dest, int tag, std::string_view bytes) const {
 
 namespace {
 
-Message receive_matched(MPI_Message& handle, MPI_Status& status) {
+void receive_matched(MPI_Message& handle, MPI_Status& status, Message& into) {
   int bytes = 0;
   check_mpi(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
-  Message message{status.MPI_SOURCE, status.MPI_TAG,
-                  std::string(static_cast<std::size_t>(bytes), '\0')};
-  check_mpi(MPI_Mrecv(message.bytes.data(), bytes, MPI_BYTE, &handle, &status), "MPI_Mrecv");
+  into.source = status.MPI_SOURCE;
+  into.tag = status.MPI_TAG;
+  // (Zero-fills only what the buffer grows by; its capacity stays.)
+  into.bytes.resize(static_cast<std::size_t>(bytes));
+  check_mpi(MPI_Mrecv(into.bytes.data(), bytes, MPI_BYTE, &handle, &status), "MPI_Mrecv");
+}
+
+Message receive_matched(MPI_Message& handle, MPI_Status& status) {
+  Message message;
+  receive_matched(handle, status, message);
   return message;
 }
 
@@ -159,6 +166,16 @@ std::optional<Message> Comm::receive_if_arrived(int source, int tag) const {
   check_mpi(MPI_Improbe(source, tag, native(), &arrived, &handle, &status), "MPI_Improbe");
   if (arrived == 0) return std::nullopt;
   return receive_matched(handle, status);
+}
+
+bool Comm::receive_if_arrived(Message& into, int source, int tag) const {
+  int arrived = 0;
+  MPI_Message handle = MPI_MESSAGE_NULL;
+  MPI_Status status;
+  check_mpi(MPI_Improbe(source, tag, native(), &arrived, &handle, &status), "MPI_Improbe");
+  if (arrived == 0) return false;
+  receive_matched(handle, status, into);
+  return true;
 }
 
 Request Comm::isend(const void* data, const Datatype& type, int dest, int tag) const {

@@ -413,6 +413,10 @@ class Comm {
   /// The next such message if one has arrived.
   [[nodiscard]] std::optional<Message> receive_if_arrived(int source = MPI_ANY_SOURCE,
                                                           int tag = MPI_ANY_TAG) const;
+  /// The same into `into`, whose buffer is reused (a loop receiving large messages allocates,
+  /// page-faults and zero-fills none of it again): whether one had arrived. `into` keeps its
+  /// previous contents when none had.
+  bool receive_if_arrived(Message& into, int source = MPI_ANY_SOURCE, int tag = MPI_ANY_TAG) const;
   /// One typed block (a halo face described by `type`) from or to a neighbour.
   [[nodiscard]] Request isend(const void* data, const Datatype& type, int dest, int tag) const;
   [[nodiscard]] Request ireceive(void* data, const Datatype& type, int source, int tag) const;

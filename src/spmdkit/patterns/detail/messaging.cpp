@@ -32,8 +32,21 @@ void SendQueue::send(int dest, int tag, std::string buffer) {
   p.request = comm_.isend_bytes(dest, tag, p.buffer);
 }
 
+std::string SendQueue::buffer() {
+  if (spares_.empty()) return {};
+  std::string spare = std::move(spares_.back());
+  spares_.pop_back();
+  return spare;
+}
+
 void SendQueue::progress() {
-  while (!pending_.empty() && pending_.front().request.test()) pending_.pop_front();
+  while (!pending_.empty() && pending_.front().request.test()) {
+    if (spares_.size() < spares_kept && pending_.front().buffer.capacity() <= spare_capacity) {
+      spares_.push_back(std::move(pending_.front().buffer));
+      spares_.back().clear();
+    }
+    pending_.pop_front();
+  }
 }
 
 bool SendQueue::wait_all(Clock::time_point deadline) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "spmdkit/runtime/comm.hpp"
 
@@ -42,6 +43,9 @@ class SendQueue {
   ~SendQueue();
 
   void send(int dest, int tag, std::string buffer);
+  /// An empty string to fill for a later send(): the buffer of a completed send when one is
+  /// spare (a loop of large sends then allocates, page-faults and frees none of them again).
+  [[nodiscard]] std::string buffer();
   /// Retires completed sends (in order).
   void progress();
   /// Waits for every send until `deadline`; returns whether all completed.
@@ -53,8 +57,13 @@ class SendQueue {
     std::string buffer;  // stays in place: a deque does not move its elements
     Request request;
   };
+  // Completed sends' buffers kept for buffer(): as many as are commonly in flight at once, and
+  // none of an unusual size (one huge message must not stay allocated for the whole run).
+  static constexpr std::size_t spares_kept = 8;
+  static constexpr std::size_t spare_capacity = std::size_t{4} << 20;
   Comm comm_;
   std::deque<Pending> pending_;
+  std::vector<std::string> spares_;
 };
 
 }  // namespace spmd::detail
