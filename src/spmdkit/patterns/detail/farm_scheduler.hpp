@@ -46,7 +46,8 @@ enum class AttemptStatus : std::uint8_t {
 
 /// One task as the master keeps it: what dispatching and delivering every task touches. Kept
 /// small (a run of a million null tasks streams through these several times; at 216 bytes with
-/// the fields of FarmTaskDetail they were most of its cost).
+/// the fields of FarmTaskDetail they were most of its cost). Whether it is in the ready queue is
+/// kept apart (FarmScheduler::queued_), so that queueing a million tasks touches none of these.
 struct FarmTask {
   std::string task;
   std::string result;  ///< when done; when failed, what the last attempt carried (may be "")
@@ -57,7 +58,6 @@ struct FarmTask {
   double seconds = 0;
   TaskState state = TaskState::pending;
   bool resumed = false;        ///< done by an earlier run (from the journal)
-  bool queued = false;         ///< in the ready queue
   bool failed_before = false;  ///< an attempt failed: FarmTaskDetail::error says how
   bool emitted = false;        ///< it emitted tasks: FarmTaskDetail::children holds them
 };
@@ -191,6 +191,10 @@ class FarmScheduler {
   [[nodiscard]] std::uint32_t prefetch_depth(std::size_t batch) const;
 
  private:
+  /// Whether a task may join the ready queue: pending and not in it already.
+  [[nodiscard]] bool queueable(std::uint64_t id) const {
+    return queued_[id] == 0 && tasks_[id].state == TaskState::pending;
+  }
   void enqueue(std::uint64_t id);
   void admit(FarmTask& task);
   void park(std::uint64_t id);
@@ -229,7 +233,18 @@ class FarmScheduler {
   bool results_kept_ = true;
   ChunkedVector<FarmTask> tasks_;
   ChunkedVector<FarmTaskDetail> details_;  // by the same id
-  KeyIndex index_;                         // by key, into tasks_
+  std::vector<std::uint8_t> queued_;       // by the same id: 1 while in the ready queue
+  // The tasks submitted before the first start(), as runs of one group and priority: that
+  // start() queues them without reading a task (unless a journal record may have finished some).
+  struct SubmittedRun {
+    std::uint64_t first, last;  // first..last-1
+    std::uint32_t group;
+    std::int32_t priority;
+  };
+  std::vector<SubmittedRun> submitted_runs_;
+  bool submitted_runs_exact_ = true;  // no restore() since: every task in them is pending
+  bool started_ = false;
+  KeyIndex index_;  // by key, into tasks_
   ReadyQueues ready_;
   std::deque<std::uint64_t> retry_;
   std::map<std::uint32_t, std::vector<std::uint64_t>> parked_;  // tasks of later waves
