@@ -178,7 +178,7 @@ std::string run_batch(std::string_view batch, int worker, const RawWork& work,
                       const std::function<bool()>& interrupted);
 
 /// One task's entry in a results message (the protocol in farm_engine.cpp).
-void put_attempt(wire::Writer& out, std::uint64_t id, AttemptStatus status, double seconds,
+void put_attempt(wire::CursorWriter& out, std::uint64_t id, AttemptStatus status, double seconds,
                  std::string_view payload, std::string_view failure_result,
                  const std::vector<std::pair<std::string, std::string>>& children);
 

@@ -60,6 +60,33 @@ TEST(TaskFarm, MapReturnsEveryResultInTaskOrder) {
   EXPECT_EQ(std::accumulate(per_rank.begin(), per_rank.end(), std::uint64_t{0}), inputs.size());
 }
 
+// A batch's tasks are timed one by one (on the processor's counter, scaled to the batch's time
+// on steady_clock): a long task among short ones in one message is not averaged out.
+TEST(TaskFarm, EachTaskOfABatchIsTimedByItself) {
+  const auto& world = spmd::test::world();
+  FarmOptions options;
+  options.batch = 6;  // every task of a worker's share in one or two messages
+  TaskFarm<std::pair<int, int>, int> farm(world, options);  // (index, milliseconds to sleep)
+  const std::vector<int> sleep_ms{1, 40, 1, 1, 25, 1, 1, 40, 1, 1, 25, 1};
+  for (std::size_t i = 0; i < sleep_ms.size(); ++i) {
+    farm.submit({static_cast<int>(i), sleep_ms[i]});
+  }
+  std::vector<double> seconds(sleep_ms.size(), -1);
+  const auto report = farm.run(
+      [](const std::pair<int, int>& task) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(task.second));
+        return task.second;
+      },
+      [&](const auto& outcome) { seconds[outcome.id] = outcome.seconds; });
+  EXPECT_EQ(report.failed, 0u);
+  if (world.rank() != 0) return;
+  for (std::size_t i = 0; i < sleep_ms.size(); ++i) {
+    const double slept = sleep_ms[i] * 1e-3;
+    EXPECT_GE(seconds[i], slept * 0.95) << "task " << i;
+    EXPECT_LT(seconds[i], slept + 0.015) << "task " << i;  // a sleep may overrun, not by 15 ms
+  }
+}
+
 TEST(TaskFarm, CompletionAndTaskOrderDelivery) {
   const auto& world = spmd::test::world();
   for (const auto delivery : {spmd::Delivery::completion, spmd::Delivery::task_order}) {

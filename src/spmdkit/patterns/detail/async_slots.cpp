@@ -135,7 +135,7 @@ std::vector<std::string> AsyncSlots::finish_batches(std::deque<Batch>& batches) 
       continue;
     }
     std::string message;
-    wire::Writer out(message);
+    wire::CursorWriter out(message);
     out.put(static_cast<std::uint32_t>(it->tasks.size()));
     for (const Started& started : it->tasks) {
       const RawAsyncTask& task = *started.task;
@@ -144,6 +144,7 @@ std::vector<std::string> AsyncSlots::finish_batches(std::deque<Batch>& batches) 
       put_attempt(out, started.id, task.status, started.seconds, task.payload, task.failure_result,
                   task.status == AttemptStatus::done ? task.children : none);
     }
+    out.finish();
     finished.push_back(std::move(message));
     it = batches.erase(it);
   }
