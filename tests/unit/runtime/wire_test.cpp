@@ -74,6 +74,42 @@ TEST(Wire, StandardContainersAndUserCodecs) {
   EXPECT_EQ(round_trip(pages), pages);
 }
 
+// The hot loops' writer writes what Writer writes, codecs included, growing past any reserve.
+TEST(Wire, CursorWriterWritesWhatWriterWrites) {
+  const Page page{"http://h/", {"http://h/a", std::string(300, 'b')}};
+  const auto write_all = [&](auto& out) {
+    for (std::uint32_t i = 0; i < 500; ++i) {
+      out.put(i);
+      out.size(i % 7);
+      out.bytes("abcdefg", i % 7);
+      if (i % 50 == 0) out.put(page);
+    }
+  };
+  std::string plain = "head";
+  spmd::wire::Writer writer(plain);
+  write_all(writer);
+  std::string cursor = "head";
+  cursor.reserve(64);
+  {
+    spmd::wire::CursorWriter out(cursor);
+    EXPECT_EQ(out.position(), 4u);
+    write_all(out);
+    EXPECT_EQ(out.position(), plain.size());
+    EXPECT_GE(cursor.size(), plain.size());  // spare bytes past the cursor until finish()
+  }
+  EXPECT_EQ(cursor, plain);  // the destructor cut it to what was written
+  std::string moved;
+  {
+    spmd::wire::CursorWriter out(cursor);
+    out.put(std::uint64_t{1});
+    out.finish();
+    moved = std::move(cursor);
+    cursor = "kept";  // reused before the writer ends: left alone
+  }
+  EXPECT_EQ(cursor, "kept");
+  EXPECT_EQ(moved.size(), plain.size() + sizeof(std::uint64_t));
+}
+
 TEST(Wire, TruncatedOrOverlongInputIsAnError) {
   const std::string bytes = spmd::wire::encode(std::vector<std::string>{"abc", "def"});
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
