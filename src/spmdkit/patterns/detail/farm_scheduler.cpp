@@ -282,8 +282,16 @@ double FarmScheduler::typical_seconds() {
 PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
                                  const std::vector<std::uint64_t>* fixed) {
   PlannedBatch batch{worker, {}};
+  // A task going out: out of the queue, one attempt more, on `worker`.
+  const auto send = [&](std::uint64_t id) {
+    FarmTask& t = tasks_[id];
+    queued_[id] = 0;
+    ++t.attempts;
+    t.worker = worker;
+  };
   if (fixed != nullptr) {
     batch.ids = *fixed;
+    for (const std::uint64_t id : batch.ids) send(id);
   } else {
     // Retries first (due ones only: the clock does not move while a batch is planned), then
     // the ready tasks; those no longer pending are dropped, those that cannot finish in the
@@ -293,22 +301,20 @@ PlannedBatch FarmScheduler::plan(int worker, std::size_t size,
       const auto id = take_retry(worker);
       if (!id) break;
       batch.ids.push_back(*id);
+      send(*id);
     }
     if (batch.ids.size() < size) {
+      // (Each task sent as it is taken: one pass over the records, not two.)
       ready_.take(
           worker, size - batch.ids.size(),
-          [this](std::uint64_t id) {
+          [&](std::uint64_t id) {
             queued_[id] = 0;
-            return tasks_[id].state != TaskState::pending || !fits_time_left(id);
+            if (tasks_[id].state != TaskState::pending || !fits_time_left(id)) return true;
+            send(id);
+            return false;
           },
           batch.ids);
     }
-  }
-  for (const std::uint64_t id : batch.ids) {
-    FarmTask& t = tasks_[id];
-    queued_[id] = 0;  // (taken from the queue above; a fixed batch's tasks, here)
-    ++t.attempts;
-    t.worker = worker;
   }
   inflight_tasks_ += batch.ids.size();
   if (!batch.ids.empty()) ++inflight_batches_[static_cast<std::size_t>(worker)];
@@ -413,7 +419,7 @@ bool FarmScheduler::record_attempt(std::uint64_t id, AttemptStatus status, doubl
   }
   t.worker = worker;
   t.seconds = seconds;
-  note_task_time(seconds);
+  if (deadline_) note_task_time(seconds);  // (only a deadline asks for the typical time)
   if (status != AttemptStatus::done) {
     FarmTaskDetail& d = details_[id];
     t.failed_before = true;

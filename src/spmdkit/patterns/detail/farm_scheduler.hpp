@@ -119,7 +119,8 @@ class FarmScheduler {
   /// the task times measured so far, else (nothing known) it is started. Tasks that cannot finish
   /// are set aside, unfinished, for a later (resumed) run: past_deadline() counts them.
   void set_deadline(std::optional<double> seconds) noexcept { deadline_ = seconds; }
-  /// What task `id` is expected to take now (0 when nothing is known).
+  /// What task `id` is expected to take now (0 when nothing is known; measured task times are
+  /// noted only while a deadline is set).
   [[nodiscard]] double expected_seconds(std::uint64_t id);
   [[nodiscard]] std::uint64_t past_deadline() const noexcept { return past_deadline_; }
   [[nodiscard]] bool has_levels() const noexcept { return static_cast<bool>(level_); }
