@@ -116,22 +116,19 @@ template <class T, class Op>
 constexpr bool has_builtin_op =
     std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && is_builtin_op<T, Op>;
 
-// MPI's own operation for a built-in (type, operation) pair, or MPI_OP_NULL.
+// MPI's own operation for a built-in (type, operation) pair.
 template <class T, class Op>
 MPI_Op builtin_op() {
-  if constexpr (has_builtin_op<T, Op>) {
-    if constexpr (std::is_same_v<Op, std::plus<>> || std::is_same_v<Op, std::plus<T>>) {
-      return MPI_SUM;
-    } else if constexpr (std::is_same_v<Op, std::multiplies<>> ||
-                         std::is_same_v<Op, std::multiplies<T>>) {
-      return MPI_PROD;
-    } else if constexpr (std::is_same_v<Op, op::min>) {
-      return MPI_MIN;
-    } else {
-      return MPI_MAX;
-    }
+  static_assert(has_builtin_op<T, Op>, "only for MPI's own (type, operation) pairs");
+  if constexpr (std::is_same_v<Op, std::plus<>> || std::is_same_v<Op, std::plus<T>>) {
+    return MPI_SUM;
+  } else if constexpr (std::is_same_v<Op, std::multiplies<>> ||
+                       std::is_same_v<Op, std::multiplies<T>>) {
+    return MPI_PROD;
+  } else if constexpr (std::is_same_v<Op, op::min>) {
+    return MPI_MIN;
   } else {
-    return MPI_OP_NULL;
+    return MPI_MAX;
   }
 }
 

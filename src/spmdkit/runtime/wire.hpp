@@ -75,6 +75,14 @@ concept Bitwise = Raw<T> && !HasCodec<T>;
 template <class T>
 concept Encodable = Bitwise<T> || HasCodec<T>;
 
+/// A compile error that says what to do, for a type that cannot travel.
+template <class T>
+constexpr void require_encodable() {
+  static_assert(Encodable<T>,
+                "spmd::wire: this type is neither trivially copyable nor has a "
+                "spmd::wire::Codec specialisation (see spmdkit/runtime/wire.hpp)");
+}
+
 /// Appends values to a byte string.
 class Writer {
  public:
@@ -89,9 +97,7 @@ class Writer {
   }
   template <class T>
   void put(const T& value) {
-    static_assert(Encodable<T>,
-                  "spmd::wire: this type is neither trivially copyable nor has a "
-                  "spmd::wire::Codec specialisation (see spmdkit/runtime/wire.hpp)");
+    require_encodable<T>();
     if constexpr (HasCodec<T>) {
       Codec<T>::encode(*this, value);
     } else {
@@ -129,16 +135,14 @@ class CursorWriter {
   }
   template <class T>
   void put(const T& value) {
-    static_assert(Encodable<T>,
-                  "spmd::wire: this type is neither trivially copyable nor has a "
-                  "spmd::wire::Codec specialisation (see spmdkit/runtime/wire.hpp)");
-    if constexpr (HasCodec<T>) {
-      finish();  // codecs write through a plain Writer, at the end of `out`
-      Writer plain(out_);
-      Codec<T>::encode(plain, value);
-      at_ = out_.size();
-    } else {
+    if constexpr (Bitwise<T>) {
       bytes(&value, sizeof(T));
+    } else {
+      // Codecs (and the error for a type that cannot travel) through a plain Writer, at the end
+      // of `out`.
+      finish();
+      Writer(out_).put(value);
+      at_ = out_.size();
     }
   }
   /// Where the next byte goes (an offset into `out`).
@@ -211,9 +215,7 @@ class Reader {
   }
   template <class T>
   void get(T& value) {
-    static_assert(Encodable<T>,
-                  "spmd::wire: this type is neither trivially copyable nor has a "
-                  "spmd::wire::Codec specialisation (see spmdkit/runtime/wire.hpp)");
+    require_encodable<T>();
     if constexpr (HasCodec<T>) {
       value = Codec<T>::decode(*this);
     } else {
