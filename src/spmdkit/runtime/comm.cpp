@@ -160,12 +160,9 @@ Message Comm::receive(int source, int tag) const {
 }
 
 std::optional<Message> Comm::receive_if_arrived(int source, int tag) const {
-  int arrived = 0;
-  MPI_Message handle = MPI_MESSAGE_NULL;
-  MPI_Status status;
-  check_mpi(MPI_Improbe(source, tag, native(), &arrived, &handle, &status), "MPI_Improbe");
-  if (arrived == 0) return std::nullopt;
-  return receive_matched(handle, status);
+  Message message;
+  if (!receive_if_arrived(message, source, tag)) return std::nullopt;
+  return message;
 }
 
 bool Comm::receive_if_arrived(Message& into, int source, int tag) const {
